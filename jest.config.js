@@ -1,0 +1,11 @@
+/** Transpile-only (swc): types are checked once by `tsc --noEmit` in `npm test`, not inside jest. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.tsx?$': ['@swc/jest'],
+  },
+  setupFiles: ['<rootDir>/test/setup-env.js'],
+  maxWorkers: 2,
+};

@@ -1,0 +1,3 @@
+export * from './platform/microservice-platform';
+export * from './service/microservice';
+export * from './testing/normalize-template';

@@ -1,0 +1,181 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
+import { Construct, IConstruct } from 'constructs';
+import { PropErrors } from '../private/validation';
+
+/** What every `Microservice` needs from the platform it runs on. */
+export interface IMicroservicePlatform extends IConstruct {
+  /** The VPC the services run in. */
+  readonly vpc: ec2.IVpc;
+  /** The ECS cluster the services run in. */
+  readonly cluster: ecs.ICluster;
+  /** The Cloud Map namespace services register in. */
+  readonly namespace: servicediscovery.INamespace;
+  /** The subnets service tasks are placed in. */
+  readonly serviceSubnets: ec2.SubnetSelection;
+}
+
+/** Properties of a {@link MicroservicePlatform}. */
+export interface MicroservicePlatformProps {
+  /**
+   * An existing VPC. It must have private subnets with egress (or set `serviceSubnets`).
+   * Mutually exclusive with `cluster` (a cluster brings its VPC) and `natGateways`.
+   *
+   * @default - a new VPC: 2 AZs, a public and a private-with-egress subnet per AZ, flow logs on
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * NAT gateways of the new VPC: 1 to 2. One per AZ keeps egress up when an AZ fails; 1 halves
+   * the NAT cost for non-production platforms.
+   *
+   * @default 2
+   */
+  readonly natGateways?: number;
+
+  /**
+   * Retention of the new VPC's flow logs (all traffic, to CloudWatch Logs).
+   *
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly flowLogRetention?: logs.RetentionDays;
+
+  /**
+   * An existing ECS cluster. Its VPC is used. The Fargate and Fargate Spot capacity providers
+   * must be associated with it: services place tasks through a capacity provider strategy, so
+   * that turning Fargate Spot on or off later is an in-place update. An `ecs.Cluster` created in
+   * the same app is given them; an imported cluster must already have them.
+   *
+   * @default - a new cluster with Container Insights and the Fargate capacity providers
+   */
+  readonly cluster?: ecs.ICluster;
+
+  /**
+   * Container Insights level of the new cluster.
+   *
+   * @default ecs.ContainerInsights.ENABLED
+   */
+  readonly containerInsights?: ecs.ContainerInsights;
+
+  /**
+   * An existing Cloud Map namespace. Mutually exclusive with `namespaceName`.
+   *
+   * @default - a new private DNS namespace named `namespaceName`
+   */
+  readonly namespace?: servicediscovery.INamespace;
+
+  /**
+   * Name of the new private DNS namespace in which services register (`orders.services.internal`).
+   *
+   * @default 'services.internal'
+   */
+  readonly namespaceName?: string;
+
+  /**
+   * The subnets service tasks are placed in.
+   *
+   * @default - { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }
+   */
+  readonly serviceSubnets?: ec2.SubnetSelection;
+}
+
+/** Defaults of {@link MicroservicePlatformProps}. */
+const DEFAULTS = {
+  natGateways: 2,
+  flowLogRetention: logs.RetentionDays.THREE_MONTHS,
+  containerInsights: ecs.ContainerInsights.ENABLED,
+  namespaceName: 'services.internal',
+} as const;
+
+const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/**
+ * What many microservices share: the VPC, the ECS cluster and the Cloud Map namespace.
+ *
+ * Services in other stacks reference the platform; the platform never references them, so any
+ * service stack can be deployed or deleted on its own.
+ */
+export class MicroservicePlatform extends Construct implements IMicroservicePlatform {
+  /**
+   * The platform a `Microservice` without a `platform` prop uses: one per stack, created on first
+   * use with the defaults, at the stack root with the id `MicroservicePlatform`.
+   */
+  public static defaultFor(scope: IConstruct): MicroservicePlatform {
+    const stack = Stack.of(scope);
+    const existing = stack.node.tryFindChild(DEFAULT_PLATFORM_ID);
+    if (existing instanceof MicroservicePlatform) return existing;
+    if (existing) {
+      throw new Error(`Cannot create the default platform: ${stack.node.path} already has a child '${DEFAULT_PLATFORM_ID}' that is not a MicroservicePlatform`);
+    }
+    return new MicroservicePlatform(stack, DEFAULT_PLATFORM_ID);
+  }
+
+  public readonly vpc: ec2.IVpc;
+  public readonly cluster: ecs.ICluster;
+  public readonly namespace: servicediscovery.INamespace;
+  public readonly serviceSubnets: ec2.SubnetSelection;
+  /** The flow log of the VPC this platform created; undefined for a user's VPC or cluster. */
+  public readonly flowLog?: ec2.FlowLog;
+
+  constructor(scope: Construct, id: string, props: MicroservicePlatformProps = {}) {
+    super(scope, id);
+
+    const errors = new PropErrors(`MicroservicePlatform '${this.node.path}'`);
+    errors.exclusive('vpc', props.vpc, 'cluster', props.cluster, "the cluster's VPC is used");
+    errors.exclusive('vpc', props.vpc, 'natGateways', props.natGateways, 'natGateways applies to a new VPC only');
+    errors.exclusive('cluster', props.cluster, 'natGateways', props.natGateways, 'natGateways applies to a new VPC only');
+    errors.exclusive('vpc', props.vpc, 'flowLogRetention', props.flowLogRetention, 'flow logs are created for a new VPC only');
+    errors.exclusive('cluster', props.cluster, 'flowLogRetention', props.flowLogRetention, 'flow logs are created for a new VPC only');
+    errors.exclusive('cluster', props.cluster, 'containerInsights', props.containerInsights, 'containerInsights applies to a new cluster only');
+    errors.exclusive('namespace', props.namespace, 'namespaceName', props.namespaceName);
+    errors.integer('natGateways', props.natGateways, 1, 2);
+    errors.text('namespaceName', props.namespaceName, DNS_NAME, 'a lower-case DNS name such as "services.internal"');
+    errors.throwIfAny();
+
+    this.serviceSubnets = props.serviceSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+
+    if (props.cluster) {
+      this.cluster = props.cluster;
+      this.vpc = props.cluster.vpc;
+      if (props.cluster instanceof ecs.Cluster) props.cluster.enableFargateCapacityProviders();
+    } else {
+      if (props.vpc) {
+        this.vpc = props.vpc;
+      } else {
+        const vpc = new ec2.Vpc(this, 'Vpc', {
+          maxAzs: 2,
+          natGateways: props.natGateways ?? DEFAULTS.natGateways,
+          subnetConfiguration: [
+            { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+            { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
+          ],
+        });
+        const flowLogGroup = new logs.LogGroup(this, 'FlowLogGroup', {
+          retention: props.flowLogRetention ?? DEFAULTS.flowLogRetention,
+          removalPolicy: RemovalPolicy.RETAIN,
+        });
+        this.flowLog = vpc.addFlowLog('FlowLog', {
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
+          trafficType: ec2.FlowLogTrafficType.ALL,
+        });
+        this.vpc = vpc;
+      }
+      this.cluster = new ecs.Cluster(this, 'Cluster', {
+        vpc: this.vpc,
+        containerInsightsV2: props.containerInsights ?? DEFAULTS.containerInsights,
+        enableFargateCapacityProviders: true,
+      });
+    }
+
+    this.namespace = props.namespace ?? new servicediscovery.PrivateDnsNamespace(this, 'Namespace', {
+      vpc: this.vpc,
+      name: props.namespaceName ?? DEFAULTS.namespaceName,
+      description: `Service discovery for the microservices of ${this.node.path}`,
+    });
+  }
+}
+
+const DEFAULT_PLATFORM_ID = 'MicroservicePlatform';

@@ -1,0 +1,89 @@
+import { Duration, Token } from 'aws-cdk-lib';
+
+/**
+ * Collects every bad-input finding for one construct and throws once, so a user sees all of
+ * them in a single synth run. Every message names the prop path, the allowed values and the
+ * value received. Unresolved tokens are skipped: they can only be judged at deploy time.
+ */
+export class PropErrors {
+  private readonly messages: string[] = [];
+
+  constructor(private readonly subject: string) {}
+
+  /** Record a finding that no helper below expresses. */
+  public add(message: string): void {
+    this.messages.push(message);
+  }
+
+  /** `value` must be an integer in [min, max]. */
+  public integer(prop: string, value: number | undefined, min: number, max: number): void {
+    if (value === undefined || Token.isUnresolved(value)) return;
+    if (!Number.isInteger(value) || value < min || value > max) {
+      this.add(`${prop} must be an integer between ${min} and ${max}, got ${fmt(value)}`);
+    }
+  }
+
+  /** `value` must be a number in [min, max]. */
+  public range(prop: string, value: number | undefined, min: number, max: number): void {
+    if (value === undefined || Token.isUnresolved(value)) return;
+    if (!Number.isFinite(value) || value < min || value > max) {
+      this.add(`${prop} must be between ${min} and ${max}, got ${fmt(value)}`);
+    }
+  }
+
+  /** A duration in whole seconds within [minSeconds, maxSeconds]. */
+  public seconds(prop: string, value: Duration | undefined, minSeconds: number, maxSeconds: number): void {
+    if (value === undefined || value.isUnresolved()) return;
+    const ms = value.toMilliseconds();
+    if (ms % 1000 !== 0 || ms < minSeconds * 1000 || ms > maxSeconds * 1000) {
+      this.add(`${prop} must be a whole number of seconds between ${minSeconds} and ${maxSeconds}, got ${value.toHumanString()}`);
+    }
+  }
+
+  /** `value` must be one of `allowed`. */
+  public oneOf<T>(prop: string, value: T | undefined, allowed: readonly T[]): void {
+    if (value === undefined || Token.isUnresolved(value)) return;
+    if (!allowed.includes(value)) {
+      this.add(`${prop} must be one of ${allowed.map(fmt).join(', ')}, got ${fmt(value)}`);
+    }
+  }
+
+  /** A string that, when given, must be non-empty (after trimming) and match `pattern`. */
+  public text(prop: string, value: string | undefined, pattern?: RegExp, describe?: string): void {
+    if (value === undefined || Token.isUnresolved(value)) return;
+    if (value.trim() === '') {
+      this.add(`${prop} must not be empty, got ${fmt(value)}`);
+    } else if (pattern && !pattern.test(value)) {
+      this.add(`${prop} must be ${describe ?? `a string matching ${pattern}`}, got ${fmt(value)}`);
+    }
+  }
+
+  /** Two props that cannot be given together. */
+  public exclusive(propA: string, a: unknown, propB: string, b: unknown, why?: string): void {
+    if (a !== undefined && b !== undefined) {
+      this.add(`${propA} and ${propB} are mutually exclusive${why ? ` (${why})` : ''}: give one or neither, got both`);
+    }
+  }
+
+  public get count(): number {
+    return this.messages.length;
+  }
+
+  /** Throw one error listing every finding, if there is any. */
+  public throwIfAny(): void {
+    if (this.messages.length === 0) return;
+    const lines = this.messages.map((m) => `  - ${m}`).join('\n');
+    throw new Error(`Invalid props for ${this.subject}:\n${lines}`);
+  }
+}
+
+/** Renders a received value for an error message. */
+export function fmt(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(fmt).join(', ')}]`;
+  if (value && typeof value === 'object' && 'toString' in value && value.toString !== Object.prototype.toString) {
+    return String(value);
+  }
+  if (value && typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
