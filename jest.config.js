@@ -6,6 +6,7 @@ module.exports = {
   transform: {
     '^.+\\.tsx?$': ['@swc/jest'],
   },
+  moduleNameMapper: { '^cdk-microservice$': '<rootDir>/lib/index.ts' },
   setupFiles: ['<rootDir>/test/setup-env.js'],
   maxWorkers: 2,
 };

@@ -30,6 +30,8 @@ export function build(app: App): App {
     secrets: { PAYMENTS_API_KEY: ecs.Secret.fromSecretsManager(apiKey) },
     fargateSpot: { percent: 50, onDemandBase: 2 },
     healthCheck: { command: ['CMD-SHELL', 'wget -q -O /dev/null http://localhost:8080/ || exit 1'] },
+    // Opt-in: `aws ecs execute-command` into the tasks (the root filesystem becomes writable).
+    enableExecuteCommand: true,
   });
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

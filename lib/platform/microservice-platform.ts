@@ -12,8 +12,8 @@ export interface IMicroservicePlatform extends IConstruct {
   readonly vpc: ec2.IVpc;
   /** The ECS cluster the services run in. */
   readonly cluster: ecs.ICluster;
-  /** The Cloud Map namespace services register in. */
-  readonly namespace: servicediscovery.INamespace;
+  /** The private DNS namespace services register in. */
+  readonly namespace: servicediscovery.IPrivateDnsNamespace;
   /** The subnets service tasks are placed in. */
   readonly serviceSubnets: ec2.SubnetSelection;
 }
@@ -61,11 +61,11 @@ export interface MicroservicePlatformProps {
   readonly containerInsights?: ecs.ContainerInsights;
 
   /**
-   * An existing Cloud Map namespace. Mutually exclusive with `namespaceName`.
+   * An existing Cloud Map private DNS namespace in the platform's VPC. Mutually exclusive with `namespaceName`.
    *
    * @default - a new private DNS namespace named `namespaceName`
    */
-  readonly namespace?: servicediscovery.INamespace;
+  readonly namespace?: servicediscovery.IPrivateDnsNamespace;
 
   /**
    * Name of the new private DNS namespace in which services register (`orders.services.internal`).
@@ -115,7 +115,7 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
 
   public readonly vpc: ec2.IVpc;
   public readonly cluster: ecs.ICluster;
-  public readonly namespace: servicediscovery.INamespace;
+  public readonly namespace: servicediscovery.IPrivateDnsNamespace;
   public readonly serviceSubnets: ec2.SubnetSelection;
   /** The flow log of the VPC this platform created; undefined for a user's VPC or cluster. */
   public readonly flowLog?: ec2.FlowLog;

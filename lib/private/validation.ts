@@ -36,7 +36,7 @@ export class PropErrors {
     if (value === undefined || value.isUnresolved()) return;
     const ms = value.toMilliseconds();
     if (ms % 1000 !== 0 || ms < minSeconds * 1000 || ms > maxSeconds * 1000) {
-      this.add(`${prop} must be a whole number of seconds between ${minSeconds} and ${maxSeconds}, got ${value.toHumanString()}`);
+      this.add(`${prop} must be a whole number of seconds between ${minSeconds} and ${maxSeconds}, got ${ms / 1000} s`);
     }
   }
 

@@ -20,7 +20,7 @@ export interface MicroserviceAutoScalingOptions {
   /**
    * Most running tasks, `minCapacity` to 5000.
    *
-   * @default 10
+   * @default - 10, or `minCapacity` when that is higher
    */
   readonly maxCapacity?: number;
   /**
@@ -301,9 +301,6 @@ export class Microservice extends Construct implements ec2.IConnectable {
       allowAllOutbound: true,
     });
 
-    const isDns = this.platform.namespace.type === servicediscovery.NamespaceType.DNS_PRIVATE
-      || this.platform.namespace.type === servicediscovery.NamespaceType.DNS_PUBLIC;
-
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.platform.cluster,
       taskDefinition: this.taskDefinition,
@@ -320,15 +317,17 @@ export class Microservice extends Construct implements ec2.IConnectable {
       cloudMapOptions: {
         cloudMapNamespace: this.platform.namespace,
         name: discoveryName,
-        ...(isDns ? {
-          dnsRecordType: servicediscovery.DnsRecordType.SRV,
-          dnsTtl: Duration.seconds(10),
-          container: this.container,
-          containerPort,
-        } : {}),
+        dnsRecordType: servicediscovery.DnsRecordType.SRV,
+        dnsTtl: Duration.seconds(10),
+        container: this.container,
+        containerPort,
       },
     });
     this.cloudMapService = this.service.cloudMapService!;
+    // The strategy names the cluster's Fargate capacity providers: create the service only after
+    // the cluster's capacity provider association exists (a cross-stack cluster is already
+    // deployed; an imported one adds nothing).
+    this.service.node.addDependency(this.platform.cluster);
 
     if (enableExecuteCommand) {
       Validations.of(this.taskDefinition.taskRole).acknowledge({

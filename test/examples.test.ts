@@ -1,0 +1,65 @@
+// Every example synthesizes with CloudFormation's template validator on (as `cdk synth` runs it)
+// and cdk-nag's AwsSolutions pack, and leaves no unacknowledged error or warning.
+process.env.CDK_VALIDATION = 'true';
+
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { Template } from 'aws-cdk-lib/assertions';
+import { build as buildMinimal } from '../examples/minimal/app';
+import { build as buildMultiService } from '../examples/multi-service/app';
+import { buildMainApp } from '../bin/main';
+import { unacknowledgedFindings } from './nag';
+import { CDK_CONTEXT, testApp } from './util';
+
+const examples: Array<[string, (app: App) => App, string[]]> = [
+  ['minimal', buildMinimal, ['MinimalService']],
+  ['multi-service', buildMultiService, ['ShopPlatform', 'ShopCatalog', 'ShopCart']],
+  ['bin (the main job)', buildMainApp, ['Platform', 'Orders', 'Payments']],
+];
+
+describe.each(examples)('example %s', (_name, build, stackNames) => {
+  const app = build(testApp());
+  const findings = unacknowledgedFindings(app);
+
+  test('has no unacknowledged cdk-nag or template-validator finding', () => {
+    expect(findings).toEqual([]);
+  });
+
+  test('synthesizes the expected stacks, each under 500 resources', () => {
+    const stacks = app.node.children.filter((c): c is Stack => c instanceof Stack);
+    expect(stacks.map((s) => s.stackName).sort()).toEqual([...stackNames].sort());
+    for (const stack of stacks) {
+      const count = Object.keys(Template.fromStack(stack).toJSON().Resources).length;
+      expect(count).toBeLessThan(500);
+    }
+  });
+});
+
+
+describe('the finding check itself', () => {
+  test('fails synthesis on an unacknowledged cdk-nag error', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Open');
+    const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0 });
+    vpc.addFlowLog('FlowLog');
+    const sg = new ec2.SecurityGroup(stack, 'Sg', { vpc, description: 'open' });
+    sg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(22));
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => unacknowledgedFindings(app)).toThrow(/AwsSolutions-EC23/);
+  });
+
+  test('returns an acknowledged error\'s remaining warnings', () => {
+    const app = new App({ context: { ...CDK_CONTEXT, '@aws-cdk/core:validateAgainstDefaultRules': false } });
+    const stack = new Stack(app, 'Open');
+    const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0 });
+    vpc.addFlowLog('FlowLog');
+    const sg = new ec2.SecurityGroup(stack, 'Sg', { vpc, description: 'open' });
+    sg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(22));
+    Validations.of(sg).acknowledge({ id: 'AwsSolutions-EC23', reason: 'test of the check' });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const findings = unacknowledgedFindings(app);
+    expect(findings.map((f) => f.rule)).toContain('W2508');
+    expect(findings.map((f) => f.rule)).not.toContain('AwsSolutions-EC23');
+  });
+});
