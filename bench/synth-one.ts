@@ -1,0 +1,56 @@
+// One measurement, in a fresh process: build and synthesize an app of N services with this
+// library ("ours") or with the hand-written peer, then print one JSON line of figures.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { performance } from 'perf_hooks';
+import { App, Stack } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { Microservice, MicroservicePlatform } from 'cdk-microservice';
+import { peerStacks } from './peer/hand-written';
+import { CDK_CONTEXT_FOR_BENCH } from './context';
+
+const [impl, countArg] = process.argv.slice(2);
+const count = Number(countArg);
+if (!['ours', 'peer'].includes(impl) || !Number.isInteger(count) || count < 1) {
+  throw new Error(`usage: synth-one.ts ours|peer N, got ${impl} ${countArg}`);
+}
+
+const outdir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${impl}-${count}-`));
+const t0 = performance.now();
+const app = new App({ outdir, context: CDK_CONTEXT_FOR_BENCH });
+const image = ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx-unprivileged:stable');
+const platformStack = new Stack(app, 'Platform');
+const serviceStacks = Array.from({ length: count }, (_, i) => new Stack(app, `Service${i}`));
+if (impl === 'ours') {
+  const platform = new MicroservicePlatform(platformStack, 'Platform');
+  serviceStacks.forEach((s, i) => new Microservice(s, `Svc${i}`, { platform, image }));
+} else {
+  peerStacks(platformStack, serviceStacks, image);
+}
+const assembly = app.synth();
+const wallMs = performance.now() - t0;
+
+let maxResources = 0;
+let serviceBytes = 0;
+let serviceResources = 0;
+for (const stack of assembly.stacks) {
+  const text = fs.readFileSync(path.join(assembly.directory, stack.templateFile), 'utf8');
+  const resources = Object.keys(JSON.parse(text).Resources ?? {}).length;
+  maxResources = Math.max(maxResources, resources);
+  if (stack.stackName !== 'Platform') {
+    serviceBytes += Buffer.byteLength(text);
+    serviceResources += resources;
+  }
+}
+fs.rmSync(outdir, { recursive: true, force: true });
+
+console.log(JSON.stringify({
+  impl,
+  count,
+  wallMs,
+  maxResources,
+  templateBytesPerService: serviceBytes / count,
+  resourcesPerService: serviceResources / count,
+  peakRssMiB: process.resourceUsage().maxRSS / 1024,
+}));
