@@ -1,12 +1,15 @@
 // The example app of the main job: a platform stack and two service stacks, environment-agnostic,
 // checked by cdk-nag's AwsSolutions pack and CloudFormation's template validator.
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { Microservice, MicroservicePlatform } from 'cdk-microservice';
+import { ApiAuthorizer, ApiIntegration, Microservice, MicroservicePlatform } from 'cdk-microservice';
 
 export function buildMainApp(app: App): App {
-  const platform = new MicroservicePlatform(new Stack(app, 'Platform'), 'Platform');
+  const platform = new MicroservicePlatform(new Stack(app, 'Platform'), 'Platform', {
+    auth: ApiAuthorizer.cognito(),
+  });
   const image = ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx-unprivileged:stable');
 
   new Microservice(new Stack(app, 'Orders'), 'Orders', {
@@ -14,6 +17,19 @@ export function buildMainApp(app: App): App {
     image,
     containerPort: 8080,
     writablePaths: ['/tmp', '/var/cache/nginx'],
+    api: {
+      throttle: { rateLimit: 100, burstLimit: 200 },
+      routes: [
+        { path: '/orders', methods: [apigwv2.HttpMethod.GET], scopes: ['orders/read'] },
+        { path: '/orders', methods: [apigwv2.HttpMethod.POST], scopes: ['orders/write'], throttle: { rateLimit: 20, burstLimit: 40 } },
+        { path: '/orders/{id}', methods: [apigwv2.HttpMethod.GET], scopes: ['orders/read'] },
+        { path: '/health', methods: [apigwv2.HttpMethod.GET], public: true },
+      ],
+      consumers: [
+        { name: 'checkout', scopes: ['orders/read', 'orders/write'] },
+        { name: 'reporting', scopes: ['orders/read'] },
+      ],
+    },
   });
 
   new Microservice(new Stack(app, 'Payments'), 'Payments', {
@@ -22,6 +38,12 @@ export function buildMainApp(app: App): App {
     containerPort: 8080,
     cpuArchitecture: ecs.CpuArchitecture.ARM64,
     writablePaths: ['/tmp', '/var/cache/nginx'],
+    api: {
+      integration: ApiIntegration.loadBalancer({ healthCheckPath: '/' }),
+      timeout: Duration.seconds(10),
+      routes: [{ path: '/payments/{proxy+}', scopes: ['payments/charge'] }],
+      consumers: [{ name: 'checkout', scopes: ['payments/charge'] }],
+    },
   });
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

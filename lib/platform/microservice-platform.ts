@@ -1,9 +1,14 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as route53targets from 'aws-cdk-lib/aws-route53-targets';
 import { Construct, IConstruct } from 'constructs';
+import { ApiAuthorizer } from '../auth/api-authorizer';
 import { PropErrors } from '../private/validation';
 
 /** What every `Microservice` needs from the platform it runs on. */
@@ -16,6 +21,30 @@ export interface IMicroservicePlatform extends IConstruct {
   readonly namespace: servicediscovery.IPrivateDnsNamespace;
   /** The subnets service tasks are placed in. */
   readonly serviceSubnets: ec2.SubnetSelection;
+  /** How every service's API authenticates callers. */
+  readonly auth: ApiAuthorizer;
+  /** The VPC link through which the services' APIs reach them; created on first use. */
+  readonly vpcLink: apigwv2.IVpcLink;
+  /** The security group of the VPC link's network interfaces. */
+  readonly vpcLinkSecurityGroup: ec2.ISecurityGroup;
+  /** The custom domain on which each service's API is mapped under its base path, if any. */
+  readonly apiDomainName?: apigwv2.IDomainName;
+  /** The scope in which the platform creates shared resources on first use (a user pool). */
+  readonly sharedScope: Construct;
+}
+
+/** A custom domain for the services' APIs: one host, one base path per service. */
+export interface ApiDomainOptions {
+  /** The domain name, `api.example.com`. */
+  readonly domainName: string;
+  /** A regional ACM certificate for it, in the platform's region. */
+  readonly certificate: acm.ICertificate;
+  /**
+   * A hosted zone in which to create the alias record of the domain.
+   *
+   * @default - no record: point the name at `apiDomainName.regionalDomainName` yourself
+   */
+  readonly hostedZone?: route53.IHostedZone;
 }
 
 /** Properties of a {@link MicroservicePlatform}. */
@@ -80,6 +109,22 @@ export interface MicroservicePlatformProps {
    * @default - { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }
    */
   readonly serviceSubnets?: ec2.SubnetSelection;
+
+  /**
+   * How every service's API authenticates callers. A Cognito user pool is created only when a
+   * service first needs one (a route that is not public).
+   *
+   * @default ApiAuthorizer.cognito()
+   */
+  readonly auth?: ApiAuthorizer;
+
+  /**
+   * A custom domain for the services' APIs; each service is mapped under its base path and its
+   * `execute-api` endpoint is turned off.
+   *
+   * @default - no custom domain: each service's API has its own `execute-api` URL
+   */
+  readonly apiDomain?: ApiDomainOptions;
 }
 
 /** Defaults of {@link MicroservicePlatformProps}. */
@@ -119,6 +164,10 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
   public readonly serviceSubnets: ec2.SubnetSelection;
   /** The flow log of the VPC this platform created; undefined for a user's VPC or cluster. */
   public readonly flowLog?: ec2.FlowLog;
+  public readonly auth: ApiAuthorizer;
+  public readonly apiDomainName?: apigwv2.DomainName;
+  private _vpcLink?: apigwv2.VpcLink;
+  private _vpcLinkSecurityGroup?: ec2.SecurityGroup;
 
   constructor(scope: Construct, id: string, props: MicroservicePlatformProps = {}) {
     super(scope, id);
@@ -133,6 +182,9 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
     errors.exclusive('namespace', props.namespace, 'namespaceName', props.namespaceName);
     errors.integer('natGateways', props.natGateways, 1, 2);
     errors.text('namespaceName', props.namespaceName, DNS_NAME, 'a lower-case DNS name such as "services.internal"');
+    if (props.apiDomain) {
+      errors.text('apiDomain.domainName', props.apiDomain.domainName, DNS_NAME, 'a lower-case DNS name such as "api.example.com"');
+    }
     errors.throwIfAny();
 
     this.serviceSubnets = props.serviceSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
@@ -175,6 +227,52 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
       name: props.namespaceName ?? DEFAULTS.namespaceName,
       description: `Service discovery for the microservices of ${this.node.path}`,
     });
+
+    this.auth = props.auth ?? ApiAuthorizer.cognito();
+
+    if (props.apiDomain) {
+      this.apiDomainName = new apigwv2.DomainName(this, 'ApiDomain', {
+        domainName: props.apiDomain.domainName,
+        certificate: props.apiDomain.certificate,
+        endpointType: apigwv2.EndpointType.REGIONAL,
+        securityPolicy: apigwv2.SecurityPolicy.TLS_1_2,
+      });
+      if (props.apiDomain.hostedZone) {
+        new route53.ARecord(this, 'ApiDomainRecord', {
+          zone: props.apiDomain.hostedZone,
+          recordName: props.apiDomain.domainName,
+          target: route53.RecordTarget.fromAlias(new route53targets.ApiGatewayv2DomainProperties(
+            this.apiDomainName.regionalDomainName, this.apiDomainName.regionalHostedZoneId)),
+        });
+      }
+    }
+  }
+
+  public get sharedScope(): Construct {
+    return this;
+  }
+
+  /** The VPC link of the services' APIs, in the service subnets; created on first use. */
+  public get vpcLink(): apigwv2.IVpcLink {
+    if (!this._vpcLink) {
+      this._vpcLinkSecurityGroup = new ec2.SecurityGroup(this, 'VpcLinkSecurityGroup', {
+        vpc: this.vpc,
+        description: `API Gateway VPC link of ${this.node.path}: outbound to service tasks only`,
+        allowAllOutbound: true,
+      });
+      this._vpcLink = new apigwv2.VpcLink(this, 'VpcLink', {
+        vpc: this.vpc,
+        subnets: this.serviceSubnets,
+        securityGroups: [this._vpcLinkSecurityGroup],
+      });
+    }
+    return this._vpcLink;
+  }
+
+  /** The security group of the VPC link; created with it. */
+  public get vpcLinkSecurityGroup(): ec2.ISecurityGroup {
+    void this.vpcLink;
+    return this._vpcLinkSecurityGroup!;
   }
 }
 

@@ -5,6 +5,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
+import { MicroserviceApi, MicroserviceApiOptions } from '../api/microservice-api';
 import { IMicroservicePlatform, MicroservicePlatform } from '../platform/microservice-platform';
 import { describeMemoryFor, FARGATE_TASK_SIZES } from '../private/fargate';
 import { fmt, PropErrors } from '../private/validation';
@@ -174,6 +175,14 @@ export interface MicroserviceProps {
    * @default false
    */
   readonly enableExecuteCommand?: boolean;
+
+  /**
+   * The service's own API Gateway front door (HTTP API): routes authorized by the platform's
+   * authorizer, throttling, access logs, a private integration through the platform's VPC link.
+   *
+   * @default - no API: the service is reachable only by callers wired in through `connections`
+   */
+  readonly api?: MicroserviceApiOptions;
 }
 
 /** Defaults of {@link MicroserviceProps}. */
@@ -224,6 +233,8 @@ export class Microservice extends Construct implements ec2.IConnectable {
   public readonly containerPort: number;
   /** The name the service registers under in the platform namespace. */
   public readonly discoveryName: string;
+  /** The service's API, when `api` is given. */
+  public readonly api?: MicroserviceApi;
 
   constructor(scope: Construct, id: string, props: MicroserviceProps) {
     super(scope, id);
@@ -341,6 +352,26 @@ export class Microservice extends Construct implements ec2.IConnectable {
       defaultPort: ec2.Port.tcp(containerPort),
     });
 
+    if (props.api) {
+      this.api = new MicroserviceApi(this, 'Api', {
+        ...props.api,
+        serviceName: discoveryName,
+        authorizer: this.platform.auth,
+        platformScope: this.platform.sharedScope,
+        domainName: this.platform.apiDomainName,
+        target: {
+          vpc: this.platform.vpc,
+          subnets: this.platform.serviceSubnets,
+          vpcLink: this.platform.vpcLink,
+          vpcLinkSecurityGroup: this.platform.vpcLinkSecurityGroup,
+          service: this.service,
+          cloudMapService: this.cloudMapService,
+          taskSecurityGroup: this.securityGroup,
+          containerPort,
+        },
+      });
+    }
+
     this.scaling = this.service.autoScaleTaskCount({ minCapacity, maxCapacity });
     this.scaling.scaleOnCpuUtilization('CpuScaling', { targetUtilizationPercent: targetCpu });
     this.scaling.scaleOnMemoryUtilization('MemoryScaling', { targetUtilizationPercent: targetMemory });
@@ -362,6 +393,41 @@ export class Microservice extends Construct implements ec2.IConnectable {
    */
   public metricMemoryUtilization(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.service.metricMemoryUtilization(props);
+  }
+
+  /** The API's 5XX responses (AWS/ApiGateway 5xx), sum over 5 minutes. Needs `api`. */
+  public metricServerError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.requireApi('metricServerError').metricServerError(props);
+  }
+
+  /** The API's 4XX responses (AWS/ApiGateway 4xx), sum over 5 minutes. Needs `api`. */
+  public metricClientError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.requireApi('metricClientError').metricClientError(props);
+  }
+
+  /** The API's requests (AWS/ApiGateway Count), sum over 5 minutes. Needs `api`. */
+  public metricRequestCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.requireApi('metricRequestCount').metricCount(props);
+  }
+
+  /** The API's latency (AWS/ApiGateway Latency), p99 over 5 minutes. Needs `api`. */
+  public metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.requireApi('metricLatency').metricLatency(props);
+  }
+
+  /** The service's latency behind the API (AWS/ApiGateway IntegrationLatency), p99 over 5 minutes. Needs `api`. */
+  public metricIntegrationLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.requireApi('metricIntegrationLatency').metricIntegrationLatency(props);
+  }
+
+  /** Requests the API throttled (status 429, from the access log), sum over 5 minutes. Needs `api`. */
+  public metricThrottled(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.requireApi('metricThrottled').metricThrottled(props);
+  }
+
+  private requireApi(method: string): MicroserviceApi {
+    if (!this.api) throw new Error(`${method}() of Microservice '${this.node.path}' needs the api prop: this service has no API`);
+    return this.api;
   }
 }
 

@@ -1,0 +1,468 @@
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ApiIntegration, ApiIntegrationTarget } from './api-integration';
+import { ApiAuthorizer } from '../auth/api-authorizer';
+import { fmt, PropErrors } from '../private/validation';
+
+/** Steady-state rate and burst of requests. */
+export interface ThrottleSettings {
+  /** Steady-state requests per second, 0 to 10000 (API Gateway's default account quota). */
+  readonly rateLimit: number;
+  /** Burst of requests, 0 to 5000 (API Gateway's default account burst quota). */
+  readonly burstLimit: number;
+}
+
+/** One route of a service's API. */
+export interface ApiRoute {
+  /** Path, starting with '/': `/orders`, `/orders/{id}`, `/orders/{proxy+}`. */
+  readonly path: string;
+  /**
+   * HTTP methods of the route.
+   *
+   * @default [apigwv2.HttpMethod.ANY]
+   */
+  readonly methods?: apigwv2.HttpMethod[];
+  /**
+   * OAuth scopes of which a token must carry at least one. With `ApiAuthorizer.cognito()` each
+   * scope is `<service>/<name>` and is created on the service's own resource server.
+   *
+   * @default - any valid token of an accepted client
+   */
+  readonly scopes?: string[];
+  /**
+   * Serve the route without an authorizer. Every other route is authorized; a route without an
+   * authorizer that is not marked public fails synthesis.
+   *
+   * @default false
+   */
+  readonly public?: boolean;
+  /**
+   * Throttling of this route, overriding the API's `throttle`.
+   *
+   * @default - the API's `throttle`
+   */
+  readonly throttle?: ThrottleSettings;
+}
+
+/** A machine caller of a service's API, given its own app client (OAuth client credentials). */
+export interface ApiConsumer {
+  /** Name of the caller: lower-case letters, digits and hyphens (`checkout`). */
+  readonly name: string;
+  /** Scopes the caller may request: each must be required by one of the service's routes. */
+  readonly scopes: string[];
+}
+
+/** The API Gateway front door of a `Microservice`. */
+export interface MicroserviceApiOptions {
+  /**
+   * Routes of the API.
+   *
+   * @default - one authorized catch-all route: ANY /{proxy+}
+   */
+  readonly routes?: ApiRoute[];
+  /**
+   * Throttling of every route that has none of its own.
+   *
+   * @default - { rateLimit: 100, burstLimit: 200 }
+   */
+  readonly throttle?: ThrottleSettings;
+  /**
+   * How requests reach the tasks.
+   *
+   * @default ApiIntegration.cloudMap()
+   */
+  readonly integration?: ApiIntegration;
+  /**
+   * Machine callers, each given an app client with the client credentials flow (Cognito only).
+   *
+   * @default - none
+   */
+  readonly consumers?: ApiConsumer[];
+  /**
+   * How long API Gateway waits for the service, 50 ms to 30 s.
+   *
+   * @default Duration.seconds(30)
+   */
+  readonly timeout?: Duration;
+  /**
+   * CORS preflight handling.
+   *
+   * @default - none
+   */
+  readonly cors?: apigwv2.CorsPreflightOptions;
+  /**
+   * Base path of the service on the platform's custom domain (`https://api.example.com/orders`).
+   * Needs `apiDomain` on the platform.
+   *
+   * @default - the service's discovery name
+   */
+  readonly basePath?: string;
+  /**
+   * Retention of the access log.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly accessLogRetention?: logs.RetentionDays;
+  /**
+   * Turn off the default `execute-api` endpoint, so the custom domain is the only way in.
+   *
+   * @default - true when the platform has an `apiDomain`, false otherwise
+   */
+  readonly disableExecuteApiEndpoint?: boolean;
+}
+
+/** What the API needs of the service and the platform. */
+export interface MicroserviceApiProps extends MicroserviceApiOptions {
+  /** Name of the service: scope prefix, resource server identifier, default base path. */
+  readonly serviceName: string;
+  /** The platform's authorizer. */
+  readonly authorizer: ApiAuthorizer;
+  /** Where the platform's shared resources are created (a new user pool). */
+  readonly platformScope: Construct;
+  /** The platform's custom domain, if any. */
+  readonly domainName?: apigwv2.IDomainName;
+  /** The integration target. */
+  readonly target: Omit<ApiIntegrationTarget, 'timeout'>;
+}
+
+const DEFAULT_THROTTLE: ThrottleSettings = { rateLimit: 100, burstLimit: 200 };
+const DEFAULT_ROUTES: ApiRoute[] = [{ path: '/{proxy+}' }];
+const PATH = /^\/$|^(\/([A-Za-z0-9._~:@!$&'()*+,;=-]+|\{[A-Za-z0-9_]+\}|\{[A-Za-z0-9_]+\+\}))+$/;
+const SCOPE = /^[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]+\/[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]+$/;
+const CONSUMER = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
+const BASE_PATH = /^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/;
+
+/** The JSON access log format of every stage: one line per request. */
+export const ACCESS_LOG_FORMAT: { [field: string]: string } = {
+  requestId: '$context.requestId',
+  apiId: '$context.apiId',
+  requestTime: '$context.requestTime',
+  ip: '$context.identity.sourceIp',
+  userAgent: '$context.identity.userAgent',
+  httpMethod: '$context.httpMethod',
+  routeKey: '$context.routeKey',
+  path: '$context.path',
+  protocol: '$context.protocol',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationLatency: '$context.integrationLatency',
+  integrationStatus: '$context.integrationStatus',
+  integrationError: '$context.integrationErrorMessage',
+  errorMessage: '$context.error.message',
+  errorResponseType: '$context.error.responseType',
+  principal: '$context.authorizer.claims.sub',
+  clientId: '$context.authorizer.claims.client_id',
+  authorizerError: '$context.authorizer.error',
+};
+
+/** Namespace of the metrics the library derives from access logs. */
+export const METRIC_NAMESPACE = 'CdkMicroservice/Api';
+
+/**
+ * A service's own HTTP API and `$default` stage: routes authorized by the platform's authorizer,
+ * stage and per-route throttling, JSON access logs, a private integration through the platform's
+ * VPC link and, when the platform has a custom domain, an API mapping on it.
+ */
+export class MicroserviceApi extends Construct {
+  /** The HTTP API. */
+  public readonly httpApi: apigwv2.HttpApi;
+  /** The `$default` stage. */
+  public readonly stage: apigwv2.HttpStage;
+  /** The access log group. */
+  public readonly accessLogGroup: logs.LogGroup;
+  /** The route authorizer, unless every route is public. */
+  public readonly authorizer?: apigwv2.IHttpRouteAuthorizer;
+  /** The service's Cognito resource server, when it declares scopes on a Cognito authorizer. */
+  public readonly resourceServer?: cognito.UserPoolResourceServer;
+  /** The consumers' app clients, by consumer name. */
+  public readonly consumerClients: { [name: string]: cognito.UserPoolClient };
+  /** The routes, by route key (`GET /orders`). */
+  public readonly routes: { [routeKey: string]: apigwv2.HttpRoute } = {};
+  /** The internal load balancer, with `ApiIntegration.loadBalancer()`. */
+  public readonly loadBalancer?: elbv2.ApplicationLoadBalancer;
+  /** Its target group, with `ApiIntegration.loadBalancer()`. */
+  public readonly targetGroup?: elbv2.ApplicationTargetGroup;
+  /** The mapping on the platform's custom domain, if it has one. */
+  public readonly apiMapping?: apigwv2.ApiMapping;
+  /** The integration timeout. */
+  public readonly timeout: Duration;
+  /** The URL clients use: the custom domain and base path, or the stage URL. */
+  public readonly url: string;
+
+  private readonly publicRouteKeys = new Set<string>();
+
+  constructor(scope: Construct, id: string, props: MicroserviceApiProps) {
+    super(scope, id);
+
+    const routes = props.routes ?? DEFAULT_ROUTES;
+    const throttle = props.throttle ?? DEFAULT_THROTTLE;
+    const consumers = props.consumers ?? [];
+    this.timeout = props.timeout ?? Duration.seconds(30);
+    const basePath = props.basePath ?? props.serviceName;
+
+    validate(scope.node.path, props, routes, consumers);
+
+    const allScopes = [...new Set(routes.flatMap((r) => r.scopes ?? []))];
+    const needsAuthorizer = routes.some((r) => !r.public);
+    if (needsAuthorizer) {
+      const auth = props.authorizer.authorizeService(props.platformScope, this, {
+        resourceServerIdentifier: props.serviceName,
+        scopes: allScopes,
+        consumers,
+      });
+      this.authorizer = auth.authorizer;
+      this.resourceServer = auth.resourceServer;
+      this.consumerClients = auth.consumerClients;
+    } else {
+      if (consumers.length > 0) {
+        throw new Error(`Invalid props for Microservice '${scope.node.path}':\n  - api.consumers must be empty when every route is public (no token is checked), got ${consumers.length}`);
+      }
+      this.consumerClients = {};
+    }
+
+    this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
+      description: `API of ${scope.node.path}`,
+      createDefaultStage: false,
+      corsPreflight: props.cors,
+      disableExecuteApiEndpoint: props.disableExecuteApiEndpoint ?? (props.domainName !== undefined),
+    });
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.accessLogRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.stage = this.httpApi.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: throttle.rateLimit, burstLimit: throttle.burstLimit },
+      detailedMetricsEnabled: true,
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup),
+        format: apigateway.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FORMAT)),
+      },
+    });
+
+    const bound = (props.integration ?? ApiIntegration.cloudMap()).bind(this, { ...props.target, timeout: this.timeout });
+    this.loadBalancer = bound.loadBalancer;
+    this.targetGroup = bound.targetGroup;
+
+    // RouteSettings is a JSON property: CloudFormation's own casing.
+    const routeSettings: { [key: string]: { [setting: string]: unknown } } = {};
+    for (const route of routes) {
+      const created = this.httpApi.addRoutes({
+        path: route.path,
+        methods: route.methods ?? [apigwv2.HttpMethod.ANY],
+        integration: bound.integration,
+        authorizer: route.public ? new apigwv2.HttpNoneAuthorizer() : this.authorizer,
+        authorizationScopes: route.public || !route.scopes?.length ? undefined : route.scopes,
+      });
+      for (const r of created) {
+        const key = routeKeyOf(r);
+        this.routes[key] = r;
+        if (route.public) {
+          this.publicRouteKeys.add(key);
+          Validations.of(r).acknowledge({
+            id: 'AwsSolutions-APIG4',
+            reason: `Route "${key}" is marked public: true by the service owner.`,
+          });
+        }
+        if (route.throttle) {
+          routeSettings[key] = {
+            ThrottlingRateLimit: route.throttle.rateLimit,
+            ThrottlingBurstLimit: route.throttle.burstLimit,
+            DetailedMetricsEnabled: true,
+          };
+          // Route settings name route keys: the routes must exist first.
+          this.stage.node.addDependency(r);
+        }
+      }
+    }
+    if (Object.keys(routeSettings).length > 0) {
+      (this.stage.node.defaultChild as apigwv2.CfnStage).routeSettings = routeSettings;
+    }
+
+    this.accessLogGroup.addMetricFilter('ThrottledRequests', {
+      filterPattern: logs.FilterPattern.stringValue('$.status', '=', '429'),
+      metricNamespace: METRIC_NAMESPACE,
+      metricName: 'ThrottledRequests',
+      metricValue: '1',
+      dimensions: { ApiId: '$.apiId' },
+    });
+
+    if (props.domainName) {
+      this.apiMapping = new apigwv2.ApiMapping(this, 'Mapping', {
+        api: this.httpApi,
+        domainName: props.domainName,
+        stage: this.stage,
+        apiMappingKey: basePath,
+      });
+      this.url = `https://${props.domainName.name}/${basePath}`;
+    } else {
+      this.url = this.stage.url;
+    }
+
+    this.node.addValidation({ validate: () => this.unauthorizedRoutes() });
+  }
+
+  /** Routes that have no authorizer and are not marked public, as errors naming route and service. */
+  private unauthorizedRoutes(): string[] {
+    const errors: string[] = [];
+    const stack = Stack.of(this);
+    for (const child of this.httpApi.node.findAll()) {
+      if (!(child instanceof apigwv2.CfnRoute)) continue;
+      const key = stack.resolve(child.routeKey);
+      const type = stack.resolve(child.authorizationType);
+      if ((type === undefined || type === 'NONE') && !this.publicRouteKeys.has(key)) {
+        errors.push(`Route "${key}" of service ${this.node.scope?.node.path} has no authorizer and is not marked public: true. `
+          + 'Authorize it (the platform\'s authorizer) or mark it public in api.routes.');
+      }
+    }
+    return errors;
+  }
+
+  /**
+   * Requests answered with 5XX (AWS/ApiGateway 5xx).
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricServerError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.apiMetric('5xx', { statistic: 'Sum', ...props });
+  }
+
+  /**
+   * Requests answered with 4XX, throttled (429) and unauthorized (401/403) among them (AWS/ApiGateway 4xx).
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricClientError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.apiMetric('4xx', { statistic: 'Sum', ...props });
+  }
+
+  /**
+   * Requests (AWS/ApiGateway Count).
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.apiMetric('Count', { statistic: 'Sum', ...props });
+  }
+
+  /**
+   * Time from request to response, API Gateway overhead included (AWS/ApiGateway Latency).
+   *
+   * @default - p99 over 5 minutes
+   */
+  public metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.apiMetric('Latency', { statistic: 'p99', ...props });
+  }
+
+  /**
+   * Time the service took to answer (AWS/ApiGateway IntegrationLatency).
+   *
+   * @default - p99 over 5 minutes
+   */
+  public metricIntegrationLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.apiMetric('IntegrationLatency', { statistic: 'p99', ...props });
+  }
+
+  /**
+   * Requests rejected by throttling (status 429), counted from the access log by a metric filter
+   * (HTTP APIs publish no throttle metric of their own).
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricThrottled(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName: 'ThrottledRequests',
+      dimensionsMap: { ApiId: this.httpApi.apiId },
+      statistic: 'Sum',
+      ...props,
+    });
+  }
+
+  private apiMetric(metricName: string, props: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/ApiGateway',
+      metricName,
+      dimensionsMap: { ApiId: this.httpApi.apiId, Stage: '$default' },
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+}
+
+function routeKeyOf(route: apigwv2.HttpRoute): string {
+  return Stack.of(route).resolve((route.node.defaultChild as apigwv2.CfnRoute).routeKey);
+}
+
+function validate(path: string, props: MicroserviceApiProps, routes: ApiRoute[], consumers: ApiConsumer[]): void {
+  const errors = new PropErrors(`Microservice '${path}'`);
+  const throttle = (prefix: string, t: ThrottleSettings | undefined) => {
+    if (!t) return;
+    errors.range(`${prefix}.rateLimit`, t.rateLimit, 0, 10000);
+    errors.integer(`${prefix}.burstLimit`, t.burstLimit, 0, 5000);
+  };
+  throttle('api.throttle', props.throttle);
+  if (props.timeout && !props.timeout.isUnresolved()) {
+    const ms = props.timeout.toMilliseconds();
+    if (ms < 50 || ms > 30000) errors.add(`api.timeout must be between 50 ms and 30 s, got ${ms} ms`);
+  }
+  if (routes.length === 0) errors.add('api.routes must have at least one route when given, got []');
+  if (routes.length > 300) errors.add(`api.routes must have at most 300 routes (API Gateway quota), got ${routes.length}`);
+
+  const seen = new Set<string>();
+  const declaredScopes = new Set<string>();
+  routes.forEach((r, i) => {
+    const p = `api.routes[${i}]`;
+    errors.text(`${p}.path`, r.path, PATH, 'a path starting with "/" such as "/orders", "/orders/{id}" or "/orders/{proxy+}"');
+    if (!Token.isUnresolved(r.path) && /\{[A-Za-z0-9_]+\+\}./.test(r.path)) {
+      errors.add(`${p}.path may have a greedy {name+} segment only at its end, got ${fmt(r.path)}`);
+    }
+    if (r.methods !== undefined && r.methods.length === 0) errors.add(`${p}.methods must have at least one method when given, got []`);
+    for (const m of r.methods ?? [apigwv2.HttpMethod.ANY]) {
+      const key = `${m} ${r.path}`;
+      if (seen.has(key)) errors.add(`api.routes must not repeat a route, got "${key}" twice`);
+      seen.add(key);
+    }
+    if (r.public && r.scopes?.length) {
+      errors.add(`${p}.scopes and ${p}.public are mutually exclusive (a public route checks no token): give one or neither, got both`);
+    }
+    (r.scopes ?? []).forEach((s, j) => {
+      errors.text(`${p}.scopes[${j}]`, s, SCOPE, 'a scope such as "orders/read" (<resource server>/<name>)');
+      if (props.authorizer.ownsScopes && SCOPE.test(s) && !s.startsWith(`${props.serviceName}/`)) {
+        errors.add(`${p}.scopes[${j}] must start with "${props.serviceName}/" (the service's own resource server on the platform's user pool), got ${fmt(s)}`);
+      }
+      declaredScopes.add(s);
+    });
+    throttle(`${p}.throttle`, r.throttle);
+  });
+
+  const names = new Set<string>();
+  consumers.forEach((c, i) => {
+    const p = `api.consumers[${i}]`;
+    errors.text(`${p}.name`, c.name, CONSUMER, 'lower-case letters, digits and inner hyphens, 1-48 characters');
+    if (names.has(c.name)) errors.add(`api.consumers must not repeat a name, got ${fmt(c.name)} twice`);
+    names.add(c.name);
+    if (!c.scopes || c.scopes.length === 0) errors.add(`${p}.scopes must list at least one scope, got []`);
+    (c.scopes ?? []).forEach((s, j) => {
+      if (!declaredScopes.has(s)) {
+        errors.add(`${p}.scopes[${j}] must be one of the scopes the routes require (${[...declaredScopes].map(fmt).join(', ') || 'none'}), got ${fmt(s)}`);
+      }
+    });
+  });
+
+  if (props.basePath !== undefined) {
+    errors.text('api.basePath', props.basePath, BASE_PATH, 'a path without leading or trailing "/" such as "orders" or "shop/orders"');
+    if (!props.domainName) errors.add('api.basePath requires apiDomain on the platform (it is the path on the custom domain), got a basePath without a domain');
+  }
+  errors.throwIfAny();
+}
