@@ -1,22 +1,46 @@
 // A shared platform stack and one stack per service: each service deploys and deletes on its own.
+// Callers authenticate with an external OIDC issuer; clients see one host, api.example.com.
 import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { Microservice, MicroservicePlatform } from 'cdk-microservice';
+import { ApiAuthorizer, Microservice, MicroservicePlatform } from 'cdk-microservice';
 
 export function build(app: App): App {
   const platformStack = new Stack(app, 'ShopPlatform');
-  const platform = new MicroservicePlatform(platformStack, 'Platform', { natGateways: 1 });
+  const platform = new MicroservicePlatform(platformStack, 'Platform', {
+    natGateways: 1,
+    auth: ApiAuthorizer.jwt({ issuer: 'https://idp.example.com/realms/shop', audience: ['shop-api'] }),
+    apiDomain: {
+      domainName: 'api.example.com',
+      certificate: acm.Certificate.fromCertificateArn(platformStack, 'Certificate',
+        'arn:aws:acm:us-east-1:111111111111:certificate/0b6f7c33-5f3e-4c35-9c0c-7a0e9a2e4f11'),
+      hostedZone: route53.HostedZone.fromHostedZoneAttributes(platformStack, 'Zone', {
+        hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+        zoneName: 'example.com',
+      }),
+    },
+  });
 
   const image = ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx-unprivileged:stable');
 
+  // https://api.example.com/catalog/...: reads are public, writes need a scope.
   const catalog = new Microservice(new Stack(app, 'ShopCatalog'), 'Catalog', {
     platform,
     image,
     cpuArchitecture: ecs.CpuArchitecture.ARM64,
     autoScaling: { minCapacity: 2, maxCapacity: 20 },
     writablePaths: ['/tmp', '/var/cache/nginx'],
+    api: {
+      routes: [
+        { path: '/products', methods: [apigwv2.HttpMethod.GET], public: true, throttle: { rateLimit: 500, burstLimit: 1000 } },
+        { path: '/products/{id}', methods: [apigwv2.HttpMethod.GET], public: true },
+        { path: '/products', methods: [apigwv2.HttpMethod.POST], scopes: ['catalog/admin'] },
+      ],
+    },
   });
 
   const cartStack = new Stack(app, 'ShopCart');
@@ -32,6 +56,8 @@ export function build(app: App): App {
     healthCheck: { command: ['CMD-SHELL', 'wget -q -O /dev/null http://localhost:8080/ || exit 1'] },
     // Opt-in: `aws ecs execute-command` into the tasks (the root filesystem becomes writable).
     enableExecuteCommand: true,
+    // https://api.example.com/cart/...: every route needs a token with the cart scope.
+    api: { routes: [{ path: '/{proxy+}', scopes: ['cart/use'] }] },
   });
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

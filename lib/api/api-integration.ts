@@ -48,7 +48,6 @@ export interface ApiIntegrationTarget {
   readonly cloudMapService: servicediscovery.IService;
   readonly taskSecurityGroup: ec2.ISecurityGroup;
   readonly containerPort: number;
-  readonly timeout: Duration;
 }
 
 /** What an integration gives the API. */
@@ -100,7 +99,6 @@ class CloudMapIntegration extends ApiIntegration {
     return {
       integration: new integrations.HttpServiceDiscoveryIntegration('Integration', target.cloudMapService, {
         vpcLink: target.vpcLink,
-        timeout: target.timeout,
       }),
     };
   }
@@ -171,7 +169,6 @@ class LoadBalancerIntegration extends ApiIntegration {
     return {
       integration: new integrations.HttpAlbIntegration('Integration', listener, {
         vpcLink: target.vpcLink,
-        timeout: target.timeout,
       }),
       loadBalancer,
       targetGroup,

@@ -85,7 +85,7 @@ export interface MicroserviceApiOptions {
    */
   readonly consumers?: ApiConsumer[];
   /**
-   * How long API Gateway waits for the service, 50 ms to 30 s.
+   * How long API Gateway waits for the service, 50 ms to 30 s (HTTP API's maximum).
    *
    * @default Duration.seconds(30)
    */
@@ -128,7 +128,7 @@ export interface MicroserviceApiProps extends MicroserviceApiOptions {
   /** The platform's custom domain, if any. */
   readonly domainName?: apigwv2.IDomainName;
   /** The integration target. */
-  readonly target: Omit<ApiIntegrationTarget, 'timeout'>;
+  readonly target: ApiIntegrationTarget;
 }
 
 const DEFAULT_THROTTLE: ThrottleSettings = { rateLimit: 100, burstLimit: 200 };
@@ -250,7 +250,7 @@ export class MicroserviceApi extends Construct {
       },
     });
 
-    const bound = (props.integration ?? ApiIntegration.cloudMap()).bind(this, { ...props.target, timeout: this.timeout });
+    const bound = (props.integration ?? ApiIntegration.cloudMap()).bind(this, props.target);
     this.loadBalancer = bound.loadBalancer;
     this.targetGroup = bound.targetGroup;
 
@@ -284,6 +284,11 @@ export class MicroserviceApi extends Construct {
           this.stage.node.addDependency(r);
         }
       }
+    }
+    // aws-cdk-lib's HTTP integrations cap the timeout at REST's 29 s (HTTP APIs allow 30 s) and the
+    // Cloud Map one drops it: set it on the integration itself.
+    for (const child of this.httpApi.node.findAll()) {
+      if (child instanceof apigwv2.CfnIntegration) child.timeoutInMillis = this.timeout.toMilliseconds();
     }
     if (Object.keys(routeSettings).length > 0) {
       (this.stage.node.defaultChild as apigwv2.CfnStage).routeSettings = routeSettings;
