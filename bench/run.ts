@@ -1,5 +1,7 @@
 // `npm run bench`: synthesis speed, template size and memory of this library against a
-// hand-written peer (bench/peer/), in the same run, so every figure reads as a ratio.
+// hand-written peer (bench/peer/), in the same run, so every figure reads as a ratio. Two
+// variants: the ECS service alone ("ecs"), and with its API front door ("ecs+api": HTTP API,
+// Cognito authorizer with a resource server and a client, access logs, Cloud Map integration).
 //
 // Each measurement runs in a fresh Node process (so peak RSS is that app's own), with
 // CloudFormation's template validator off (CDK_VALIDATION=false) for both sides: it costs the
@@ -9,6 +11,7 @@ import { execFileSync } from 'child_process';
 import * as path from 'path';
 
 const SIZES = (process.env.BENCH_SIZES ?? '1,10,50').split(',').map(Number);
+const VARIANTS = (process.env.BENCH_VARIANTS ?? 'ecs,ecs+api').split(',');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const root = path.join(__dirname, '..');
 
@@ -17,8 +20,8 @@ interface Sample {
   templateBytesPerService: number; resourcesPerService: number; peakRssMiB: number;
 }
 
-function measure(impl: string, count: number): Sample {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', path.join('bench', 'synth-one.ts'), impl, String(count)], {
+function measure(impl: string, count: number, variant: string): Sample {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', path.join('bench', 'synth-one.ts'), impl, String(count), variant], {
     cwd: root,
     env: { ...process.env, CDK_VALIDATION: 'false' },
     encoding: 'utf8',
@@ -34,13 +37,13 @@ function median(xs: number[]): number {
 
 const rows: string[] = [];
 const pad = (s: string, n: number) => s.padStart(n);
-const header = ['services', 'side', 'wall ms', 'ms/service', 'max res/stack', 'res/service', 'tmpl bytes/service', 'peak RSS MiB'];
+const header = ['variant', 'services', 'side', 'wall ms', 'ms/service', 'max res/stack', 'res/service', 'tmpl bytes/service', 'peak RSS MiB'];
 rows.push(header.map((h) => pad(h, 20)).join(''));
 
-for (const count of SIZES) {
+for (const variant of VARIANTS) for (const count of SIZES) {
   const samples: { [impl: string]: Sample[] } = { ours: [], peer: [] };
   for (let i = 0; i < RUNS; i++) {
-    for (const impl of i % 2 === 0 ? ['ours', 'peer'] : ['peer', 'ours']) samples[impl].push(measure(impl, count));
+    for (const impl of i % 2 === 0 ? ['ours', 'peer'] : ['peer', 'ours']) samples[impl].push(measure(impl, count, variant));
   }
   const summary = (impl: string) => {
     const s = samples[impl];
@@ -57,12 +60,12 @@ for (const count of SIZES) {
   const ours = summary('ours');
   const peer = summary('peer');
   const fmt = (v: number, d = 0) => v.toFixed(d);
-  const line = (side: string, v: ReturnType<typeof summary>) => [String(count), side, fmt(v.wall), fmt(v.perService, 1),
+  const line = (side: string, v: ReturnType<typeof summary>) => [variant, String(count), side, fmt(v.wall), fmt(v.perService, 1),
     fmt(v.maxResources), fmt(v.resourcesPerService, 1), fmt(v.bytes), fmt(v.rss)].map((c) => pad(c, 20)).join('');
   rows.push(line('ours', ours));
   rows.push(line('peer', peer));
   const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-  rows.push([String(count), 'ratio ours/peer', ratio(ours.wall, peer.wall), ratio(ours.perService, peer.perService),
+  rows.push([variant, String(count), 'ratio ours/peer', ratio(ours.wall, peer.wall), ratio(ours.perService, peer.perService),
     ratio(ours.maxResources, peer.maxResources), ratio(ours.resourcesPerService, peer.resourcesPerService),
     ratio(ours.bytes, peer.bytes), ratio(ours.rss, peer.rss)].map((c) => pad(c, 20)).join(''));
   console.log(rows.slice(-3).join('\n'));

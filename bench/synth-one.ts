@@ -7,14 +7,15 @@ import { performance } from 'perf_hooks';
 import { App, Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Microservice, MicroservicePlatform } from 'cdk-microservice';
-import { peerStacks } from './peer/hand-written';
+import { peerStacks, peerStacksWithApi } from './peer/hand-written';
 import { CDK_CONTEXT_FOR_BENCH } from './context';
 
-const [impl, countArg] = process.argv.slice(2);
+const [impl, countArg, variant = 'ecs'] = process.argv.slice(2);
 const count = Number(countArg);
-if (!['ours', 'peer'].includes(impl) || !Number.isInteger(count) || count < 1) {
-  throw new Error(`usage: synth-one.ts ours|peer N, got ${impl} ${countArg}`);
+if (!['ours', 'peer'].includes(impl) || !Number.isInteger(count) || count < 1 || !['ecs', 'ecs+api'].includes(variant)) {
+  throw new Error(`usage: synth-one.ts ours|peer N [ecs|ecs+api], got ${impl} ${countArg} ${variant}`);
 }
+const withApi = variant === 'ecs+api';
 
 const outdir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${impl}-${count}-`));
 const t0 = performance.now();
@@ -24,7 +25,16 @@ const platformStack = new Stack(app, 'Platform');
 const serviceStacks = Array.from({ length: count }, (_, i) => new Stack(app, `Service${i}`));
 if (impl === 'ours') {
   const platform = new MicroservicePlatform(platformStack, 'Platform');
-  serviceStacks.forEach((s, i) => new Microservice(s, `Svc${i}`, { platform, image }));
+  serviceStacks.forEach((s, i) => new Microservice(s, `Svc${i}`, {
+    platform,
+    image,
+    api: withApi ? {
+      routes: [{ path: '/{proxy+}', scopes: [`svc${i}/read`] }],
+      consumers: [{ name: 'client', scopes: [`svc${i}/read`] }],
+    } : undefined,
+  }));
+} else if (withApi) {
+  peerStacksWithApi(platformStack, serviceStacks, image);
 } else {
   peerStacks(platformStack, serviceStacks, image);
 }
@@ -47,6 +57,7 @@ fs.rmSync(outdir, { recursive: true, force: true });
 
 console.log(JSON.stringify({
   impl,
+  variant,
   count,
   wallMs,
   maxResources,

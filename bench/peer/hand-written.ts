@@ -1,6 +1,11 @@
 // The peer: the same ECS features as `Microservice` and `MicroservicePlatform`, written directly
 // with aws-cdk-lib the way an experienced CDK user would, without this library.
 import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as authorizers from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import * as integrations from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -82,4 +87,65 @@ export class PeerService extends Construct {
 export function peerStacks(platformStack: Stack, serviceStacks: Stack[], image: ecs.ContainerImage): void {
   const platform = new PeerPlatform(platformStack, 'Platform');
   serviceStacks.forEach((s, i) => new PeerService(s, `Svc${i}`, platform, image));
+}
+
+/** The peer's platform with what an API needs: a VPC link and a Cognito user pool with a domain. */
+export class PeerApiPlatform extends PeerPlatform {
+  public readonly vpcLink: apigwv2.VpcLink;
+  public readonly vpcLinkSecurityGroup: ec2.SecurityGroup;
+  public readonly userPool: cognito.UserPool;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.vpcLinkSecurityGroup = new ec2.SecurityGroup(this, 'VpcLinkSg', { vpc: this.vpc, description: 'VPC link' });
+    this.vpcLink = new apigwv2.VpcLink(this, 'VpcLink', { vpc: this.vpc, securityGroups: [this.vpcLinkSecurityGroup] });
+    this.userPool = new cognito.UserPool(this, 'UserPool', {
+      mfa: cognito.Mfa.REQUIRED,
+      mfaSecondFactor: { otp: true, sms: false },
+      featurePlan: cognito.FeaturePlan.PLUS,
+      passwordPolicy: { minLength: 12, requireSymbols: true },
+    });
+    this.userPool.addDomain('Domain', { cognitoDomain: { domainPrefix: 'peer-bench' } });
+  }
+}
+
+/** The peer's API for one service: what `api: { routes, consumers }` gives, by hand. */
+export class PeerServiceWithApi extends PeerService {
+  constructor(scope: Construct, id: string, platform: PeerApiPlatform, image: ecs.ContainerImage) {
+    super(scope, id, platform, image);
+    const name = id.toLowerCase();
+    const service = this.node.findChild('Service') as ecs.FargateService;
+    const sg = this.node.findChild('SecurityGroup') as ec2.SecurityGroup;
+    sg.addIngressRule(ec2.Peer.securityGroupId(platform.vpcLinkSecurityGroup.securityGroupId), ec2.Port.tcp(8080));
+    const resourceServer = new cognito.UserPoolResourceServer(this, 'ResourceServer', {
+      userPool: platform.userPool, identifier: name, scopes: [{ scopeName: 'read', scopeDescription: 'read' }],
+    });
+    const client = new cognito.UserPoolClient(this, 'Client', {
+      userPool: platform.userPool,
+      generateSecret: true,
+      oAuth: { flows: { clientCredentials: true }, scopes: [cognito.OAuthScope.resourceServer(resourceServer, { scopeName: 'read', scopeDescription: 'read' })] },
+    });
+    const api = new apigwv2.HttpApi(this, 'Api', { createDefaultStage: false });
+    const logGroup = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_MONTH });
+    api.addStage('Stage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: 100, burstLimit: 200 },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(logGroup),
+        format: apigateway.AccessLogFormat.jsonWithStandardFields(),
+      },
+    });
+    api.addRoutes({
+      path: '/{proxy+}',
+      integration: new integrations.HttpServiceDiscoveryIntegration('Integration', service.cloudMapService!, { vpcLink: platform.vpcLink }),
+      authorizer: new authorizers.HttpUserPoolAuthorizer('Authorizer', platform.userPool, { userPoolClients: [client] }),
+      authorizationScopes: [`${name}/read`],
+    });
+  }
+}
+
+export function peerStacksWithApi(platformStack: Stack, serviceStacks: Stack[], image: ecs.ContainerImage): void {
+  const platform = new PeerApiPlatform(platformStack, 'Platform');
+  serviceStacks.forEach((s, i) => new PeerServiceWithApi(s, `Svc${i}`, platform, image));
 }
