@@ -4,7 +4,7 @@ import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ApiAuthorizer, ApiIntegration, Microservice, MicroservicePlatform } from 'cdk-microservice';
+import { ApiAuthorizer, ApiIntegration, Microservice, MicroservicePlatform, ServiceCache } from 'cdk-microservice';
 
 export function buildMainApp(app: App): App {
   const platform = new MicroservicePlatform(new Stack(app, 'Platform'), 'Platform', {
@@ -30,6 +30,7 @@ export function buildMainApp(app: App): App {
         { name: 'reporting', scopes: ['orders/read'] },
       ],
     },
+    cache: ServiceCache.valkey(),
   });
 
   new Microservice(new Stack(app, 'Payments'), 'Payments', {

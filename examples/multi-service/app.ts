@@ -7,7 +7,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ApiAuthorizer, Microservice, MicroservicePlatform } from 'cdk-microservice';
+import { ApiAuthorizer, CacheAuth, Microservice, MicroservicePlatform, ServiceCache } from 'cdk-microservice';
 
 export function build(app: App): App {
   const platformStack = new Stack(app, 'ShopPlatform');
@@ -41,6 +41,8 @@ export function build(app: App): App {
         { path: '/products', methods: [apigwv2.HttpMethod.POST], scopes: ['catalog/admin'] },
       ],
     },
+    // A small single-node cache; the task role connects with IAM (no stored password).
+    cache: ServiceCache.valkey({ nodeType: 'cache.t4g.micro', replicas: 0, auth: CacheAuth.iam() }),
   });
 
   const cartStack = new Stack(app, 'ShopCart');
@@ -58,6 +60,8 @@ export function build(app: App): App {
     enableExecuteCommand: true,
     // https://api.example.com/cart/...: every route needs a token with the cart scope.
     api: { routes: [{ path: '/{proxy+}', scopes: ['cart/use'] }] },
+    // Serverless Valkey, capped at 5 GB and 5,000 ECPUs per second.
+    cache: ServiceCache.serverless({ maxDataStorageGb: 5, maxEcpuPerSecond: 5000 }),
   });
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

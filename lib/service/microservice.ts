@@ -6,6 +6,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
 import { MicroserviceApi, MicroserviceApiOptions } from '../api/microservice-api';
+import { MicroserviceCache } from '../cache/microservice-cache';
+import { ServiceCache } from '../cache/service-cache';
 import { IMicroservicePlatform, MicroservicePlatform } from '../platform/microservice-platform';
 import { describeMemoryFor, FARGATE_TASK_SIZES } from '../private/fargate';
 import { fmt, PropErrors } from '../private/validation';
@@ -183,6 +185,15 @@ export interface MicroserviceProps {
    * @default - no API: the service is reachable only by callers wired in through `connections`
    */
   readonly api?: MicroserviceApiOptions;
+
+  /**
+   * The service's own cache, which only its tasks can reach: `ServiceCache.valkey()` (node-based),
+   * `ServiceCache.serverless()` or `ServiceCache.fromAttributes()`. The container receives the
+   * endpoint as `CACHE_*` environment variables and the credential as an ECS secret.
+   *
+   * @default - no cache
+   */
+  readonly cache?: ServiceCache;
 }
 
 /** Defaults of {@link MicroserviceProps}. */
@@ -235,6 +246,8 @@ export class Microservice extends Construct implements ec2.IConnectable {
   public readonly discoveryName: string;
   /** The service's API, when `api` is given. */
   public readonly api?: MicroserviceApi;
+  /** The service's cache, when `cache` is given. */
+  public readonly cache?: MicroserviceCache;
 
   constructor(scope: Construct, id: string, props: MicroserviceProps) {
     super(scope, id);
@@ -299,13 +312,6 @@ export class Microservice extends Construct implements ec2.IConnectable {
       this.taskDefinition.addVolume({ name: sourceVolume });
       this.container.addMountPoints({ containerPath: path, sourceVolume, readOnly: false });
     }
-    if (props.environment && Object.keys(props.environment).length > 0) {
-      Validations.of(this.taskDefinition).acknowledge({
-        id: 'AwsSolutions-ECS2',
-        reason: 'The environment prop carries non-secret configuration only; secrets are injected from Secrets Manager or SSM through the secrets prop.',
-      });
-    }
-
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: this.platform.vpc,
       description: `Tasks of ${this.node.path}: no ingress until a caller is wired in`,
@@ -344,6 +350,23 @@ export class Microservice extends Construct implements ec2.IConnectable {
       Validations.of(this.taskDefinition.taskRole).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason: 'ECS Exec: the ssmmessages channel actions do not support resource-level permissions (Service Authorization Reference, Amazon Session Manager Message Gateway Service).',
+      });
+    }
+
+    if (props.cache) {
+      this.cache = new MicroserviceCache(this, 'Cache', {
+        cache: props.cache,
+        vpc: this.platform.vpc,
+        subnets: this.platform.serviceSubnets,
+        taskSecurityGroup: this.securityGroup,
+        container: this.container,
+        taskRole: this.taskDefinition.taskRole,
+      });
+    }
+    if ((props.environment && Object.keys(props.environment).length > 0) || props.cache) {
+      Validations.of(this.taskDefinition).acknowledge({
+        id: 'AwsSolutions-ECS2',
+        reason: 'Plain environment variables carry non-secret configuration only (the environment prop, the cache endpoint); secrets are injected from Secrets Manager or SSM as ECS secrets.',
       });
     }
 
