@@ -9,6 +9,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as route53targets from 'aws-cdk-lib/aws-route53-targets';
 import { Construct, IConstruct } from 'constructs';
 import { ApiAuthorizer } from '../auth/api-authorizer';
+import { ServiceMesh } from '../mesh/service-mesh';
 import { PropErrors } from '../private/validation';
 
 /** What every `Microservice` needs from the platform it runs on. */
@@ -23,6 +24,8 @@ export interface IMicroservicePlatform extends IConstruct {
   readonly serviceSubnets: ec2.SubnetSelection;
   /** How every service's API authenticates callers. */
   readonly auth: ApiAuthorizer;
+  /** The data plane between services. */
+  readonly mesh: ServiceMesh;
   /** The VPC link through which the services' APIs reach them; created on first use. */
   readonly vpcLink: apigwv2.IVpcLink;
   /** The security group of the VPC link's network interfaces. */
@@ -119,6 +122,13 @@ export interface MicroservicePlatformProps {
   readonly auth?: ApiAuthorizer;
 
   /**
+   * The data plane between services: retries, timeouts, service-to-service discovery.
+   *
+   * @default ServiceMesh.serviceConnect()
+   */
+  readonly mesh?: ServiceMesh;
+
+  /**
    * A custom domain for the services' APIs; each service is mapped under its base path and its
    * `execute-api` endpoint is turned off.
    *
@@ -165,6 +175,7 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
   /** The flow log of the VPC this platform created; undefined for a user's VPC or cluster. */
   public readonly flowLog?: ec2.FlowLog;
   public readonly auth: ApiAuthorizer;
+  public readonly mesh: ServiceMesh;
   public readonly apiDomainName?: apigwv2.DomainName;
   private _vpcLink?: apigwv2.VpcLink;
   private _vpcLinkSecurityGroup?: ec2.SecurityGroup;
@@ -229,6 +240,8 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
     });
 
     this.auth = props.auth ?? ApiAuthorizer.cognito();
+    this.mesh = props.mesh ?? ServiceMesh.serviceConnect();
+    this.mesh.bindPlatform(this);
 
     if (props.apiDomain) {
       this.apiDomainName = new apigwv2.DomainName(this, 'ApiDomain', {

@@ -1,200 +1,22 @@
 import { Duration, RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as appmesh from 'aws-cdk-lib/aws-appmesh';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
-import { MicroserviceApi, MicroserviceApiOptions } from '../api/microservice-api';
+import { MicroserviceApi } from '../api/microservice-api';
 import { MicroserviceCache } from '../cache/microservice-cache';
-import { ServiceCache } from '../cache/service-cache';
+import { ServiceCallGraph } from '../mesh/call-graph';
+import { RetryPolicy } from '../mesh/retry-policy';
+import { MeshServiceBinding } from '../mesh/service-mesh';
 import { IMicroservicePlatform, MicroservicePlatform } from '../platform/microservice-platform';
-import { describeMemoryFor, FARGATE_TASK_SIZES } from '../private/fargate';
-import { fmt, PropErrors } from '../private/validation';
+import { capacityProviderStrategies, kebab, validate, volumeName } from '../private/microservice-settings';
+import { PropErrors } from '../private/validation';
+import { MicroserviceProps } from './microservice-props';
 
-/** Task-count autoscaling of a {@link Microservice}. */
-export interface MicroserviceAutoScalingOptions {
-  /**
-   * Fewest running tasks, 1 to 5000. Two keeps a task in each of two AZs.
-   *
-   * @default 2
-   */
-  readonly minCapacity?: number;
-  /**
-   * Most running tasks, `minCapacity` to 5000.
-   *
-   * @default - 10, or `minCapacity` when that is higher
-   */
-  readonly maxCapacity?: number;
-  /**
-   * Average CPU utilization the service is scaled to hold, 10 to 90 percent.
-   *
-   * @default 70
-   */
-  readonly targetCpuUtilizationPercent?: number;
-  /**
-   * Average memory utilization the service is scaled to hold, 10 to 90 percent.
-   *
-   * @default 80
-   */
-  readonly targetMemoryUtilizationPercent?: number;
-}
-
-/** A share of the service's tasks on Fargate Spot. */
-export interface FargateSpotOptions {
-  /**
-   * Percent of the tasks above `onDemandBase` that run on Fargate Spot, 1 to 100.
-   */
-  readonly percent: number;
-  /**
-   * Tasks that always run on regular Fargate before the split applies, 0 to 100000.
-   *
-   * @default 1
-   */
-  readonly onDemandBase?: number;
-}
-
-/** Properties of a {@link Microservice}. */
-export interface MicroserviceProps {
-  /**
-   * The platform the service runs on.
-   *
-   * @default - the stack's default platform (`MicroservicePlatform.defaultFor(stack)`), created on first use
-   */
-  readonly platform?: IMicroservicePlatform;
-
-  /** The application's container image. */
-  readonly image: ecs.ContainerImage;
-
-  /**
-   * The port the application listens on, 1 to 65535.
-   *
-   * @default 8080
-   */
-  readonly containerPort?: number;
-
-  /**
-   * Name under which the service registers in the platform's namespace (`orders.services.internal`):
-   * a lower-case DNS label.
-   *
-   * @default - the construct id in kebab case ('Orders' → 'orders', 'OrderHistory' → 'order-history')
-   */
-  readonly discoveryName?: string;
-
-  /**
-   * Task CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384.
-   *
-   * @default 512
-   */
-  readonly cpu?: number;
-
-  /**
-   * Task memory in MiB; only the Fargate combinations with `cpu` are valid.
-   *
-   * @default 1024
-   */
-  readonly memoryLimitMiB?: number;
-
-  /**
-   * CPU architecture of the task. ARM64 (Graviton) costs about 20% less; the image must be built for it.
-   *
-   * @default ecs.CpuArchitecture.X86_64
-   */
-  readonly cpuArchitecture?: ecs.CpuArchitecture;
-
-  /**
-   * Plain-text environment variables. Put nothing secret here: they are visible in the template.
-   *
-   * @default - none
-   */
-  readonly environment?: { [name: string]: string };
-
-  /**
-   * Secrets from Secrets Manager or SSM Parameter Store, injected as environment variables at
-   * task start. Read access is granted to the task execution role only, never to the task role.
-   *
-   * @default - none
-   */
-  readonly secrets?: { [name: string]: ecs.Secret };
-
-  /**
-   * Command that overrides the image's CMD.
-   *
-   * @default - the image's CMD
-   */
-  readonly command?: string[];
-
-  /**
-   * Container health check, run inside the container (the image must contain the command).
-   * Interval 5-300 s, timeout 2-120 s, retries 1-10, start period 0-300 s.
-   *
-   * @default - none: ECS judges the task by its essential container running
-   */
-  readonly healthCheck?: ecs.HealthCheck;
-
-  /**
-   * Retention of the application's log group.
-   *
-   * @default logs.RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: logs.RetentionDays;
-
-  /**
-   * Mount the container's root filesystem read-only. Paths the application writes to go in
-   * `writablePaths`. ECS Exec needs a writable root filesystem.
-   *
-   * @default - true, or false when `enableExecuteCommand` is true
-   */
-  readonly readonlyRootFilesystem?: boolean;
-
-  /**
-   * Absolute paths mounted as writable, task-local scratch volumes (at most 20).
-   *
-   * @default ['/tmp']
-   */
-  readonly writablePaths?: string[];
-
-  /**
-   * Task-count autoscaling on CPU and memory. The template never sets the service's desired
-   * count, so a deploy does not reset the count that autoscaling has reached.
-   *
-   * @default - 2 to 10 tasks, 70% CPU, 80% memory
-   */
-  readonly autoScaling?: MicroserviceAutoScalingOptions;
-
-  /**
-   * Run a share of the tasks on Fargate Spot (X86_64 only). Tasks are always placed through a
-   * capacity provider strategy, so turning this on or off is an in-place update.
-   *
-   * @default - all tasks on regular Fargate
-   */
-  readonly fargateSpot?: FargateSpotOptions;
-
-  /**
-   * Allow ECS Exec (`aws ecs execute-command`) into the tasks. Grants the task role the SSM
-   * messages permissions it needs.
-   *
-   * @default false
-   */
-  readonly enableExecuteCommand?: boolean;
-
-  /**
-   * The service's own API Gateway front door (HTTP API): routes authorized by the platform's
-   * authorizer, throttling, access logs, a private integration through the platform's VPC link.
-   *
-   * @default - no API: the service is reachable only by callers wired in through `connections`
-   */
-  readonly api?: MicroserviceApiOptions;
-
-  /**
-   * The service's own cache, which only its tasks can reach: `ServiceCache.valkey()` (node-based),
-   * `ServiceCache.serverless()` or `ServiceCache.fromAttributes()`. The container receives the
-   * endpoint as `CACHE_*` environment variables and the credential as an ECS secret.
-   *
-   * @default - no cache
-   */
-  readonly cache?: ServiceCache;
-}
+export * from './microservice-props';
 
 /** Defaults of {@link MicroserviceProps}. */
 const DEFAULTS = {
@@ -210,10 +32,6 @@ const DEFAULTS = {
   spotOnDemandBase: 1,
 } as const;
 
-/** Most tasks one ECS service may run (service quota "Tasks per service"). */
-const MAX_TASKS_PER_SERVICE = 5000;
-const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const CONTAINER_NAME = 'app';
 const PORT_MAPPING_NAME = 'http';
 
@@ -248,6 +66,16 @@ export class Microservice extends Construct implements ec2.IConnectable {
   public readonly api?: MicroserviceApi;
   /** The service's cache, when `cache` is given. */
   public readonly cache?: MicroserviceCache;
+  /** How callers retry requests to this service. */
+  public readonly retryPolicy: RetryPolicy;
+  /** How long a request into this service may take through the mesh. */
+  public readonly requestTimeout: Duration;
+  /** What the platform's mesh made for this service: its endpoint, and App Mesh's resources. */
+  public readonly mesh: MeshServiceBinding;
+
+  private readonly callers: Microservice[] = [];
+  private readonly canaries: Microservice[] = [];
+  private environmentAcknowledged = false;
 
   constructor(scope: Construct, id: string, props: MicroserviceProps) {
     super(scope, id);
@@ -274,9 +102,23 @@ export class Microservice extends Construct implements ec2.IConnectable {
     this.containerPort = containerPort;
     this.discoveryName = discoveryName;
 
+    this.retryPolicy = props.retryPolicy ?? RetryPolicy.none();
+    const apiTimeout = props.api?.timeout;
+    const serviceConnect = this.platform.mesh.kind === 'serviceConnect';
+    const floorMs = serviceConnect ? 1000 : 1;
+    this.requestTimeout = props.requestTimeout
+      ?? (apiTimeout && !apiTimeout.isUnresolved() && apiTimeout.toMilliseconds() < 15000
+        ? Duration.millis(Math.max(floorMs, apiTimeout.toMilliseconds())) : Duration.seconds(15));
+    if (serviceConnect && props.requestTimeout && !props.requestTimeout.isUnresolved() && props.requestTimeout.toMilliseconds() < 1000) {
+      const errors = new PropErrors(`Microservice '${this.node.path}'`);
+      errors.add(`requestTimeout must be at least 1 s with ServiceMesh.serviceConnect() (the minimum of its perRequestTimeout), got ${props.requestTimeout.toMilliseconds()} ms`);
+      errors.throwIfAny();
+    }
+
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
       cpu,
       memoryLimitMiB,
+      proxyConfiguration: this.platform.mesh.proxyConfiguration(containerPort),
       runtimePlatform: { cpuArchitecture, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
     });
 
@@ -327,6 +169,10 @@ export class Microservice extends Construct implements ec2.IConnectable {
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
       circuitBreaker: { enable: true, rollback: true },
+      deploymentStrategy: props.deployment?.strategy,
+      canaryConfiguration: props.deployment?.canary,
+      linearConfiguration: props.deployment?.linear,
+      bakeTime: props.deployment?.bakeTime,
       capacityProviderStrategies: capacityProviderStrategies(props.fargateSpot),
       enableExecuteCommand,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
@@ -363,12 +209,25 @@ export class Microservice extends Construct implements ec2.IConnectable {
         taskRole: this.taskDefinition.taskRole,
       });
     }
-    if ((props.environment && Object.keys(props.environment).length > 0) || props.cache) {
-      Validations.of(this.taskDefinition).acknowledge({
-        id: 'AwsSolutions-ECS2',
-        reason: 'Plain environment variables carry non-secret configuration only (the environment prop, the cache endpoint); secrets are injected from Secrets Manager or SSM as ECS secrets.',
-      });
-    }
+    if ((props.environment && Object.keys(props.environment).length > 0) || props.cache) this.acknowledgeEnvironment();
+
+    this.mesh = this.platform.mesh.bindService({
+      scope: this,
+      discoveryName,
+      containerPort,
+      service: this.service,
+      taskDefinition: this.taskDefinition,
+      container: this.container,
+      cloudMapService: this.cloudMapService,
+      namespace: this.platform.namespace,
+      logGroup: this.logGroup,
+      retryPolicy: this.retryPolicy,
+      requestTimeout: this.requestTimeout,
+      idleTimeout: props.idleTimeout,
+      outlierDetection: props.outlierDetection,
+      connectionPool: props.connectionPool,
+      healthCheckPath: props.healthCheckPath ?? '/',
+    });
 
     this.connections = new ec2.Connections({
       securityGroups: [this.securityGroup],
@@ -395,6 +254,17 @@ export class Microservice extends Construct implements ec2.IConnectable {
       });
     }
 
+    const graph = ServiceCallGraph.of(this);
+    graph.addService(this.node.path, () => ({
+      path: this.node.path,
+      name: this.discoveryName,
+      attempts: this.retryPolicy.attempts,
+      perRetryTimeout: this.retryPolicy.perRetryTimeout,
+      requestTimeout: this.requestTimeout,
+      apiTimeout: this.api?.timeout,
+    }));
+    this.node.addValidation({ validate: () => ServiceCallGraph.of(this).violationsOf(this.node.path) });
+
     this.scaling = this.service.autoScaleTaskCount({ minCapacity, maxCapacity });
     this.scaling.scaleOnCpuUtilization('CpuScaling', { targetUtilizationPercent: targetCpu });
     this.scaling.scaleOnMemoryUtilization('MemoryScaling', { targetUtilizationPercent: targetMemory });
@@ -416,6 +286,72 @@ export class Microservice extends Construct implements ec2.IConnectable {
    */
   public metricMemoryUtilization(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.service.metricMemoryUtilization(props);
+  }
+
+  /**
+   * Lets this service call `callee`: a security-group rule (in this service's stack) admits this
+   * service's tasks on the callee's port, the mesh learns the dependency (App Mesh: a backend of
+   * this virtual node; egress elsewhere is dropped), and this container receives the callee's URL
+   * as `<CALLEE>_URL` (`PAYMENTS_URL=http://payments:8080`). Nothing else may call the callee.
+   */
+  public connectTo(callee: Microservice): void {
+    if (callee === this) throw new Error(`connectTo() of Microservice '${this.node.path}' got the service itself`);
+    if (callee.platform.mesh !== this.platform.mesh) {
+      throw new Error(`connectTo() of Microservice '${this.node.path}' needs both services on the same platform mesh, got '${callee.node.path}' on another`);
+    }
+    if (callee.callers.includes(this)) return;
+    callee.callers.push(this);
+    for (const target of [callee, ...callee.canaries]) this.admitInto(target, `Calls${pascal(target.discoveryName)}`);
+    this.platform.mesh.connect(this.mesh, callee.mesh);
+    this.container.addEnvironment(`${callee.discoveryName.replace(/-/g, '_').toUpperCase()}_URL`, callee.mesh.endpoint);
+    this.acknowledgeEnvironment();
+    ServiceCallGraph.of(this).addCall(this.node.path, callee.node.path);
+  }
+
+  /**
+   * Sends `percent` of the traffic for this service to `canary`, another version of it, through
+   * App Mesh weighted routing (1 to 99). The canary's tasks admit this service's callers. On
+   * Service Connect, use `deployment` (ECS's native canary and linear deployments) instead.
+   */
+  public routeCanary(canary: Microservice, percent: number): void {
+    const errors = new PropErrors(`routeCanary() of Microservice '${this.node.path}'`);
+    if (this.platform.mesh.kind !== 'appMesh') {
+      errors.add('routeCanary needs ServiceMesh.appMesh() on the platform (weighted routing); with Service Connect use the deployment prop (ecs.DeploymentStrategy.CANARY or LINEAR), got Service Connect');
+    }
+    if (canary === this || canary.platform.mesh !== this.platform.mesh) errors.add(`canary must be another service on the same platform, got '${canary.node.path}'`);
+    errors.integer('percent', percent, 1, 99);
+    if (this.canaries.length > 0) errors.add(`a service routes to one canary at a time, got a second: '${canary.node.path}'`);
+    errors.throwIfAny();
+    this.canaries.push(canary);
+    const route = this.mesh.route!.node.defaultChild as appmesh.CfnRoute;
+    const kind = this.retryPolicy.protocol === 'grpc' ? 'GrpcRoute' : 'HttpRoute';
+    route.addPropertyOverride(`Spec.${kind}.Action.WeightedTargets`, [
+      { VirtualNode: this.discoveryName, Weight: 100 - percent },
+      { VirtualNode: canary.discoveryName, Weight: percent },
+    ]);
+    route.node.addDependency(canary.mesh.virtualNode!);
+    for (const caller of this.callers) caller.admitInto(canary, `Calls${pascal(canary.discoveryName)}`);
+  }
+
+  private admitInto(target: Microservice, id: string): void {
+    if (this.node.tryFindChild(id)) return;
+    new ec2.CfnSecurityGroupIngress(this, id, {
+      groupId: target.securityGroup.securityGroupId,
+      sourceSecurityGroupId: this.securityGroup.securityGroupId,
+      ipProtocol: 'tcp',
+      fromPort: target.containerPort,
+      toPort: target.containerPort,
+      description: `${this.node.path} calls ${target.node.path}`,
+    });
+  }
+
+  private acknowledgeEnvironment(): void {
+    if (this.environmentAcknowledged) return;
+    this.environmentAcknowledged = true;
+    Validations.of(this.taskDefinition).acknowledge({
+      id: 'AwsSolutions-ECS2',
+      reason: 'Plain environment variables carry non-secret configuration only (the environment prop, the cache and callee endpoints); secrets are injected from Secrets Manager or SSM as ECS secrets.',
+    });
   }
 
   /** The API's 5XX responses (AWS/ApiGateway 5xx), sum over 5 minutes. Needs `api`. */
@@ -454,113 +390,7 @@ export class Microservice extends Construct implements ec2.IConnectable {
   }
 }
 
-interface ResolvedSettings {
-  readonly containerPort: number;
-  readonly cpu: number;
-  readonly memoryLimitMiB: number;
-  readonly cpuArchitecture: ecs.CpuArchitecture;
-  readonly enableExecuteCommand: boolean;
-  readonly writablePaths: string[];
-  readonly minCapacity: number;
-  readonly maxCapacity: number;
-  readonly targetCpu: number;
-  readonly targetMemory: number;
-  readonly discoveryName: string;
-}
 
-function validate(path: string, props: MicroserviceProps, s: ResolvedSettings): void {
-  const errors = new PropErrors(`Microservice '${path}'`);
-  errors.integer('containerPort', s.containerPort, 1, 65535);
-  errors.text('discoveryName', s.discoveryName, DNS_LABEL, 'a lower-case DNS label (a-z, 0-9 and "-", 1-63 characters)');
-
-  const cpus = [...FARGATE_TASK_SIZES.keys()];
-  errors.oneOf('cpu', s.cpu, cpus);
-  const memories = FARGATE_TASK_SIZES.get(s.cpu);
-  if (memories && !memories.includes(s.memoryLimitMiB)) {
-    errors.add(`memoryLimitMiB must be one of ${describeMemoryFor(s.cpu)} for cpu ${s.cpu}, got ${fmt(s.memoryLimitMiB)}`
-      + ` (valid Fargate sizes: ${cpus.map((c) => `cpu ${c}: ${describeMemoryFor(c)}`).join('; ')})`);
-  }
-
-  const envNames = Object.keys(props.environment ?? {});
-  const secretNames = Object.keys(props.secrets ?? {});
-  for (const name of envNames) errors.text(`environment key`, name, ENV_NAME, 'a variable name (letters, digits and "_", not starting with a digit)');
-  for (const name of secretNames) errors.text(`secrets key`, name, ENV_NAME, 'a variable name (letters, digits and "_", not starting with a digit)');
-  const both = envNames.filter((n) => secretNames.includes(n));
-  if (both.length > 0) errors.add(`environment and secrets must not set the same variable, got ${fmt(both)} in both`);
-
-  if (props.command !== undefined) {
-    if (props.command.length === 0) errors.add('command must have at least one element when given, got []');
-    props.command.forEach((c, i) => errors.text(`command[${i}]`, c));
-  }
-
-  if (props.healthCheck) {
-    const hc = props.healthCheck;
-    if (hc.command.length === 0) errors.add('healthCheck.command must have at least one element, got []');
-    errors.seconds('healthCheck.interval', hc.interval, 5, 300);
-    errors.seconds('healthCheck.timeout', hc.timeout, 2, 120);
-    errors.integer('healthCheck.retries', hc.retries, 1, 10);
-    errors.seconds('healthCheck.startPeriod', hc.startPeriod, 0, 300);
-  }
-
-  if (props.readonlyRootFilesystem === true && s.enableExecuteCommand) {
-    errors.add('readonlyRootFilesystem must be false when enableExecuteCommand is true (the ECS Exec agent writes to the root filesystem), got true');
-  }
-  if (s.writablePaths.length > 20) errors.add(`writablePaths must have at most 20 entries, got ${s.writablePaths.length}`);
-  const seen = new Set<string>();
-  s.writablePaths.forEach((p, i) => {
-    errors.text(`writablePaths[${i}]`, p, /^\/[A-Za-z0-9._\-/]*[A-Za-z0-9._-]$/, 'an absolute path such as "/tmp" (no trailing "/")');
-    if (p === '/') errors.add(`writablePaths[${i}] must not be the root "/", got "/"`);
-    const name = volumeName(p);
-    if (seen.has(name)) errors.add(`writablePaths must not repeat a path, got ${fmt(p)} twice`);
-    seen.add(name);
-  });
-
-  errors.integer('autoScaling.minCapacity', s.minCapacity, 1, MAX_TASKS_PER_SERVICE);
-  errors.integer('autoScaling.maxCapacity', s.maxCapacity, 1, MAX_TASKS_PER_SERVICE);
-  if (s.maxCapacity < s.minCapacity) {
-    errors.add(`autoScaling.maxCapacity must be at least autoScaling.minCapacity (${s.minCapacity}), got ${s.maxCapacity}`);
-  }
-  errors.range('autoScaling.targetCpuUtilizationPercent', s.targetCpu, 10, 90);
-  errors.range('autoScaling.targetMemoryUtilizationPercent', s.targetMemory, 10, 90);
-
-  if (props.fargateSpot) {
-    errors.integer('fargateSpot.percent', props.fargateSpot.percent, 1, 100);
-    errors.integer('fargateSpot.onDemandBase', props.fargateSpot.onDemandBase, 0, 100000);
-    if (s.cpuArchitecture === ecs.CpuArchitecture.ARM64) {
-      errors.add('fargateSpot must not be set when cpuArchitecture is ARM64 (Fargate Spot runs X86_64 Linux tasks only), got fargateSpot with ARM64');
-    }
-  }
-  errors.throwIfAny();
-}
-
-function capacityProviderStrategies(spot: FargateSpotOptions | undefined): ecs.CapacityProviderStrategy[] {
-  if (!spot) return [{ capacityProvider: 'FARGATE', weight: 1 }];
-  const base = spot.onDemandBase ?? DEFAULTS.spotOnDemandBase;
-  const g = gcd(spot.percent, 100 - spot.percent);
-  const strategies: ecs.CapacityProviderStrategy[] = [
-    { capacityProvider: 'FARGATE', base, weight: (100 - spot.percent) / g },
-    { capacityProvider: 'FARGATE_SPOT', weight: spot.percent / g },
-  ];
-  return strategies;
-}
-
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
-}
-
-/** 'OrderHistory' → 'order-history'; 'API2Gateway' → 'api2-gateway'. */
-function kebab(id: string): string {
-  return id
-    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1-$2')
-    .replace(/[^A-Za-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .toLowerCase()
-    .slice(0, 63)
-    .replace(/-+$/, '');
-}
-
-/** '/var/cache/nginx' → 'writable-var-cache-nginx' (ECS volume names: letters, digits, '-' and '_'). */
-function volumeName(path: string): string {
-  return `writable${path.replace(/[^A-Za-z0-9_-]+/g, '-')}`.replace(/-+$/, '').slice(0, 255);
+function pascal(name: string): string {
+  return name.split(/[^A-Za-z0-9]+/).filter(Boolean).map((p) => p[0].toUpperCase() + p.slice(1)).join('');
 }

@@ -1,0 +1,277 @@
+import { Duration } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { MicroserviceApiOptions } from '../api/microservice-api';
+import { ServiceCache } from '../cache/service-cache';
+import { ConnectionPool, OutlierDetection } from '../mesh/resilience';
+import { RetryPolicy } from '../mesh/retry-policy';
+import { IMicroservicePlatform } from '../platform/microservice-platform';
+
+/** Task-count autoscaling of a {@link Microservice}. */
+export interface MicroserviceAutoScalingOptions {
+  /**
+   * Fewest running tasks, 1 to 5000. Two keeps a task in each of two AZs.
+   *
+   * @default 2
+   */
+  readonly minCapacity?: number;
+  /**
+   * Most running tasks, `minCapacity` to 5000.
+   *
+   * @default - 10, or `minCapacity` when that is higher
+   */
+  readonly maxCapacity?: number;
+  /**
+   * Average CPU utilization the service is scaled to hold, 10 to 90 percent.
+   *
+   * @default 70
+   */
+  readonly targetCpuUtilizationPercent?: number;
+  /**
+   * Average memory utilization the service is scaled to hold, 10 to 90 percent.
+   *
+   * @default 80
+   */
+  readonly targetMemoryUtilizationPercent?: number;
+}
+
+/** A share of the service's tasks on Fargate Spot. */
+export interface FargateSpotOptions {
+  /**
+   * Percent of the tasks above `onDemandBase` that run on Fargate Spot, 1 to 100.
+   */
+  readonly percent: number;
+  /**
+   * Tasks that always run on regular Fargate before the split applies, 0 to 100000.
+   *
+   * @default 1
+   */
+  readonly onDemandBase?: number;
+}
+
+/** Properties of a {@link Microservice}. */
+export interface MicroserviceProps {
+  /**
+   * The platform the service runs on.
+   *
+   * @default - the stack's default platform (`MicroservicePlatform.defaultFor(stack)`), created on first use
+   */
+  readonly platform?: IMicroservicePlatform;
+
+  /** The application's container image. */
+  readonly image: ecs.ContainerImage;
+
+  /**
+   * The port the application listens on, 1 to 65535.
+   *
+   * @default 8080
+   */
+  readonly containerPort?: number;
+
+  /**
+   * Name under which the service registers in the platform's namespace (`orders.services.internal`):
+   * a lower-case DNS label.
+   *
+   * @default - the construct id in kebab case ('Orders' → 'orders', 'OrderHistory' → 'order-history')
+   */
+  readonly discoveryName?: string;
+
+  /**
+   * Task CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384.
+   *
+   * @default 512
+   */
+  readonly cpu?: number;
+
+  /**
+   * Task memory in MiB; only the Fargate combinations with `cpu` are valid.
+   *
+   * @default 1024
+   */
+  readonly memoryLimitMiB?: number;
+
+  /**
+   * CPU architecture of the task. ARM64 (Graviton) costs about 20% less; the image must be built for it.
+   *
+   * @default ecs.CpuArchitecture.X86_64
+   */
+  readonly cpuArchitecture?: ecs.CpuArchitecture;
+
+  /**
+   * Plain-text environment variables. Put nothing secret here: they are visible in the template.
+   *
+   * @default - none
+   */
+  readonly environment?: { [name: string]: string };
+
+  /**
+   * Secrets from Secrets Manager or SSM Parameter Store, injected as environment variables at
+   * task start. Read access is granted to the task execution role only, never to the task role.
+   *
+   * @default - none
+   */
+  readonly secrets?: { [name: string]: ecs.Secret };
+
+  /**
+   * Command that overrides the image's CMD.
+   *
+   * @default - the image's CMD
+   */
+  readonly command?: string[];
+
+  /**
+   * Container health check, run inside the container (the image must contain the command).
+   * Interval 5-300 s, timeout 2-120 s, retries 1-10, start period 0-300 s.
+   *
+   * @default - none: ECS judges the task by its essential container running
+   */
+  readonly healthCheck?: ecs.HealthCheck;
+
+  /**
+   * Retention of the application's log group.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Mount the container's root filesystem read-only. Paths the application writes to go in
+   * `writablePaths`. ECS Exec needs a writable root filesystem.
+   *
+   * @default - true, or false when `enableExecuteCommand` is true
+   */
+  readonly readonlyRootFilesystem?: boolean;
+
+  /**
+   * Absolute paths mounted as writable, task-local scratch volumes (at most 20).
+   *
+   * @default ['/tmp']
+   */
+  readonly writablePaths?: string[];
+
+  /**
+   * Task-count autoscaling on CPU and memory. The template never sets the service's desired
+   * count, so a deploy does not reset the count that autoscaling has reached.
+   *
+   * @default - 2 to 10 tasks, 70% CPU, 80% memory
+   */
+  readonly autoScaling?: MicroserviceAutoScalingOptions;
+
+  /**
+   * Run a share of the tasks on Fargate Spot (X86_64 only). Tasks are always placed through a
+   * capacity provider strategy, so turning this on or off is an in-place update.
+   *
+   * @default - all tasks on regular Fargate
+   */
+  readonly fargateSpot?: FargateSpotOptions;
+
+  /**
+   * Allow ECS Exec (`aws ecs execute-command`) into the tasks. Grants the task role the SSM
+   * messages permissions it needs.
+   *
+   * @default false
+   */
+  readonly enableExecuteCommand?: boolean;
+
+  /**
+   * The service's own API Gateway front door (HTTP API): routes authorized by the platform's
+   * authorizer, throttling, access logs, a private integration through the platform's VPC link.
+   *
+   * @default - no API: the service is reachable only by callers wired in through `connections`
+   */
+  readonly api?: MicroserviceApiOptions;
+
+  /**
+   * The service's own cache, which only its tasks can reach: `ServiceCache.valkey()` (node-based),
+   * `ServiceCache.serverless()` or `ServiceCache.fromAttributes()`. The container receives the
+   * endpoint as `CACHE_*` environment variables and the credential as an ECS secret.
+   *
+   * @default - no cache
+   */
+  readonly cache?: ServiceCache;
+
+  /**
+   * How callers retry requests to this service through the mesh. Retries are safe only for
+   * idempotent requests: the default is none.
+   *
+   * @default RetryPolicy.none()
+   */
+  readonly retryPolicy?: RetryPolicy;
+
+  /**
+   * How long a request into this service may take through the mesh (App Mesh route and listener
+   * timeout; Service Connect perRequestTimeout), 1 ms to 1 hour. The call-graph check holds each
+   * caller's and the API's timeout against it.
+   *
+   * With Service Connect, at least 1 second.
+   *
+   * @default - 15 seconds, or `api.timeout` when that is shorter (at least 1 s with Service Connect)
+   */
+  readonly requestTimeout?: Duration;
+
+  /**
+   * How long an idle connection to this service is kept, 1 second to 1 hour.
+   *
+   * @default - the data plane's default (App Mesh and Service Connect: 300 s)
+   */
+  readonly idleTimeout?: Duration;
+
+  /**
+   * The circuit breaker: eject tasks that keep failing (App Mesh; Service Connect uses its own).
+   *
+   * @default - no outlier detection
+   */
+  readonly outlierDetection?: OutlierDetection;
+
+  /**
+   * The bulkhead: limits of each caller toward this service (App Mesh only).
+   *
+   * @default - no limits
+   */
+  readonly connectionPool?: ConnectionPool;
+
+  /**
+   * Path of the HTTP health check of the mesh (App Mesh listener).
+   *
+   * @default '/'
+   */
+  readonly healthCheckPath?: string;
+
+  /**
+   * How ECS replaces tasks on a deploy: `ecs.DeploymentStrategy.ROLLING` (default), or ECS's native
+   * `BLUE_GREEN`, `CANARY` and `LINEAR` strategies, which shift Service Connect traffic (the
+   * Service Connect counterpart of App Mesh's weighted routing).
+   *
+   * @default - rolling, with the circuit breaker
+   */
+  readonly deployment?: MicroserviceDeploymentOptions;
+}
+
+/** A {@link Microservice}'s deployment strategy. */
+export interface MicroserviceDeploymentOptions {
+  /**
+   * @default ecs.DeploymentStrategy.ROLLING
+   */
+  readonly strategy?: ecs.DeploymentStrategy;
+  /**
+   * With CANARY: the share of traffic the new tasks get first, and how long it bakes.
+   *
+   * @default - ECS's defaults (5 %, 10 minutes)
+   */
+  readonly canary?: ecs.TrafficShiftConfig;
+  /**
+   * With LINEAR: the step of traffic shifted at a time, and how long each step bakes.
+   *
+   * @default - ECS's defaults (10 %, 6 minutes)
+   */
+  readonly linear?: ecs.TrafficShiftConfig;
+  /**
+   * With BLUE_GREEN, CANARY or LINEAR: how long both revisions run after all traffic moved, so a
+   * rollback is instant.
+   *
+   * @default - ECS's default
+   */
+  readonly bakeTime?: Duration;
+}
+
+
