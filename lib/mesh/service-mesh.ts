@@ -71,6 +71,8 @@ export interface MeshServiceTarget {
 export interface MeshServiceBinding {
   /** The URL other services call this one at. */
   readonly endpoint: string;
+  /** Whether the data plane added plain environment variables to the task (the Envoy sidecar's). */
+  readonly addsEnvironment?: boolean;
   /** App Mesh resources. */
   readonly virtualNode?: appmesh.VirtualNode;
   readonly virtualRouter?: appmesh.VirtualRouter;
@@ -339,6 +341,7 @@ class AppMeshMesh extends ServiceMesh {
     }
     return {
       endpoint: `http://${t.discoveryName}.${t.namespace.namespaceName}:${t.containerPort}`,
+      addsEnvironment: true,
       virtualNode, virtualRouter, route, virtualService, envoyContainer: envoy,
     };
   }

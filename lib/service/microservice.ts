@@ -228,6 +228,7 @@ export class Microservice extends Construct implements ec2.IConnectable {
       connectionPool: props.connectionPool,
       healthCheckPath: props.healthCheckPath ?? '/',
     });
+    if (this.mesh.addsEnvironment) this.acknowledgeEnvironment();
 
     this.connections = new ec2.Connections({
       securityGroups: [this.securityGroup],
@@ -350,7 +351,7 @@ export class Microservice extends Construct implements ec2.IConnectable {
     this.environmentAcknowledged = true;
     Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
-      reason: 'Plain environment variables carry non-secret configuration only (the environment prop, the cache and callee endpoints); secrets are injected from Secrets Manager or SSM as ECS secrets.',
+      reason: 'Plain environment variables carry non-secret configuration only (the environment prop, the cache and callee endpoints, the Envoy resource ARN); secrets are injected from Secrets Manager or SSM as ECS secrets.',
     });
   }
 
