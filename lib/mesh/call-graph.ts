@@ -138,8 +138,10 @@ export class ServiceCallGraph {
     const called = new Set([...this.edges.values()].flatMap((s) => [...s]));
     const starts = [...nodes.keys()].filter((p) => !called.has(p) || nodes.get(p)!.apiTimeout);
     const seenCycles = new Set<string>();
+    const visited = new Set<string>();
     const walk = (path: string[], amplification: number) => {
       const last = path[path.length - 1];
+      visited.add(last);
       const next = [...(this.edges.get(last) ?? [])].filter((p) => nodes.has(p));
       if (next.length === 0 && path.length > 1) {
         const entry = nodes.get(path[0])!.apiTimeout ? ['api'] : [];
@@ -168,6 +170,8 @@ export class ServiceCallGraph {
       }
     };
     for (const s of starts) walk([s], 1);
+    // Services only reachable inside a cycle have no start: walk from them to find the cycle.
+    for (const s of nodes.keys()) if (!visited.has(s)) walk([s], 1);
 
     return {
       maxAmplification: max,
