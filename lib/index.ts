@@ -11,3 +11,6 @@ export * from './mesh/service-mesh';
 export * from './platform/microservice-platform';
 export * from './service/microservice';
 export * from './testing/normalize-template';
+export * from './monitoring/alarm-options';
+export * from './monitoring/platform-monitoring';
+export * from './monitoring/service-monitoring';

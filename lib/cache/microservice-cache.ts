@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ResolvedNodeCache, ResolvedServerlessCache, ServiceCache } from './service-cache';
+import { safeName } from '../monitoring/names';
 
 /** What the cache needs of its service. */
 export interface MicroserviceCacheProps {
@@ -22,6 +23,12 @@ export interface MicroserviceCacheProps {
   readonly container: ecs.ContainerDefinition;
   /** The task role: may connect with IAM authentication. */
   readonly taskRole: iam.IRole;
+  /**
+   * Create the cache's alarms.
+   *
+   * @default true
+   */
+  readonly createAlarms?: boolean;
 }
 
 /** Environment variables the service's container receives. */
@@ -219,7 +226,7 @@ export class MicroserviceCache extends Construct {
         env[CACHE_ENV.IAM_CACHE_NAME] = this.cacheName;
         this.grantConnect(props.taskRole);
       }
-      this.createAlarms();
+      if (props.createAlarms ?? true) this.createAlarms();
     }
 
     env[CACHE_ENV.HOST] = this.host;
@@ -348,7 +355,7 @@ export class MicroserviceCache extends Construct {
     const s = this.requireNode(`metric${metricName}`);
     const metrics: { [id: string]: cloudwatch.IMetric } = {};
     for (let i = from; i <= s.replicas + 1; i++) {
-      metrics[`n${i}`] = new cloudwatch.Metric({
+      metrics[`${metricName.toLowerCase()}_n${i}`] = new cloudwatch.Metric({
         namespace: 'AWS/ElastiCache',
         metricName,
         dimensionsMap: { CacheClusterId: `${this.cacheName}-00${i}` },
@@ -379,9 +386,14 @@ export class MicroserviceCache extends Construct {
     });
   }
 
+  private alarmName(id: string): string {
+    return safeName(`${Stack.of(this).stackName}-${this.node.scope?.node.id ?? ''}-Cache${id}`, 255);
+  }
+
   private createAlarms(): void {
     const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, periods: number, description: string) => {
       this.alarms[id] = new cloudwatch.Alarm(this, `${id}Alarm`, {
+        alarmName: this.alarmName(id),
         metric,
         threshold,
         evaluationPeriods: periods,
@@ -408,6 +420,7 @@ export class MicroserviceCache extends Construct {
       alarm('Storage', this.metricBytesUsed(), (a.storagePercent / 100) * s.maxDataStorageGb * 1e9, 3,
         `Cache data above ${a.storagePercent}% of the ${s.maxDataStorageGb} GB limit for 15 minutes`);
       this.alarms.ThrottledCommands = new cloudwatch.Alarm(this, 'ThrottledCommandsAlarm', {
+        alarmName: this.alarmName('ThrottledCommands'),
         metric: this.metricThrottledCommands(),
         threshold: a.throttledCommands,
         evaluationPeriods: 1,

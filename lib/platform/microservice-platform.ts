@@ -1,5 +1,6 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -10,6 +11,9 @@ import * as route53targets from 'aws-cdk-lib/aws-route53-targets';
 import { Construct, IConstruct } from 'constructs';
 import { ApiAuthorizer } from '../auth/api-authorizer';
 import { ServiceMesh } from '../mesh/service-mesh';
+import { OverviewServiceRow, PlatformMonitoring } from '../monitoring/platform-monitoring';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { PropErrors } from '../private/validation';
 
 /** What every `Microservice` needs from the platform it runs on. */
@@ -34,6 +38,14 @@ export interface IMicroservicePlatform extends IConstruct {
   readonly apiDomainName?: apigwv2.IDomainName;
   /** The scope in which the platform creates shared resources on first use (a user pool). */
   readonly sharedScope: Construct;
+  /** Critical alarms: each service's health alarm and failed deployments publish here. */
+  readonly alarmTopic: sns.ITopic;
+  /** Warnings publish here. */
+  readonly warningTopic: sns.ITopic;
+  /** Adds a service's row to the overview dashboard (literal names only). */
+  addServiceToOverview(row: OverviewServiceRow): void;
+  /** Creates the alarms of a user pool the platform created, once. */
+  monitorUserPool(pool: cognito.IUserPool): void;
 }
 
 /** A custom domain for the services' APIs: one host, one base path per service. */
@@ -122,6 +134,14 @@ export interface MicroservicePlatformProps {
   readonly auth?: ApiAuthorizer;
 
   /**
+   * Email addresses subscribed to the alarm topic (critical: each service's health alarm, failed
+   * deployments) and the warning topic. Add paging integrations to `alarmTopic` yourself.
+   *
+   * @default - no subscriptions
+   */
+  readonly alarmEmails?: string[];
+
+  /**
    * The data plane between services: retries, timeouts, service-to-service discovery.
    *
    * @default ServiceMesh.serviceConnect()
@@ -177,6 +197,8 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
   public readonly auth: ApiAuthorizer;
   public readonly mesh: ServiceMesh;
   public readonly apiDomainName?: apigwv2.DomainName;
+  /** Alarm topics, their key and the overview dashboard. */
+  public readonly monitoring: PlatformMonitoring;
   private _vpcLink?: apigwv2.VpcLink;
   private _vpcLinkSecurityGroup?: ec2.SecurityGroup;
 
@@ -193,6 +215,7 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
     errors.exclusive('namespace', props.namespace, 'namespaceName', props.namespaceName);
     errors.integer('natGateways', props.natGateways, 1, 2);
     errors.text('namespaceName', props.namespaceName, DNS_NAME, 'a lower-case DNS name such as "services.internal"');
+    (props.alarmEmails ?? []).forEach((e, i) => errors.text(`alarmEmails[${i}]`, e, /^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address'));
     if (props.apiDomain) {
       errors.text('apiDomain.domainName', props.apiDomain.domainName, DNS_NAME, 'a lower-case DNS name such as "api.example.com"');
     }
@@ -242,6 +265,7 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
     this.auth = props.auth ?? ApiAuthorizer.cognito();
     this.mesh = props.mesh ?? ServiceMesh.serviceConnect();
     this.mesh.bindPlatform(this);
+    this.monitoring = new PlatformMonitoring(this, 'Monitoring', { alarmEmails: props.alarmEmails ?? [], cluster: this.cluster });
 
     if (props.apiDomain) {
       this.apiDomainName = new apigwv2.DomainName(this, 'ApiDomain', {
@@ -263,6 +287,27 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
 
   public get sharedScope(): Construct {
     return this;
+  }
+
+  public get alarmTopic(): sns.ITopic {
+    return this.monitoring.alarmTopic;
+  }
+
+  public get warningTopic(): sns.ITopic {
+    return this.monitoring.warningTopic;
+  }
+
+  /** The overview dashboard: one row per service. */
+  public get overviewDashboard(): cloudwatch.Dashboard {
+    return this.monitoring.overviewDashboard;
+  }
+
+  public addServiceToOverview(row: OverviewServiceRow): void {
+    this.monitoring.addServiceRow(row);
+  }
+
+  public monitorUserPool(pool: cognito.IUserPool): void {
+    this.monitoring.monitorUserPool(pool);
   }
 
   /** The VPC link of the services' APIs, in the service subnets; created on first use. */

@@ -5,6 +5,7 @@ import { MicroserviceApiOptions } from '../api/microservice-api';
 import { ServiceCache } from '../cache/service-cache';
 import { ConnectionPool, OutlierDetection } from '../mesh/resilience';
 import { RetryPolicy } from '../mesh/retry-policy';
+import { MicroserviceAlarmOptions } from '../monitoring/alarm-options';
 import { IMicroservicePlatform } from '../platform/microservice-platform';
 
 /** Task-count autoscaling of a {@link Microservice}. */
@@ -245,6 +246,29 @@ export interface MicroserviceProps {
    * @default - rolling, with the circuit breaker
    */
   readonly deployment?: MicroserviceDeploymentOptions;
+
+  /**
+   * The service's alarms: each default alarm with its threshold, periods and datapoints, or off.
+   *
+   * @default - every default alarm on (see the README's table)
+   */
+  readonly alarms?: MicroserviceAlarmOptions;
+
+  /**
+   * Distributed tracing: an AWS Distro for OpenTelemetry collector sidecar receives OTLP on
+   * localhost:4317/4318 and sends traces to AWS X-Ray. The app container gets the OTEL_*
+   * variables; the app must be instrumented with an OpenTelemetry SDK.
+   *
+   * @default false
+   */
+  readonly tracing?: boolean;
+
+  /**
+   * The collector image, with `tracing`.
+   *
+   * @default 'public.ecr.aws/aws-observability/aws-otel-collector:v0.41.1'
+   */
+  readonly tracingCollectorImage?: string;
 }
 
 /** A {@link Microservice}'s deployment strategy. */

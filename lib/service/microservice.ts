@@ -2,6 +2,8 @@ import { Duration, RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as appmesh from 'aws-cdk-lib/aws-appmesh';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
@@ -11,6 +13,7 @@ import { MicroserviceCache } from '../cache/microservice-cache';
 import { ServiceCallGraph } from '../mesh/call-graph';
 import { RetryPolicy } from '../mesh/retry-policy';
 import { MeshServiceBinding } from '../mesh/service-mesh';
+import { ServiceAlarmProps, ServiceMonitoring } from '../monitoring/service-monitoring';
 import { IMicroservicePlatform, MicroservicePlatform } from '../platform/microservice-platform';
 import { capacityProviderStrategies, kebab, validate, volumeName } from '../private/microservice-settings';
 import { PropErrors } from '../private/validation';
@@ -72,6 +75,10 @@ export class Microservice extends Construct implements ec2.IConnectable {
   public readonly requestTimeout: Duration;
   /** What the platform's mesh made for this service: its endpoint, and App Mesh's resources. */
   public readonly mesh: MeshServiceBinding;
+  /** Alarms, health alarm, deployment alarms and dashboard. */
+  public readonly monitoring: ServiceMonitoring;
+  /** The OpenTelemetry collector sidecar, with `tracing`. */
+  public readonly collector?: ecs.ContainerDefinition;
 
   private readonly callers: Microservice[] = [];
   private readonly canaries: Microservice[] = [];
@@ -161,6 +168,7 @@ export class Microservice extends Construct implements ec2.IConnectable {
     });
 
     this.service = new ecs.FargateService(this, 'Service', {
+      serviceName: discoveryName,
       cluster: this.platform.cluster,
       taskDefinition: this.taskDefinition,
       securityGroups: [this.securityGroup],
@@ -207,6 +215,7 @@ export class Microservice extends Construct implements ec2.IConnectable {
         taskSecurityGroup: this.securityGroup,
         container: this.container,
         taskRole: this.taskDefinition.taskRole,
+        createAlarms: props.alarms?.enabled ?? true,
       });
     }
     if ((props.environment && Object.keys(props.environment).length > 0) || props.cache) this.acknowledgeEnvironment();
@@ -254,6 +263,33 @@ export class Microservice extends Construct implements ec2.IConnectable {
         },
       });
     }
+
+    if (props.tracing) this.collector = this.addTracing(props.tracingCollectorImage);
+
+    const pool = this.platform.auth.userPool;
+    if (this.api?.authorizer && pool instanceof cognito.UserPool && pool.node.scope === this.platform.sharedScope) {
+      this.platform.monitorUserPool(pool);
+    }
+    this.monitoring = new ServiceMonitoring(this, 'Monitoring', {
+      name: discoveryName,
+      servicePath: this.node.path,
+      service: this.service,
+      ecsServiceName: discoveryName,
+      clusterName: this.platform.cluster.clusterName,
+      alarmTopic: this.platform.alarmTopic,
+      warningTopic: this.platform.warningTopic,
+      options: props.alarms ?? {},
+      api: this.api,
+      targetGroup: this.api?.targetGroup,
+      cache: this.cache,
+      serviceConnectDiscoveryName: this.platform.mesh.kind === 'serviceConnect' ? `${discoveryName}-sc` : undefined,
+    });
+    this.platform.addServiceToOverview({
+      name: discoveryName,
+      ecsServiceName: discoveryName,
+      healthAlarmName: this.monitoring.healthAlarm ? this.monitoring.healthAlarmName : undefined,
+      serviceConnectDiscoveryName: this.platform.mesh.kind === 'serviceConnect' ? `${discoveryName}-sc` : undefined,
+    });
 
     const graph = ServiceCallGraph.of(this);
     graph.addService(this.node.path, () => ({
@@ -332,6 +368,60 @@ export class Microservice extends Construct implements ec2.IConnectable {
     ]);
     route.node.addDependency(canary.mesh.virtualNode!);
     for (const caller of this.callers) caller.admitInto(canary, `Calls${pascal(canary.discoveryName)}`);
+  }
+
+  /** The service's alarms, by id: the defaults that are on, the cache's, and those added. */
+  public get alarms(): { [id: string]: cloudwatch.Alarm } {
+    return this.monitoring.alarms;
+  }
+
+  /** The service's dashboard. */
+  public get dashboard(): cloudwatch.Dashboard {
+    return this.monitoring.dashboard;
+  }
+
+  /** The service's dashboard widgets, for a dashboard of your own. */
+  public widgets(): cloudwatch.IWidget[] {
+    return this.monitoring.widgets();
+  }
+
+  /**
+   * Adds an alarm on the service's metrics, named `<stack>-<service>-<id>` and routed like the
+   * default ones: critical joins the health alarm (which pages), warning notifies.
+   */
+  public addAlarm(id: string, props: ServiceAlarmProps): cloudwatch.Alarm {
+    return this.monitoring.addAlarm(id, props);
+  }
+
+  private addTracing(image?: string): ecs.ContainerDefinition {
+    const collector = this.taskDefinition.addContainer('Collector', {
+      containerName: 'otel-collector',
+      image: ecs.ContainerImage.fromRegistry(image ?? 'public.ecr.aws/aws-observability/aws-otel-collector:v0.41.1'),
+      command: ['--config=/etc/ecs/ecs-xray.yaml'],
+      essential: false,
+      readonlyRootFilesystem: true,
+      memoryReservationMiB: 64,
+      healthCheck: { command: ['CMD', '/healthcheck'], interval: Duration.seconds(10), timeout: Duration.seconds(5), retries: 3, startPeriod: Duration.seconds(10) },
+      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'otel-collector' }),
+    });
+    this.container.addContainerDependencies({ container: collector, condition: ecs.ContainerDependencyCondition.START });
+    for (const [k, v] of Object.entries({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4317',
+      OTEL_SERVICE_NAME: this.discoveryName,
+      OTEL_PROPAGATORS: 'tracecontext,baggage,xray',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.05',
+    })) this.container.addEnvironment(k, v);
+    this.acknowledgeEnvironment();
+    this.taskDefinition.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets', 'xray:GetSamplingStatisticSummaries'],
+      resources: ['*'],
+    }));
+    Validations.of(this.taskDefinition.taskRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray trace and sampling actions support no resource-level permissions (Service Authorization Reference, AWS X-Ray); ECS Exec channel actions likewise.',
+    });
+    return collector;
   }
 
   private admitInto(target: Microservice, id: string): void {

@@ -98,9 +98,9 @@ describe('ServiceCache.valkey() with defaults', () => {
       ComparisonOperator: 'GreaterThanThreshold',
       TreatMissingData: 'notBreaching',
       Metrics: Match.arrayWith([
-        Match.objectLike({ Expression: 'MAX([n1,n2])' }),
+        Match.objectLike({ Expression: 'MAX([enginecpuutilization_n1,enginecpuutilization_n2])' }),
         Match.objectLike({
-          Id: 'n1',
+          Id: 'enginecpuutilization_n1',
           MetricStat: Match.objectLike({
             Metric: Match.objectLike({
               MetricName: 'EngineCPUUtilization',
@@ -205,11 +205,11 @@ describe('ServiceCache.valkey() with every option', () => {
   });
 
   test('applies the alarm thresholds, over three nodes', () => {
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 70, Metrics: Match.arrayWith([Match.objectLike({ Expression: 'MAX([n1,n2,n3])' })]) });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 70, Metrics: Match.arrayWith([Match.objectLike({ Expression: 'MAX([enginecpuutilization_n1,enginecpuutilization_n2,enginecpuutilization_n3])' })]) });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 90 });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 0, AlarmDescription: Match.stringLikeRegexp('evicting') });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 100 });
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 0.5, Metrics: Match.arrayWith([Match.objectLike({ Expression: 'MAX([n2,n3])' })]) });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 0.5, Metrics: Match.arrayWith([Match.objectLike({ Expression: 'MAX([replicationlag_n2,replicationlag_n3])' })]) });
   });
 
   test('acknowledges AEC6 (RBAC instead of an AUTH token) and AEC5 (Redis OSS default port) only when they apply', () => {
@@ -307,7 +307,7 @@ describe('ServiceCache.fromAttributes()', () => {
     });
     const t = Template.fromStack(stack);
     t.resourceCountIs('AWS::ElastiCache::ReplicationGroup', 0);
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    expect(Object.values(t.findResources('AWS::CloudWatch::Alarm')).filter((a) => JSON.stringify(a).includes('ElastiCache'))).toEqual([]);
     t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
       FromPort: 6390, ToPort: 6390, IpProtocol: 'tcp',
       GroupId: { 'Fn::GetStackOutput': Match.objectLike({ StackName: 'Owner' }) },

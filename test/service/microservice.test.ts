@@ -292,9 +292,12 @@ describe('a Microservice with every option set', () => {
     const json = JSON.stringify(template.toJSON());
     expect(json).not.toContain('Fn::ImportValue');
     expect(json).toContain('Fn::GetStackOutput');
-    const platformJson = JSON.stringify(Template.fromStack(platform.node.scope as Stack).toJSON());
+    const platformStack = platform.node.scope as Stack;
+    const platformJson = JSON.stringify(Template.fromStack(platformStack).toJSON());
     expect(platformJson).not.toContain('Export');
-    expect(platformJson).not.toContain('Cart');
+    expect(platformJson).not.toContain('Fn::GetStackOutput');
+    expect(platformStack.dependencies).toEqual([]);
+    expect(stack.dependencies).toEqual([platformStack]);
   });
 });
 

@@ -1,0 +1,175 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwactions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import { safeName } from './names';
+
+/** One service's row on the platform's overview dashboard: literal names only. */
+export interface OverviewServiceRow {
+  /** The service's discovery name. */
+  readonly name: string;
+  /** The ECS service name. */
+  readonly ecsServiceName: string;
+  /** The name of the service's health alarm, when it has alarms. */
+  readonly healthAlarmName?: string;
+  /** The Service Connect discovery name, on Service Connect. */
+  readonly serviceConnectDiscoveryName?: string;
+}
+
+/** What the platform owns for alarms: the topics, their key, the overview dashboard. */
+export interface PlatformMonitoringProps {
+  readonly alarmEmails: string[];
+  readonly cluster: ecs.ICluster;
+}
+
+/**
+ * The platform's alarm topics (critical pages, warnings notify), their KMS key, the overview
+ * dashboard with one row per service, and the user pool's alarms.
+ */
+export class PlatformMonitoring extends Construct {
+  /** Critical: each service's health alarm and failed deployments. Subscribe paging here. */
+  public readonly alarmTopic: sns.Topic;
+  /** Warnings: notify only. */
+  public readonly warningTopic: sns.Topic;
+  /** The key both topics are encrypted with. */
+  public readonly key: kms.Key;
+  /** The overview dashboard: one summary row per service, in the order services are defined. */
+  public readonly overviewDashboard: cloudwatch.Dashboard;
+  /** The user pool's alarms, once the platform's user pool exists. */
+  public readonly userPoolAlarms: cloudwatch.Alarm[] = [];
+  private readonly cluster: ecs.ICluster;
+
+  constructor(scope: Construct, id: string, props: PlatformMonitoringProps) {
+    super(scope, id);
+    this.cluster = props.cluster;
+    this.key = new kms.Key(this, 'TopicKey', {
+      description: `Encrypts the alarm topics of ${scope.node.path}`,
+      enableKeyRotation: true,
+    });
+    // CloudWatch alarms and EventBridge publish to the encrypted topics.
+    for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com']) {
+      this.key.addToResourcePolicy(new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal(service)],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }));
+    }
+    const topic = (tid: string, display: string) => {
+      const t = new sns.Topic(this, tid, { displayName: display, masterKey: this.key, enforceSSL: true });
+      t.addToResourcePolicy(new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com'), new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [t.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }));
+      for (const email of props.alarmEmails) t.addSubscription(new subscriptions.EmailSubscription(email));
+      return t;
+    };
+    this.alarmTopic = topic('AlarmTopic', 'Critical alarms');
+    this.warningTopic = topic('WarningTopic', 'Warnings');
+    this.overviewDashboard = new cloudwatch.Dashboard(this, 'Overview', {
+      dashboardName: safeName(`${Stack.of(this).stackName}-overview`, 255),
+      defaultInterval: Duration.hours(3),
+    });
+    this.overviewDashboard.addWidgets(new cloudwatch.TextWidget({
+      markdown: `# ${scope.node.path}\nOne row per service: health, CPU and memory, running tasks, Service Connect traffic and errors.`,
+      width: 24,
+      height: 2,
+    }));
+  }
+
+  /** Adds a service's row, from literal names: the platform stack never depends on a service stack. */
+  public addServiceRow(row: OverviewServiceRow): void {
+    const cluster = this.cluster.clusterName;
+    const ecsMetric = (metricName: string, statistic: string, namespace = 'AWS/ECS') => new cloudwatch.Metric({
+      namespace, metricName, statistic, period: Duration.minutes(5),
+      dimensionsMap: { ClusterName: cluster, ServiceName: row.ecsServiceName },
+    });
+    const widgets: cloudwatch.IWidget[] = [];
+    if (row.healthAlarmName) {
+      widgets.push(new cloudwatch.AlarmStatusWidget({
+        title: `${row.name} health`,
+        alarms: [cloudwatch.Alarm.fromAlarmName(this, `${row.name}HealthRef`, row.healthAlarmName)],
+        width: 4,
+        height: 4,
+      }));
+    } else {
+      widgets.push(new cloudwatch.TextWidget({ markdown: `### ${row.name}\nno alarms`, width: 4, height: 4 }));
+    }
+    widgets.push(new cloudwatch.GraphWidget({
+      title: `${row.name}: CPU and memory (%)`,
+      left: [ecsMetric('CPUUtilization', 'Average'), ecsMetric('MemoryUtilization', 'Average')],
+      leftYAxis: { min: 0, max: 100 },
+      width: 7, height: 4,
+    }));
+    widgets.push(new cloudwatch.GraphWidget({
+      title: `${row.name}: tasks`,
+      left: [ecsMetric('RunningTaskCount', 'Average', 'ECS/ContainerInsights'), ecsMetric('DesiredTaskCount', 'Average', 'ECS/ContainerInsights')],
+      width: 6, height: 4,
+    }));
+    if (row.serviceConnectDiscoveryName) {
+      const sc = (metricName: string) => new cloudwatch.Metric({
+        namespace: 'AWS/ECS', metricName, statistic: 'Sum', period: Duration.minutes(5),
+        dimensionsMap: { ClusterName: cluster, ServiceName: row.ecsServiceName, DiscoveryName: row.serviceConnectDiscoveryName! },
+      });
+      widgets.push(new cloudwatch.GraphWidget({
+        title: `${row.name}: requests and 5XX (Service Connect)`,
+        left: [sc('RequestCount')],
+        right: [sc('HTTPCode_Target_5XX_Count')],
+        width: 7, height: 4,
+      }));
+    }
+    this.overviewDashboard.addWidgets(new cloudwatch.Row(...widgets));
+  }
+
+  /** Alarms of a user pool the platform created: throttles (critical) and sign-in failure spikes (warning). */
+  public monitorUserPool(pool: cognito.IUserPool): void {
+    if (this.userPoolAlarms.length > 0) return;
+    const query = (metric: string, stat: string) => new cloudwatch.MathExpression({
+      expression: `SELECT ${stat}(${metric}) FROM SCHEMA("AWS/Cognito", UserPool, UserPoolClient) WHERE UserPool = '${pool.userPoolId}'`,
+      period: Duration.minutes(5),
+      label: metric,
+      usingMetrics: {},
+    });
+    const throttles = new cloudwatch.MathExpression({
+      expression: 'm1 + m2',
+      usingMetrics: { m1: query('SignInThrottles', 'SUM'), m2: query('TokenRefreshThrottles', 'SUM') },
+      period: Duration.minutes(5),
+      label: 'Throttled sign-ins and token refreshes',
+    });
+    const failures = new cloudwatch.MathExpression({
+      expression: 'attempts - successes',
+      usingMetrics: { attempts: query('SignInSuccesses', 'COUNT'), successes: query('SignInSuccesses', 'SUM') },
+      period: Duration.minutes(5),
+      label: 'Failed sign-ins',
+    });
+    const throttleAlarm = new cloudwatch.Alarm(this, 'UserPoolThrottles', {
+      alarmName: safeName(`${Stack.of(this).stackName}-user-pool-throttles`, 255),
+      metric: throttles,
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: 'Cognito throttled sign-ins or token refreshes: callers cannot get tokens (critical)',
+    });
+    throttleAlarm.addAlarmAction(new cwactions.SnsAction(this.alarmTopic));
+    const failureAlarm = new cloudwatch.Alarm(this, 'UserPoolSignInFailures', {
+      alarmName: safeName(`${Stack.of(this).stackName}-user-pool-sign-in-failures`, 255),
+      metric: failures,
+      threshold: 100,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: 'More than 100 failed sign-ins in 5 minutes: credential stuffing or a broken client (warning)',
+    });
+    failureAlarm.addAlarmAction(new cwactions.SnsAction(this.warningTopic));
+    this.userPoolAlarms.push(throttleAlarm, failureAlarm);
+  }
+}
