@@ -47,12 +47,12 @@ export function build(app: App): App {
 
   const cartStack = new Stack(app, 'ShopCart');
   const apiKey = secretsmanager.Secret.fromSecretNameV2(cartStack, 'PaymentsKey', 'shop/cart/payments-key');
-  new Microservice(cartStack, 'Cart', {
+  const cart = new Microservice(cartStack, 'Cart', {
     platform,
     image,
     cpu: 1024,
     memoryLimitMiB: 2048,
-    environment: { CATALOG_URL: `http://${catalog.discoveryName}.${platform.namespace.namespaceName}:8080` },
+    environment: { LOG_LEVEL: 'info' },
     secrets: { PAYMENTS_API_KEY: ecs.Secret.fromSecretsManager(apiKey) },
     fargateSpot: { percent: 50, onDemandBase: 2 },
     healthCheck: { command: ['CMD-SHELL', 'wget -q -O /dev/null http://localhost:8080/ || exit 1'] },
@@ -63,6 +63,9 @@ export function build(app: App): App {
     // Serverless Valkey, capped at 5 GB and 5,000 ECPUs per second.
     cache: ServiceCache.serverless({ maxDataStorageGb: 5, maxEcpuPerSecond: 5000 }),
   });
+
+  // Cart calls the catalog: CATALOG_URL=http://catalog:8080, and only cart's tasks may connect.
+  cart.connectTo(catalog);
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return app;

@@ -267,14 +267,15 @@ export class MicroserviceCache extends Construct {
     // IAM authentication needs the user name to equal the user id.
     const userId = `${base}-app`;
     const userName = kind === 'iam' ? userId : 'app';
-    // A user group must hold a user named "default": a disabled one.
-    const defaultUser = new elasticache.CfnUser(this, 'DefaultUser', {
+    // A Redis OSS user group must hold a user named "default": a disabled one. Valkey user groups
+    // need none, and take no user without a password or IAM.
+    const defaultUser = engine === 'redis' ? new elasticache.CfnUser(this, 'DefaultUser', {
       engine,
       userId: `${base}-dflt`,
       userName: 'default',
       accessString: 'off -@all',
       authenticationMode: { Type: 'no-password-required' },
-    });
+    }) : undefined;
     const user = new elasticache.CfnUser(this, 'User', {
       engine,
       userId,
@@ -287,7 +288,7 @@ export class MicroserviceCache extends Construct {
     const userGroup = new elasticache.CfnUserGroup(this, 'UserGroup', {
       engine,
       userGroupId: base,
-      userIds: [defaultUser.ref, user.ref],
+      userIds: defaultUser ? [defaultUser.ref, user.ref] : [user.ref],
     });
     return { user, userGroup, userName };
   }

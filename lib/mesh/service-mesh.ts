@@ -110,8 +110,11 @@ export abstract class ServiceMesh {
 
   /** Creates the platform's shared part (the App Mesh mesh). Called once by the platform. */
   public abstract bindPlatform(platformScope: Construct): void;
-  /** The task's proxy configuration, if the data plane needs one. */
-  public abstract proxyConfiguration(containerPort: number): ecs.ProxyConfiguration | undefined;
+  /**
+   * The task's proxy configuration, if the data plane needs one. Traffic to `egressIgnoredPorts`
+   * (the service's cache) bypasses the proxy.
+   */
+  public abstract proxyConfiguration(containerPort: number, egressIgnoredPorts?: number[]): ecs.ProxyConfiguration | undefined;
   /** Wires one service into the data plane. */
   public abstract bindService(target: MeshServiceTarget): MeshServiceBinding;
   /** Declares that `caller` calls `callee`, in the caller's scope. */
@@ -205,7 +208,7 @@ class AppMeshMesh extends ServiceMesh {
     Annotations.of(platformScope).addWarningV2(APP_MESH_END_OF_SUPPORT_WARNING, APP_MESH_EOS);
   }
 
-  public proxyConfiguration(containerPort: number): ecs.ProxyConfiguration {
+  public proxyConfiguration(containerPort: number, egressIgnoredPorts: number[] = []): ecs.ProxyConfiguration {
     return new ecs.AppMeshProxyConfiguration({
       containerName: 'envoy',
       properties: {
@@ -214,6 +217,8 @@ class AppMeshMesh extends ServiceMesh {
         proxyEgressPort: 15001,
         ignoredUID: ENVOY_USER,
         egressIgnoredIPs: ['169.254.170.2', '169.254.169.254'],
+        // The mesh drops egress to anything but its backends: the cache is reached directly.
+        egressIgnoredPorts: egressIgnoredPorts.length > 0 ? egressIgnoredPorts : undefined,
       },
     });
   }
@@ -258,7 +263,8 @@ class AppMeshMesh extends ServiceMesh {
       routeSpec: grpc
         ? appmesh.RouteSpec.grpc({
           weightedTargets,
-          match: { serviceName: t.discoveryName },
+          // Every gRPC method of the service: requests carry the proto's service name, not ours.
+          match: { port: t.containerPort },
           timeout,
           retryPolicy: p.maxRetries > 0 ? {
             retryAttempts: p.maxRetries,

@@ -7,7 +7,8 @@ import type { FargateSpotOptions, MicroserviceProps } from '../service/microserv
 
 /** Most tasks one ECS service may run (service quota "Tasks per service"). */
 const MAX_TASKS_PER_SERVICE = 5000;
-const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** A DNS label short enough to take Service Connect's "-sc" suffix within its 64 characters. */
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,58}[a-z0-9])?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export interface ResolvedSettings {
@@ -27,7 +28,7 @@ export interface ResolvedSettings {
 export function validate(path: string, props: MicroserviceProps, s: ResolvedSettings): void {
   const errors = new PropErrors(`Microservice '${path}'`);
   errors.integer('containerPort', s.containerPort, 1, 65535);
-  errors.text('discoveryName', s.discoveryName, DNS_LABEL, 'a lower-case DNS label (a-z, 0-9 and "-", 1-63 characters)');
+  errors.text('discoveryName', s.discoveryName, DNS_LABEL, 'a lower-case DNS label (a-z, 0-9 and "-", 1-60 characters)');
 
   const cpus = [...FARGATE_TASK_SIZES.keys()];
   errors.oneOf('cpu', s.cpu, cpus);
@@ -134,7 +135,7 @@ export function kebab(id: string): string {
     .replace(/[^A-Za-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .toLowerCase()
-    .slice(0, 63)
+    .slice(0, 60)
     .replace(/-+$/, '');
 }
 

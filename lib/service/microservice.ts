@@ -113,19 +113,26 @@ export class Microservice extends Construct implements ec2.IConnectable {
     const apiTimeout = props.api?.timeout;
     const serviceConnect = this.platform.mesh.kind === 'serviceConnect';
     const floorMs = serviceConnect ? 1000 : 1;
+    // Service Connect takes whole seconds: a default taken from the API timeout rounds down.
+    const fromApi = (ms: number) => (serviceConnect ? Duration.seconds(Math.max(1, Math.floor(ms / 1000))) : Duration.millis(Math.max(floorMs, ms)));
     this.requestTimeout = props.requestTimeout
       ?? (apiTimeout && !apiTimeout.isUnresolved() && apiTimeout.toMilliseconds() < 15000
-        ? Duration.millis(Math.max(floorMs, apiTimeout.toMilliseconds())) : Duration.seconds(15));
-    if (serviceConnect && props.requestTimeout && !props.requestTimeout.isUnresolved() && props.requestTimeout.toMilliseconds() < 1000) {
+        ? fromApi(apiTimeout.toMilliseconds()) : Duration.seconds(15));
+    if (serviceConnect) {
       const errors = new PropErrors(`Microservice '${this.node.path}'`);
-      errors.add(`requestTimeout must be at least 1 s with ServiceMesh.serviceConnect() (the minimum of its perRequestTimeout), got ${props.requestTimeout.toMilliseconds()} ms`);
+      for (const [prop, d] of [['requestTimeout', props.requestTimeout], ['idleTimeout', props.idleTimeout]] as const) {
+        if (!d || d.isUnresolved()) continue;
+        const ms = d.toMilliseconds();
+        if (ms < 1000) errors.add(`${prop} must be at least 1 s with ServiceMesh.serviceConnect() (the minimum of its ${prop === 'requestTimeout' ? 'perRequestTimeout' : 'idleTimeout'}), got ${ms} ms`);
+        else if (ms % 1000 !== 0) errors.add(`${prop} must be a whole number of seconds with ServiceMesh.serviceConnect(), got ${ms} ms`);
+      }
       errors.throwIfAny();
     }
 
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
       cpu,
       memoryLimitMiB,
-      proxyConfiguration: this.platform.mesh.proxyConfiguration(containerPort),
+      proxyConfiguration: this.platform.mesh.proxyConfiguration(containerPort, cachePorts(props)),
       runtimePlatform: { cpuArchitecture, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
     });
 
@@ -185,16 +192,22 @@ export class Microservice extends Construct implements ec2.IConnectable {
       enableExecuteCommand,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
       enableECSManagedTags: true,
-      cloudMapOptions: {
-        cloudMapNamespace: this.platform.namespace,
-        name: discoveryName,
-        dnsRecordType: servicediscovery.DnsRecordType.SRV,
-        dnsTtl: Duration.seconds(10),
-        container: this.container,
-        containerPort,
-      },
     });
-    this.cloudMapService = this.service.cloudMapService!;
+    // A and SRV records: `<name>.<namespace>` resolves to the tasks (what App Mesh's Envoy and
+    // plain DNS clients need), and the SRV records carry the port (what API Gateway needs).
+    const cloudMapService = new servicediscovery.Service(this, 'CloudMapService', {
+      namespace: this.platform.namespace,
+      name: discoveryName,
+      dnsRecordType: servicediscovery.DnsRecordType.SRV,
+      dnsTtl: Duration.seconds(10),
+      customHealthCheck: { failureThreshold: 1 },
+    });
+    (cloudMapService.node.defaultChild as servicediscovery.CfnService).addPropertyOverride('DnsConfig.DnsRecords', [
+      { Type: 'A', TTL: 10 },
+      { Type: 'SRV', TTL: 10 },
+    ]);
+    this.service.associateCloudMapService({ service: cloudMapService, container: this.container, containerPort });
+    this.cloudMapService = cloudMapService;
     // The strategy names the cluster's Fargate capacity providers: create the service only after
     // the cluster's capacity provider association exists (a cross-stack cluster is already
     // deployed; an imported one adds nothing).
@@ -484,4 +497,12 @@ export class Microservice extends Construct implements ec2.IConnectable {
 
 function pascal(name: string): string {
   return name.split(/[^A-Za-z0-9]+/).filter(Boolean).map((p) => p[0].toUpperCase() + p.slice(1)).join('');
+}
+
+/** The ports the service's cache listens on: traffic to them bypasses an App Mesh proxy. */
+function cachePorts(props: MicroserviceProps): number[] {
+  const s = props.cache?.settings;
+  if (!s) return [];
+  if (s.kind === 'serverless') return [6379, 6380];
+  return [s.port];
 }

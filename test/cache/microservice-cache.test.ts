@@ -255,6 +255,11 @@ describe('ServiceCache.serverless()', () => {
   const t = Template.fromStack(stack);
   const cache = svc.cache!;
 
+  test('a Valkey user group holds only the service user: no default user without a password', () => {
+    t.resourceCountIs('AWS::ElastiCache::User', 1);
+    t.hasResourceProperties('AWS::ElastiCache::UserGroup', { Engine: 'valkey', UserIds: [{ Ref: logicalId(cache.user) }] });
+  });
+
   test('creates a Valkey 8 serverless cache with usage limits, in private subnets, with a password user', () => {
     t.hasResourceProperties('AWS::ElastiCache::ServerlessCache', {
       Engine: 'valkey',

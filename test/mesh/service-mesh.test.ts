@@ -2,7 +2,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import {
-  APP_MESH_END_OF_SUPPORT_WARNING, HttpRetryEvent, Microservice, MicroservicePlatform, RetryPolicy, ServiceMesh,
+  APP_MESH_END_OF_SUPPORT_WARNING, HttpRetryEvent, Microservice, MicroservicePlatform, RetryPolicy, ServiceCache, ServiceMesh,
 } from '../../lib';
 import { unacknowledgedFindings } from '../nag';
 import { IMAGE, testApp } from '../util';
@@ -277,5 +277,35 @@ describe('bad input', () => {
     ['an empty Envoy image', () => ServiceMesh.appMesh({ envoyImage: '' }), /envoyImage must not be empty, got ""/],
   ])('fails on %s', (_name, fn, message) => {
     expect(make(fn)).toThrow(message);
+  });
+});
+
+describe('fixes found in review', () => {
+  test('Service Connect rejects fractional-second timeouts and rounds a default taken from the API down', () => {
+    expect(() => new Microservice(new Stack(testApp(), 'S'), 'S', { image: IMAGE, requestTimeout: Duration.millis(1500) }))
+      .toThrow('requestTimeout must be a whole number of seconds with ServiceMesh.serviceConnect(), got 1500 ms');
+    expect(() => new Microservice(new Stack(testApp(), 'S'), 'S', { image: IMAGE, idleTimeout: Duration.millis(2500) }))
+      .toThrow('idleTimeout must be a whole number of seconds with ServiceMesh.serviceConnect(), got 2500 ms');
+    const svc = new Microservice(new Stack(testApp(), 'S'), 'S', { image: IMAGE, api: { timeout: Duration.millis(12500), routes: [{ path: '/x', public: true }] } });
+    expect(svc.requestTimeout.toMilliseconds()).toBe(12000);
+  });
+
+  test('App Mesh keeps fractional timeouts and lets cache traffic bypass Envoy', () => {
+    const a = testApp();
+    const pl = new MicroservicePlatform(new Stack(a, 'P'), 'P', { mesh: ServiceMesh.appMesh() });
+    const s = new Stack(a, 'S');
+    const svc = new Microservice(s, 'Svc', { platform: pl, image: IMAGE, requestTimeout: Duration.millis(1500), cache: ServiceCache.valkey({ port: 6390 }) });
+    expect(svc.requestTimeout.toMilliseconds()).toBe(1500);
+    Template.fromStack(s).hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ProxyConfiguration: { ProxyConfigurationProperties: Match.arrayWith([{ Name: 'EgressIgnoredPorts', Value: '6390' }]) },
+    });
+  });
+
+  test('a gRPC route matches every method on the listener port', () => {
+    const a = testApp();
+    const pl = new MicroservicePlatform(new Stack(a, 'P'), 'P', { mesh: ServiceMesh.appMesh() });
+    const s = new Stack(a, 'S');
+    new Microservice(s, 'Grpc', { platform: pl, image: IMAGE, retryPolicy: RetryPolicy.grpc() });
+    Template.fromStack(s).hasResourceProperties('AWS::AppMesh::Route', { Spec: { GrpcRoute: Match.objectLike({ Match: { Port: 8080 } }) } });
   });
 });

@@ -81,7 +81,7 @@ describe('strings and lists', () => {
     ['empty discoveryName', { discoveryName: '' }, /discoveryName must not be empty, got ""/],
     ['blank discoveryName', { discoveryName: '  ' }, /discoveryName must not be empty, got "  "/],
     ['upper-case discoveryName', { discoveryName: 'Orders' }, /discoveryName must be a lower-case DNS label .*, got "Orders"/],
-    ['discoveryName over 63 characters', { discoveryName: 'a'.repeat(64) }, /discoveryName must be a lower-case DNS label/],
+    ['discoveryName over 60 characters', { discoveryName: 'a'.repeat(61) }, /discoveryName must be a lower-case DNS label \(a-z, 0-9 and "-", 1-60 characters\), got "a{61}"/],
     ['empty environment key', { environment: { '': 'x' } }, /environment key must not be empty, got ""/],
     ['bad environment key', { environment: { '1A': 'x' } }, /environment key must be a variable name .*, got "1A"/],
     ['empty command', { command: [] }, /command must have at least one element when given, got \[\]/],

@@ -147,11 +147,12 @@ describe('a Microservice with only an image', () => {
     });
   });
 
-  test('registers in the platform namespace as an SRV record named after the id', () => {
+  test('registers in the platform namespace with A and SRV records named after the id', () => {
     expect(orders.discoveryName).toBe('orders');
     template.hasResourceProperties('AWS::ServiceDiscovery::Service', {
       Name: 'orders',
-      DnsConfig: Match.objectLike({ DnsRecords: [{ TTL: 10, Type: 'SRV' }] }),
+      DnsConfig: Match.objectLike({ DnsRecords: [{ TTL: 10, Type: 'A' }, { TTL: 10, Type: 'SRV' }], RoutingPolicy: 'MULTIVALUE' }),
+      HealthCheckCustomConfig: { FailureThreshold: 1 },
     });
     template.hasResourceProperties('AWS::ECS::Service', {
       ServiceRegistries: [Match.objectLike({ ContainerName: 'app', ContainerPort: 8080 })],

@@ -1,0 +1,205 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { AlarmSeverity, ApiIntegration, Microservice, MicroservicePlatform, ServiceCache } from '../../lib';
+import { IMAGE, testApp } from '../util';
+
+const logicalId = (c: any) => Stack.of(c).getLogicalId(c.node?.defaultChild ?? c);
+
+describe('the alarms of a service with an API behind a load balancer and a cache', () => {
+  const app = testApp();
+  const platformStack = new Stack(app, 'Platform');
+  const platform = new MicroservicePlatform(platformStack, 'Platform', { alarmEmails: ['oncall@example.com'] });
+  const stack = new Stack(app, 'Orders');
+  const orders = new Microservice(stack, 'Orders', {
+    platform,
+    image: IMAGE,
+    api: { integration: ApiIntegration.loadBalancer(), routes: [{ path: '/x', public: true }] },
+    cache: ServiceCache.valkey(),
+    alarms: { apiLatencyP99: { threshold: 900, evaluationPeriods: 5, datapointsToAlarm: 3 }, memoryUtilization: { enabled: false } },
+  });
+  const extra = orders.addAlarm('QueueDepth', {
+    metric: new cloudwatch.Metric({ namespace: 'Shop', metricName: 'QueueDepth' }),
+    threshold: 100,
+    severity: AlarmSeverity.CRITICAL,
+    description: 'Order queue depth',
+  });
+  const t = Template.fromStack(stack);
+  const p = Template.fromStack(platformStack);
+  const alarm = (id: string) => t.toJSON().Resources[logicalId(orders.alarms[id])].Properties;
+  const warningTopic = { 'Fn::GetStackOutput': Match.objectLike({ OutputName: Match.stringLikeRegexp('WarningTopic') }) };
+  const alarmTopic = { 'Fn::GetStackOutput': Match.objectLike({ OutputName: Match.stringLikeRegexp('AlarmTopic') }) };
+
+  test('creates every default alarm that applies, named <stack>-<service>-<alarm>', () => {
+    expect(Object.keys(orders.alarms).sort()).toEqual([
+      'ApiClientErrorRate', 'ApiIntegrationLatencyP99', 'ApiLatencyP99', 'ApiServerErrorRate', 'ApiThrottled',
+      'CacheConnections', 'CacheEngineCpu', 'CacheEvictions', 'CacheMemory', 'CacheReplicationLag',
+      'CpuUtilization', 'LoadBalancerTarget5xx', 'LoadBalancerTargetResponseTime', 'LoadBalancerUnhealthyHosts',
+      'MeshLatencyP99', 'MeshServerErrorRate', 'QueueDepth', 'RunningTasks',
+    ]);
+    expect(alarm('ApiServerErrorRate').AlarmName).toBe('Orders-orders-ApiServerErrorRate');
+    for (const a of Object.values(t.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(a.Properties.AlarmName.length).toBeLessThanOrEqual(255);
+      expect(a.Properties.TreatMissingData).toBe('notBreaching');
+    }
+  });
+
+  test.each<[string, object]>([
+    ['CpuUtilization', { MetricName: 'CPUUtilization', Namespace: 'AWS/ECS', Statistic: 'Average', Period: 300, Threshold: 85, EvaluationPeriods: 3, DatapointsToAlarm: 3, ComparisonOperator: 'GreaterThanThreshold' }],
+    ['ApiLatencyP99', { MetricName: 'Latency', Namespace: 'AWS/ApiGateway', ExtendedStatistic: 'p99', Period: 300, Threshold: 900, EvaluationPeriods: 5, DatapointsToAlarm: 3 }],
+    ['ApiIntegrationLatencyP99', { MetricName: 'IntegrationLatency', ExtendedStatistic: 'p99', Threshold: 1500, EvaluationPeriods: 3 }],
+    ['ApiThrottled', { MetricName: 'ThrottledRequests', Namespace: 'CdkMicroservice/Api', Statistic: 'Sum', Threshold: 10, EvaluationPeriods: 2 }],
+    ['LoadBalancerTarget5xx', { MetricName: 'HTTPCode_Target_5XX_Count', Namespace: 'AWS/ApplicationELB', Statistic: 'Sum', Period: 300, Threshold: 10, EvaluationPeriods: 2 }],
+    ['LoadBalancerUnhealthyHosts', { MetricName: 'UnHealthyHostCount', Statistic: 'Maximum', Period: 60, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 3 }],
+    ['LoadBalancerTargetResponseTime', { MetricName: 'TargetResponseTime', ExtendedStatistic: 'p99', Threshold: 2 }],
+    ['MeshLatencyP99', { MetricName: 'TargetResponseTime', Namespace: 'AWS/ECS', ExtendedStatistic: 'p99', Threshold: 2000, Dimensions: Match.arrayWith([{ Name: 'DiscoveryName', Value: 'orders-sc' }, { Name: 'ServiceName', Value: 'orders' }]) }],
+  ])('%s: metric, statistic, period, threshold and periods', (id, expected) => {
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `Orders-orders-${id}`, ...expected });
+  });
+
+  test('error rates are percentages of requests, from metric math', () => {
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'Orders-orders-ApiServerErrorRate',
+      Threshold: 1,
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'IF(requests > 0, 100 * errors / requests, 0)' }),
+        Match.objectLike({ Id: 'errors', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: '5xx' }), Stat: 'Sum', Period: 300 }) }),
+        Match.objectLike({ Id: 'requests', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Count' }), Stat: 'Sum' }) }),
+      ]),
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'Orders-orders-ApiClientErrorRate', Threshold: 10 });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'Orders-orders-MeshServerErrorRate',
+      Metrics: Match.arrayWith([Match.objectLike({ Id: 'errors', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'HTTPCode_Target_5XX_Count', Namespace: 'AWS/ECS' }) }) })]),
+    });
+  });
+
+  test('running tasks below desired: desired - running from Container Insights, per minute, 5 in a row', () => {
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'Orders-orders-RunningTasks',
+      Threshold: 0,
+      EvaluationPeriods: 5,
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'desired - running' }),
+        Match.objectLike({ Id: 'running', MetricStat: Match.objectLike({ Metric: Match.objectLike({ Namespace: 'ECS/ContainerInsights', MetricName: 'RunningTaskCount' }), Period: 60 }) }),
+      ]),
+    });
+  });
+
+  test('an alarm turned off is not created', () => {
+    expect(orders.alarms.MemoryUtilization).toBeUndefined();
+    t.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmName: 'Orders-orders-MemoryUtilization' }, 0);
+  });
+
+  test('warnings notify the warning topic; critical alarms have no action of their own', () => {
+    for (const id of ['CpuUtilization', 'ApiClientErrorRate', 'ApiIntegrationLatencyP99', 'ApiThrottled', 'LoadBalancerTargetResponseTime', 'MeshLatencyP99', 'CacheEngineCpu', 'CacheMemory']) {
+      expect(JSON.stringify(alarm(id).AlarmActions)).toMatch(/WarningTopic/);
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: alarm(id).AlarmName, AlarmActions: [warningTopic] });
+    }
+    for (const id of ['RunningTasks', 'ApiServerErrorRate', 'ApiLatencyP99', 'LoadBalancerTarget5xx', 'LoadBalancerUnhealthyHosts', 'MeshServerErrorRate', 'QueueDepth']) {
+      expect(alarm(id).AlarmActions).toBeUndefined();
+    }
+    expect(extra.alarmName).toBe(orders.alarms.QueueDepth.alarmName);
+  });
+
+  test('the health alarm pages the alarm topic when any critical alarm is in ALARM', () => {
+    t.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', {
+      AlarmName: 'Orders-orders-health',
+      AlarmActions: [alarmTopic],
+      AlarmRule: ['RunningTasks', 'ApiServerErrorRate', 'ApiLatencyP99', 'LoadBalancerTarget5xx', 'LoadBalancerUnhealthyHosts', 'MeshServerErrorRate', 'QueueDepth']
+        .map((id) => `ALARM("Orders-orders-${id}")`).join(' OR '),
+    });
+  });
+
+  test('the deployment-relevant critical alarms roll back a bad ECS deployment', () => {
+    t.hasResourceProperties('AWS::ECS::Service', {
+      DeploymentConfiguration: Match.objectLike({
+        Alarms: {
+          AlarmNames: ['Orders-orders-ApiServerErrorRate', 'Orders-orders-LoadBalancerTarget5xx', 'Orders-orders-LoadBalancerUnhealthyHosts', 'Orders-orders-MeshServerErrorRate'],
+          Enable: true,
+          Rollback: true,
+        },
+        DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+      }),
+    });
+  });
+
+  test('failed deployments reach the alarm topic through EventBridge', () => {
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.ecs'],
+        'detail-type': ['ECS Deployment State Change'],
+        'resources': [{ Ref: logicalId(orders.service) }],
+        'detail': { eventName: ['SERVICE_DEPLOYMENT_FAILED'] },
+      },
+      Targets: [Match.objectLike({ Arn: alarmTopic })],
+    });
+  });
+
+  test('the platform owns two KMS-encrypted, TLS-only topics with the e-mail subscriptions', () => {
+    p.resourceCountIs('AWS::SNS::Topic', 2);
+    p.hasResourceProperties('AWS::SNS::Topic', { DisplayName: 'Critical alarms', KmsMasterKeyId: Match.anyValue() });
+    p.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' }, 2);
+    p.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    p.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  test('the service dashboard puts alarm status first, then the golden signals, then one row per layer', () => {
+    const widgets = orders.widgets();
+    const titles = JSON.stringify(widgets.map((w) => stack.resolve((w as any).toJson())));
+    const order = ['orders: alarms', 'Traffic (requests)', 'Errors', 'Latency p99 (ms)', 'Saturation (%)', 'API: requests and throttled',
+      'Load balancer: target 5XX', 'Tasks: CPU (%)', 'Cache: engine CPU and memory (%)', 'Mesh: requests'];
+    const positions = order.map((title) => titles.indexOf(`"title":"${title}"`));
+    expect(positions.every((x) => x >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    t.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'Orders-orders' });
+  });
+});
+
+describe('turning alarms off', () => {
+  test('alarms: { enabled: false } creates no alarm, health alarm, deployment alarm or rule, but keeps the dashboard', () => {
+    const stack = new Stack(testApp(), 'S');
+    const svc = new Microservice(stack, 'Svc', { image: IMAGE, cache: ServiceCache.serverless(), alarms: { enabled: false } });
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    t.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 0);
+    t.resourceCountIs('AWS::Events::Rule', 0);
+    t.resourceCountIs('AWS::CloudWatch::Dashboard', 2); // the service's and the private platform's overview
+    const service = Object.values(t.findResources('AWS::ECS::Service'))[0];
+    expect(service.Properties.DeploymentConfiguration.Alarms).toBeUndefined();
+    expect(() => svc.addAlarm('X', { metric: svc.metricCpuUtilization(), threshold: 1 })).toThrow(/alarms must be enabled \(alarms.enabled is false\)/);
+  });
+
+  test.each<[string, object, RegExp]>([
+    ['a threshold above 100 percent', { cpuUtilization: { threshold: 101 } }, /alarms.cpuUtilization.threshold must be between 0 and 100, got 101/],
+    ['zero evaluation periods', { apiLatencyP99: { evaluationPeriods: 0 } }, /alarms.apiLatencyP99.evaluationPeriods must be an integer between 1 and 100, got 0/],
+    ['more datapoints than periods', { runningTasks: { evaluationPeriods: 3, datapointsToAlarm: 4 } }, /alarms.runningTasks.datapointsToAlarm must be an integer between 1 and 3, got 4/],
+    ['a negative threshold', { apiThrottled: { threshold: -1 } }, /alarms.apiThrottled.threshold must be between 0 and/],
+  ])('fails on %s', (_name, alarms, message) => {
+    expect(() => new Microservice(new Stack(testApp(), 'S'), 'Svc', { image: IMAGE, alarms })).toThrow(message);
+  });
+
+  test('addAlarm fails on a bad or taken id', () => {
+    const svc = new Microservice(new Stack(testApp(), 'S'), 'Svc', { image: IMAGE });
+    expect(() => svc.addAlarm('cpu utilization', { metric: svc.metricCpuUtilization(), threshold: 1 })).toThrow(/id must be PascalCase letters and digits/);
+    expect(() => svc.addAlarm('CpuUtilization', { metric: svc.metricCpuUtilization(), threshold: 1 })).toThrow(/id must be new, got "CpuUtilization"/);
+  });
+
+  test('a health alarm with every critical alarm turned off is never in ALARM', () => {
+    const stack = new Stack(testApp(), 'S');
+    new Microservice(stack, 'Svc', { image: IMAGE, alarms: { runningTasks: { enabled: false }, meshServerErrorRate: { enabled: false } } });
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmRule: 'FALSE' });
+  });
+
+  test('long stack and service names are shortened under the limits, uniquely', () => {
+    const stack = new Stack(testApp(), `S${'x'.repeat(120)}`);
+    const svc = new Microservice(stack, 'Svc', { image: IMAGE, discoveryName: 'a'.repeat(60) });
+    for (const a of Object.values(svc.alarms)) expect(a.alarmName.length).toBeLessThanOrEqual(255);
+    const name = Template.fromStack(stack).toJSON().Resources[logicalId(svc.dashboard)].Properties.DashboardName;
+    expect(name.length).toBeLessThanOrEqual(255);
+    expect(name).toMatch(/^[A-Za-z0-9_-]+$/);
+    void Duration;
+  });
+});
