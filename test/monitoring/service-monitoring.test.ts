@@ -203,3 +203,37 @@ describe('turning alarms off', () => {
     void Duration;
   });
 });
+
+describe('tracing: true', () => {
+  const stack = new Stack(testApp(), 'S');
+  const svc = new Microservice(stack, 'Svc', { image: IMAGE, tracing: true });
+  const t = Template.fromStack(stack);
+  const defs = Object.values(t.findResources('AWS::ECS::TaskDefinition'))[0].Properties.ContainerDefinitions;
+
+  test('adds an OpenTelemetry collector sidecar with its health check, exporting to X-Ray', () => {
+    const c = defs.find((d: any) => d.Name === 'otel-collector');
+    expect(c).toMatchObject({
+      Image: 'public.ecr.aws/aws-observability/aws-otel-collector:v0.41.1',
+      Command: ['--config=/etc/ecs/ecs-xray.yaml'],
+      Essential: false,
+      ReadonlyRootFilesystem: true,
+      HealthCheck: { Command: ['CMD', '/healthcheck'] },
+    });
+    expect(svc.collector).toBeDefined();
+  });
+
+  test('points the app at the collector and starts it after the collector', () => {
+    const app = defs.find((d: any) => d.Name === 'app');
+    const env = Object.fromEntries(app.Environment.map((e: any) => [e.Name, e.Value]));
+    expect(env).toMatchObject({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4317', OTEL_SERVICE_NAME: 'svc', OTEL_PROPAGATORS: 'tracecontext,baggage,xray' });
+    expect(app.DependsOn).toEqual([{ ContainerName: 'otel-collector', Condition: 'START' }]);
+  });
+
+  test('grants the task role the X-Ray actions, acknowledged for their wildcard resource', () => {
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: logicalId(svc.taskDefinition.taskRole) }],
+      PolicyDocument: { Statement: [Match.objectLike({ Action: Match.arrayWith(['xray:PutTraceSegments', 'xray:GetSamplingRules']), Resource: '*' })] },
+    });
+    expect(JSON.stringify(svc.taskDefinition.taskRole.node.metadata)).toContain('AwsSolutions-IAM5[Resource::*]');
+  });
+});

@@ -1,0 +1,50 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { ApiIntegration, Microservice, MicroservicePlatform, ServiceCache } from '../../lib';
+import { IMAGE, testApp } from '../util';
+import { parseBody, sketch, widgetsOf } from './dashboard-sketch';
+
+const app = testApp();
+const platformStack = new Stack(app, 'Platform');
+const platform = new MicroservicePlatform(platformStack, 'Platform');
+const ordersStack = new Stack(app, 'Orders');
+new Microservice(ordersStack, 'Orders', {
+  platform, image: IMAGE, api: { integration: ApiIntegration.loadBalancer(), routes: [{ path: '/x', public: true }] }, cache: ServiceCache.valkey(),
+});
+const paymentsStack = new Stack(app, 'Payments');
+new Microservice(paymentsStack, 'Payments', { platform, image: IMAGE });
+const bodyOf = (stack: Stack) => parseBody(Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
+const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+
+test('the service dashboard: alarm status, golden signals, then API, load balancer, tasks, cache, mesh', () => {
+  const widgets = widgetsOf(bodyOf(ordersStack));
+  expect(widgets.map((w) => w.title)).toEqual([
+    'orders: alarms',
+    'Traffic (requests)', 'Errors', 'Latency p99 (ms)', 'Saturation (%)',
+    'API: requests and throttled', 'API: 4XX and 5XX', 'API: latency and integration latency p99',
+    'Load balancer: target 5XX', 'Load balancer: healthy and unhealthy targets', 'Load balancer: target response time p99 (s)',
+    'Tasks: CPU (%)', 'Tasks: memory (%)', 'Tasks: running and desired',
+    'Cache: engine CPU and memory (%)', 'Cache: evictions', 'Cache: connections',
+    'Mesh: requests', 'Mesh: 4XX and 5XX', 'Mesh: response time p99 (ms)',
+  ]);
+  expect(widgets[0]).toMatchObject({ y: 0, width: 24 });
+});
+
+test('the overview dashboard has one row per service, and the platform stack depends on no service', () => {
+  const widgets = widgetsOf(bodyOf(platformStack));
+  expect(widgets.map((w) => w.title)).toEqual([
+    'Platform/Platform',
+    'orders health', 'orders: CPU and memory (%)', 'orders: tasks', 'orders: requests and 5XX (Service Connect)',
+    'payments health', 'payments: CPU and memory (%)', 'payments: tasks', 'payments: requests and 5XX (Service Connect)',
+  ]);
+  expect(new Set(widgets.slice(1, 5).map((w) => w.y)).size).toBe(1);
+  expect(platformStack.dependencies).toEqual([]);
+  expect(JSON.stringify(Template.fromStack(platformStack).toJSON())).not.toMatch(/GetStackOutput|ImportValue/);
+});
+
+test('the README pictures both dashboards as they are', () => {
+  const pictures = `${sketch(widgetsOf(bodyOf(ordersStack)))}\n\n${sketch(widgetsOf(bodyOf(platformStack)))}`;
+  expect(readme).toContain(pictures);
+});
