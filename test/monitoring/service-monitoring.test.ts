@@ -232,7 +232,7 @@ describe('tracing: true', () => {
   test('grants the task role the X-Ray actions, acknowledged for their wildcard resource', () => {
     t.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: logicalId(svc.taskDefinition.taskRole) }],
-      PolicyDocument: { Statement: [Match.objectLike({ Action: Match.arrayWith(['xray:PutTraceSegments', 'xray:GetSamplingRules']), Resource: '*' })] },
+      PolicyDocument: { Statement: [Match.objectLike({ Action: Match.arrayWith(['xray:GetSamplingRules', 'xray:PutTraceSegments']), Resource: '*' })] },
     });
     expect(JSON.stringify(svc.taskDefinition.taskRole.node.metadata)).toContain('AwsSolutions-IAM5[Resource::*]');
   });
