@@ -2,6 +2,8 @@
 // hand-written peer (bench/peer/), in the same run, so every figure reads as a ratio. Two
 // variants: the ECS service alone ("ecs"), and with its API front door ("ecs+api": HTTP API,
 // Cognito authorizer with a resource server and a client, access logs, Cloud Map integration).
+// Both sides run Service Connect; this library's alarms are turned off (the peer writes none), so
+// the remaining difference is its dashboard per service and the platform's topics and overview.
 //
 // Each measurement runs in a fresh Node process (so peak RSS is that app's own), with
 // CloudFormation's template validator off (CDK_VALIDATION=false) for both sides: it costs the

@@ -78,6 +78,10 @@ export class PeerService extends Construct {
       },
     });
     service.node.addDependency(platform.cluster);
+    service.enableServiceConnect({
+      namespace: platform.namespace.namespaceArn,
+      services: [{ portMappingName: 'http', discoveryName: `${id.toLowerCase()}-sc`, dnsName: id.toLowerCase(), port: 8080 }],
+    });
     const scaling = service.autoScaleTaskCount({ minCapacity: 2, maxCapacity: 10 });
     scaling.scaleOnCpuUtilization('CpuScaling', { targetUtilizationPercent: 70 });
     scaling.scaleOnMemoryUtilization('MemoryScaling', { targetUtilizationPercent: 80 });
