@@ -3,6 +3,7 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as authorizers from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
+import { pascal } from '../private/grants';
 import { fmt, PropErrors } from '../private/validation';
 
 /** Options of {@link ApiAuthorizer.cognito}. */
@@ -260,8 +261,4 @@ class JwtApiAuthorizer extends ApiAuthorizer {
       consumerClients: {},
     };
   }
-}
-
-function pascal(name: string): string {
-  return name.split(/[^A-Za-z0-9]+/).filter(Boolean).map((p) => p[0].toUpperCase() + p.slice(1)).join('');
 }

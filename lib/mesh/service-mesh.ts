@@ -7,6 +7,7 @@ import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct, IConstruct } from 'constructs';
 import { ConnectionPool, OutlierDetection } from './resilience';
 import { RetryPolicy } from './retry-policy';
+import { grantXRayWrite } from '../private/grants';
 import { PropErrors } from '../private/validation';
 
 /** Options of {@link ServiceMesh.appMesh}. */
@@ -336,14 +337,7 @@ class AppMeshMesh extends ServiceMesh {
         logging: ecs.LogDrivers.awsLogs({ logGroup: t.logGroup, streamPrefix: 'xray' }),
       });
       envoy.addContainerDependencies({ container: xray, condition: ecs.ContainerDependencyCondition.START });
-      t.taskDefinition.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({
-        actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets', 'xray:GetSamplingStatisticSummaries'],
-        resources: ['*'],
-      }));
-      Validations.of(t.taskDefinition.taskRole).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray trace and sampling actions support no resource-level permissions (Service Authorization Reference, AWS X-Ray).',
-      });
+      grantXRayWrite(t.taskDefinition.taskRole);
     }
     return {
       endpoint: `http://${t.discoveryName}.${t.namespace.namespaceName}:${t.containerPort}`,

@@ -3,7 +3,6 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as appmesh from 'aws-cdk-lib/aws-appmesh';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
@@ -16,6 +15,7 @@ import { MeshServiceBinding } from '../mesh/service-mesh';
 import { ServiceAlarmProps, ServiceMonitoring } from '../monitoring/service-monitoring';
 import { IMicroservicePlatform, MicroservicePlatform } from '../platform/microservice-platform';
 import { capacityProviderStrategies, kebab, validate, volumeName } from '../private/microservice-settings';
+import { grantXRayWrite, pascal } from '../private/grants';
 import { PropErrors } from '../private/validation';
 import { MicroserviceProps } from './microservice-props';
 
@@ -426,14 +426,7 @@ export class Microservice extends Construct implements ec2.IConnectable {
       OTEL_TRACES_SAMPLER_ARG: '0.05',
     })) this.container.addEnvironment(k, v);
     this.acknowledgeEnvironment();
-    this.taskDefinition.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets', 'xray:GetSamplingStatisticSummaries'],
-      resources: ['*'],
-    }));
-    Validations.of(this.taskDefinition.taskRole).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray trace and sampling actions support no resource-level permissions (Service Authorization Reference, AWS X-Ray); ECS Exec channel actions likewise.',
-    });
+    grantXRayWrite(this.taskDefinition.taskRole);
     return collector;
   }
 
@@ -494,10 +487,6 @@ export class Microservice extends Construct implements ec2.IConnectable {
   }
 }
 
-
-function pascal(name: string): string {
-  return name.split(/[^A-Za-z0-9]+/).filter(Boolean).map((p) => p[0].toUpperCase() + p.slice(1)).join('');
-}
 
 /** The ports the service's cache listens on: traffic to them bypasses an App Mesh proxy. */
 function cachePorts(props: MicroserviceProps): number[] {
