@@ -315,11 +315,15 @@ export class MicroserviceCache extends Construct {
     return this.maxOverNodes('CurrConnections', 'Maximum', props);
   }
 
-  /** Replication lag of the most lagging replica, seconds (AWS/ElastiCache ReplicationLag), maximum. Node-based with replicas only. */
+  /**
+   * Replication lag of the most lagging replica, seconds (AWS/ElastiCache ReplicationLag), maximum
+   * over every node: after a failover any node may be a replica, and the primary publishes none.
+   * Node-based with replicas only.
+   */
   public metricReplicationLag(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
     const s = this.requireNode('metricReplicationLag');
     if (s.replicas === 0) throw new Error(`metricReplicationLag() of the cache of ${this.node.scope?.node.path} needs a replica, got replicas 0`);
-    return this.maxOverNodes('ReplicationLag', 'Maximum', props, 2);
+    return this.maxOverNodes('ReplicationLag', 'Maximum', props);
   }
 
   /** ElastiCache Processing Units consumed (AWS/ElastiCache ElastiCacheProcessingUnits), sum per minute. Serverless only. */
@@ -352,10 +356,10 @@ export class MicroserviceCache extends Construct {
     return this.nodeSettings;
   }
 
-  private maxOverNodes(metricName: string, statistic: string, props: cloudwatch.MetricOptions | undefined, from = 1): cloudwatch.IMetric {
+  private maxOverNodes(metricName: string, statistic: string, props: cloudwatch.MetricOptions | undefined): cloudwatch.IMetric {
     const s = this.requireNode(`metric${metricName}`);
     const metrics: { [id: string]: cloudwatch.IMetric } = {};
-    for (let i = from; i <= s.replicas + 1; i++) {
+    for (let i = 1; i <= s.replicas + 1; i++) {
       metrics[`${metricName.toLowerCase()}_n${i}`] = new cloudwatch.Metric({
         namespace: 'AWS/ElastiCache',
         metricName,

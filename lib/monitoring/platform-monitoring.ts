@@ -115,13 +115,19 @@ export class PlatformMonitoring extends Construct {
       width: 6, height: 4,
     }));
     if (row.serviceConnectDiscoveryName) {
+      // Target metrics come from the callers' proxies, under TargetDiscoveryName.
       const sc = (metricName: string) => new cloudwatch.Metric({
         namespace: 'AWS/ECS', metricName, statistic: 'Sum', period: Duration.minutes(5),
-        dimensionsMap: { ClusterName: cluster, ServiceName: row.ecsServiceName, DiscoveryName: row.serviceConnectDiscoveryName! },
+        dimensionsMap: { TargetDiscoveryName: row.serviceConnectDiscoveryName! },
       });
       widgets.push(new cloudwatch.GraphWidget({
-        title: `${row.name}: requests and 5XX (Service Connect)`,
-        left: [sc('RequestCount')],
+        title: `${row.name}: responses and 5XX (Service Connect)`,
+        left: [new cloudwatch.MathExpression({
+          expression: 'c2 + c3 + c4 + c5',
+          usingMetrics: { c2: sc('HTTPCode_Target_2XX_Count'), c3: sc('HTTPCode_Target_3XX_Count'), c4: sc('HTTPCode_Target_4XX_Count'), c5: sc('HTTPCode_Target_5XX_Count') },
+          period: Duration.minutes(5),
+          label: 'responses',
+        })],
         right: [sc('HTTPCode_Target_5XX_Count')],
         width: 7, height: 4,
       }));
@@ -129,47 +135,39 @@ export class PlatformMonitoring extends Construct {
     this.overviewDashboard.addWidgets(new cloudwatch.Row(...widgets));
   }
 
-  /** Alarms of a user pool the platform created: throttles (critical) and sign-in failure spikes (warning). */
+  /**
+   * Alarms of a user pool the platform created: sign-in and token-refresh throttles (critical) and
+   * a low sign-in success ratio (warning). One Metrics Insights query per alarm (CloudWatch allows
+   * one per alarm), over every app client of the pool.
+   */
   public monitorUserPool(pool: cognito.IUserPool): void {
     if (this.userPoolAlarms.length > 0) return;
-    const query = (metric: string, stat: string) => new cloudwatch.MathExpression({
-      expression: `SELECT ${stat}(${metric}) FROM SCHEMA("AWS/Cognito", UserPool, UserPoolClient) WHERE UserPool = '${pool.userPoolId}'`,
+    const query = (select: string, label: string) => new cloudwatch.MathExpression({
+      expression: `SELECT ${select} FROM SCHEMA("AWS/Cognito", UserPool, UserPoolClient) WHERE UserPool = '${pool.userPoolId}'`,
       period: Duration.minutes(5),
-      label: metric,
+      label,
       usingMetrics: {},
     });
-    const throttles = new cloudwatch.MathExpression({
-      expression: 'm1 + m2',
-      usingMetrics: { m1: query('SignInThrottles', 'SUM'), m2: query('TokenRefreshThrottles', 'SUM') },
-      period: Duration.minutes(5),
-      label: 'Throttled sign-ins and token refreshes',
-    });
-    const failures = new cloudwatch.MathExpression({
-      expression: 'attempts - successes',
-      usingMetrics: { attempts: query('SignInSuccesses', 'COUNT'), successes: query('SignInSuccesses', 'SUM') },
-      period: Duration.minutes(5),
-      label: 'Failed sign-ins',
-    });
-    const throttleAlarm = new cloudwatch.Alarm(this, 'UserPoolThrottles', {
-      alarmName: safeName(`${Stack.of(this).stackName}-user-pool-throttles`, 255),
-      metric: throttles,
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: 'Cognito throttled sign-ins or token refreshes: callers cannot get tokens (critical)',
-    });
-    throttleAlarm.addAlarmAction(new cwactions.SnsAction(this.alarmTopic));
-    const failureAlarm = new cloudwatch.Alarm(this, 'UserPoolSignInFailures', {
-      alarmName: safeName(`${Stack.of(this).stackName}-user-pool-sign-in-failures`, 255),
-      metric: failures,
-      threshold: 100,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: 'More than 100 failed sign-ins in 5 minutes: credential stuffing or a broken client (warning)',
-    });
-    failureAlarm.addAlarmAction(new cwactions.SnsAction(this.warningTopic));
-    this.userPoolAlarms.push(throttleAlarm, failureAlarm);
+    const stack = Stack.of(this).stackName;
+    const make = (id: string, name: string, metric: cloudwatch.IMetric, threshold: number, op: cloudwatch.ComparisonOperator, periods: number, topic: sns.ITopic, description: string) => {
+      const alarm = new cloudwatch.Alarm(this, id, {
+        alarmName: safeName(`${stack}-${name}`, 255),
+        metric,
+        threshold,
+        comparisonOperator: op,
+        evaluationPeriods: periods,
+        datapointsToAlarm: periods,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      alarm.addAlarmAction(new cwactions.SnsAction(topic));
+      this.userPoolAlarms.push(alarm);
+    };
+    make('UserPoolSignInThrottles', 'user-pool-sign-in-throttles', query('SUM(SignInThrottles)', 'Throttled sign-ins'), 0,
+      cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, 1, this.alarmTopic, 'Cognito throttled sign-ins: users cannot get tokens (critical)');
+    make('UserPoolTokenRefreshThrottles', 'user-pool-token-refresh-throttles', query('SUM(TokenRefreshThrottles)', 'Throttled token refreshes'), 0,
+      cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, 1, this.alarmTopic, 'Cognito throttled token refreshes: callers cannot renew tokens (critical)');
+    make('UserPoolSignInFailures', 'user-pool-sign-in-success-ratio', query('AVG(SignInSuccesses)', 'Sign-in success ratio'), 0.5,
+      cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD, 3, this.warningTopic, 'Fewer than half of sign-ins succeed for 15 minutes: credential stuffing or a broken client (warning)');
   }
 }

@@ -176,13 +176,17 @@ export class ServiceMonitoring extends Construct {
     const sc = p.serviceConnectDiscoveryName ? this.serviceConnectMetric : undefined;
     const cpu = p.service.metricCpuUtilization({ period: Duration.minutes(1) });
     const mem = p.service.metricMemoryUtilization({ period: Duration.minutes(1) });
-    const traffic = p.api ? [p.api.metricCount()] : sc ? [sc.call(this, 'RequestCount', 'Sum')] : [];
+    const traffic = p.api ? [p.api.metricCount()] : sc ? [this.serviceConnectRequests()] : [];
     const errs = p.api ? [p.api.metricServerError(), p.api.metricClientError()] : sc ? [sc.call(this, 'HTTPCode_Target_5XX_Count', 'Sum')] : [];
     const latency = p.api ? [p.api.metricLatency(), p.api.metricIntegrationLatency()] : sc ? [sc.call(this, 'TargetResponseTime', 'p99')] : [];
+    // A graph without metrics is rejected by CloudWatch: a service with neither an API nor
+    // Service Connect shows a note instead.
+    const orNote = (title: string, metrics: cloudwatch.IMetric[]) => (metrics.length > 0 ? graph(title, metrics)
+      : new cloudwatch.TextWidget({ markdown: `### ${title}\nNo request metrics: the service has no API and its mesh (App Mesh) publishes none to CloudWatch.`, width: 6, height: 6 }));
     rows.push(new cloudwatch.Row(
-      graph('Traffic (requests)', traffic),
-      graph('Errors', errs),
-      graph('Latency p99 (ms)', latency),
+      orNote('Traffic (requests)', traffic),
+      orNote('Errors', errs),
+      orNote('Latency p99 (ms)', latency),
       graph('Saturation (%)', [cpu, mem]),
     ));
     if (p.api) {
@@ -221,7 +225,7 @@ export class ServiceMonitoring extends Construct {
     }
     if (sc) {
       rows.push(new cloudwatch.Row(
-        graph('Mesh: requests', [sc.call(this, 'RequestCount', 'Sum')], undefined, 8),
+        graph('Mesh: requests', [this.serviceConnectRequests()], undefined, 8),
         graph('Mesh: 4XX and 5XX', [sc.call(this, 'HTTPCode_Target_4XX_Count', 'Sum'), sc.call(this, 'HTTPCode_Target_5XX_Count', 'Sum')], undefined, 8),
         graph('Mesh: response time p99 (ms)', [sc.call(this, 'TargetResponseTime', 'p99')], undefined, 8),
       ));
@@ -272,8 +276,13 @@ export class ServiceMonitoring extends Construct {
         {
           key: 'meshServerErrorRate', id: 'MeshServerErrorRate', threshold: 1, periods: 3, severity: AlarmSeverity.CRITICAL, deployment: true, what: 'Service Connect 5XX rate (%)',
           metric: new cloudwatch.MathExpression({
-            expression: 'IF(requests > 0, 100 * errors / requests, 0)',
-            usingMetrics: { errors: this.serviceConnectMetric('HTTPCode_Target_5XX_Count', 'Sum'), requests: this.serviceConnectMetric('RequestCount', 'Sum') },
+            expression: 'IF(c2 + c3 + c4 + c5 > 0, 100 * c5 / (c2 + c3 + c4 + c5), 0)',
+            usingMetrics: {
+              c2: this.serviceConnectMetric('HTTPCode_Target_2XX_Count', 'Sum'),
+              c3: this.serviceConnectMetric('HTTPCode_Target_3XX_Count', 'Sum'),
+              c4: this.serviceConnectMetric('HTTPCode_Target_4XX_Count', 'Sum'),
+              c5: this.serviceConnectMetric('HTTPCode_Target_5XX_Count', 'Sum'),
+            },
             period: Duration.minutes(5),
             label: 'Service Connect 5XX (%)',
           }),
@@ -319,13 +328,32 @@ export class ServiceMonitoring extends Construct {
     });
   }
 
+  /**
+   * A Service Connect metric of the traffic into this service. ECS publishes the Target metrics
+   * (HTTP codes, response time) from the callers' proxies under TargetDiscoveryName.
+   */
   private serviceConnectMetric(metricName: string, statistic: string): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: 'AWS/ECS',
       metricName,
       statistic,
       period: Duration.minutes(5),
-      dimensionsMap: { ClusterName: this.props.clusterName, ServiceName: this.props.ecsServiceName, DiscoveryName: this.props.serviceConnectDiscoveryName! },
+      dimensionsMap: { TargetDiscoveryName: this.props.serviceConnectDiscoveryName! },
+    });
+  }
+
+  /** Requests answered by this service through Service Connect: the sum of its response codes. */
+  private serviceConnectRequests(): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      expression: 'c2 + c3 + c4 + c5',
+      usingMetrics: {
+        c2: this.serviceConnectMetric('HTTPCode_Target_2XX_Count', 'Sum'),
+        c3: this.serviceConnectMetric('HTTPCode_Target_3XX_Count', 'Sum'),
+        c4: this.serviceConnectMetric('HTTPCode_Target_4XX_Count', 'Sum'),
+        c5: this.serviceConnectMetric('HTTPCode_Target_5XX_Count', 'Sum'),
+      },
+      period: Duration.minutes(5),
+      label: 'Requests (Service Connect)',
     });
   }
 }

@@ -115,11 +115,13 @@ describe('ServiceCache.valkey() with defaults', () => {
     });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 1000, EvaluationPeriods: 2, AlarmDescription: Match.stringLikeRegexp('evicting') });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 5000, AlarmDescription: Match.stringLikeRegexp('connections') });
-    // Replication lag is a replica metric: only node 2.
+    // Replication lag over every node: after a failover any node may be the replica.
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 1,
-      MetricName: 'ReplicationLag',
-      Dimensions: [{ Name: 'CacheClusterId', Value: { 'Fn::Join': ['', [{ Ref: logicalId(cache.replicationGroup) }, '-002']] } }],
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'MAX([replicationlag_n1,replicationlag_n2])' }),
+        Match.objectLike({ Id: 'replicationlag_n2', MetricStat: Match.objectLike({ Metric: Match.objectLike({ Dimensions: [{ Name: 'CacheClusterId', Value: { 'Fn::Join': ['', [{ Ref: logicalId(cache.replicationGroup) }, '-002']] } }] }) }) }),
+      ]),
     });
   });
 
@@ -209,7 +211,7 @@ describe('ServiceCache.valkey() with every option', () => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 90 });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 0, AlarmDescription: Match.stringLikeRegexp('evicting') });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 100 });
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 0.5, Metrics: Match.arrayWith([Match.objectLike({ Expression: 'MAX([replicationlag_n2,replicationlag_n3])' })]) });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 0.5, Metrics: Match.arrayWith([Match.objectLike({ Expression: 'MAX([replicationlag_n1,replicationlag_n2,replicationlag_n3])' })]) });
   });
 
   test('acknowledges AEC6 (RBAC instead of an AUTH token) and AEC5 (Redis OSS default port) only when they apply', () => {

@@ -36,8 +36,8 @@ test('the overview dashboard has one row per service, and the platform stack dep
   const widgets = widgetsOf(bodyOf(platformStack));
   expect(widgets.map((w) => w.title)).toEqual([
     'Platform/Platform',
-    'orders health', 'orders: CPU and memory (%)', 'orders: tasks', 'orders: requests and 5XX (Service Connect)',
-    'payments health', 'payments: CPU and memory (%)', 'payments: tasks', 'payments: requests and 5XX (Service Connect)',
+    'orders health', 'orders: CPU and memory (%)', 'orders: tasks', 'orders: responses and 5XX (Service Connect)',
+    'payments health', 'payments: CPU and memory (%)', 'payments: tasks', 'payments: responses and 5XX (Service Connect)',
   ]);
   expect(new Set(widgets.slice(1, 5).map((w) => w.y)).size).toBe(1);
   expect(platformStack.dependencies).toEqual([]);

@@ -1,7 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { AlarmSeverity, ApiIntegration, Microservice, MicroservicePlatform, ServiceCache } from '../../lib';
+import { AlarmSeverity, ApiIntegration, Microservice, MicroservicePlatform, ServiceCache, ServiceMesh } from '../../lib';
 import { IMAGE, testApp } from '../util';
 
 const logicalId = (c: any) => Stack.of(c).getLogicalId(c.node?.defaultChild ?? c);
@@ -52,7 +52,7 @@ describe('the alarms of a service with an API behind a load balancer and a cache
     ['LoadBalancerTarget5xx', { MetricName: 'HTTPCode_Target_5XX_Count', Namespace: 'AWS/ApplicationELB', Statistic: 'Sum', Period: 300, Threshold: 10, EvaluationPeriods: 2 }],
     ['LoadBalancerUnhealthyHosts', { MetricName: 'UnHealthyHostCount', Statistic: 'Maximum', Period: 60, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 3 }],
     ['LoadBalancerTargetResponseTime', { MetricName: 'TargetResponseTime', ExtendedStatistic: 'p99', Threshold: 2 }],
-    ['MeshLatencyP99', { MetricName: 'TargetResponseTime', Namespace: 'AWS/ECS', ExtendedStatistic: 'p99', Threshold: 2000, Dimensions: Match.arrayWith([{ Name: 'DiscoveryName', Value: 'orders-sc' }, { Name: 'ServiceName', Value: 'orders' }]) }],
+    ['MeshLatencyP99', { MetricName: 'TargetResponseTime', Namespace: 'AWS/ECS', ExtendedStatistic: 'p99', Threshold: 2000, Dimensions: [{ Name: 'TargetDiscoveryName', Value: 'orders-sc' }] }],
   ])('%s: metric, statistic, period, threshold and periods', (id, expected) => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `Orders-orders-${id}`, ...expected });
   });
@@ -70,7 +70,10 @@ describe('the alarms of a service with an API behind a load balancer and a cache
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'Orders-orders-ApiClientErrorRate', Threshold: 10 });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'Orders-orders-MeshServerErrorRate',
-      Metrics: Match.arrayWith([Match.objectLike({ Id: 'errors', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'HTTPCode_Target_5XX_Count', Namespace: 'AWS/ECS' }) }) })]),
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'IF(c2 + c3 + c4 + c5 > 0, 100 * c5 / (c2 + c3 + c4 + c5), 0)' }),
+        Match.objectLike({ Id: 'c5', MetricStat: Match.objectLike({ Metric: { MetricName: 'HTTPCode_Target_5XX_Count', Namespace: 'AWS/ECS', Dimensions: [{ Name: 'TargetDiscoveryName', Value: 'orders-sc' }] } }) }),
+      ]),
     });
   });
 
@@ -236,4 +239,36 @@ describe('tracing: true', () => {
     });
     expect(JSON.stringify(svc.taskDefinition.taskRole.node.metadata)).toContain('AwsSolutions-IAM5[Resource::*]');
   });
+});
+
+test('a platform user pool gets throttle alarms (critical) and a sign-in success ratio alarm (warning), one query each', () => {
+  const app = testApp();
+  const ps = new Stack(app, 'Platform');
+  const platform = new MicroservicePlatform(ps, 'Platform');
+  new Microservice(new Stack(app, 'Orders'), 'Orders', {
+    platform, image: IMAGE, api: { routes: [{ path: '/x', scopes: ['orders/read'] }], consumers: [{ name: 'web', scopes: ['orders/read'] }] },
+  });
+  const p = Template.fromStack(ps);
+  const alarms = Object.values(p.findResources('AWS::CloudWatch::Alarm'));
+  expect(alarms.map((a) => a.Properties.AlarmName).sort()).toEqual([
+    'Platform-user-pool-sign-in-success-ratio', 'Platform-user-pool-sign-in-throttles', 'Platform-user-pool-token-refresh-throttles',
+  ]);
+  for (const a of alarms) {
+    expect(a.Properties.Metrics).toHaveLength(1);
+    expect(JSON.stringify(a.Properties.Metrics[0].Expression)).toMatch(/SELECT (SUM|AVG)\(\w+\) FROM SCHEMA\(\\"AWS\/Cognito\\", UserPool, UserPoolClient\) WHERE UserPool = '/);
+  }
+  p.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'Platform-user-pool-sign-in-success-ratio', Threshold: 0.5, ComparisonOperator: 'LessThanThreshold', EvaluationPeriods: 3, AlarmActions: [{ Ref: Match.stringLikeRegexp('WarningTopic') }] });
+  p.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'Platform-user-pool-sign-in-throttles', Threshold: 0, AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmTopic') }] });
+});
+
+test('a service with neither an API nor Service Connect shows notes, not empty graphs', () => {
+  const app = testApp();
+  const platform = new MicroservicePlatform(new Stack(app, 'P'), 'P', { mesh: ServiceMesh.appMesh() });
+  const stack = new Stack(app, 'S');
+  const svc = new Microservice(stack, 'Svc', { platform, image: IMAGE });
+  const json = JSON.stringify(svc.widgets().map((w) => stack.resolve((w as any).toJson())));
+  expect(json).toContain('No request metrics');
+  for (const w of svc.widgets().flatMap((x) => stack.resolve((x as any).toJson()))) {
+    if (w.type === 'metric') expect(w.properties.metrics?.length).toBeGreaterThan(0);
+  }
 });
