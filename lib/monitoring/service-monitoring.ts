@@ -275,17 +275,7 @@ export class ServiceMonitoring extends Construct {
       list.push(
         {
           key: 'meshServerErrorRate', id: 'MeshServerErrorRate', threshold: 1, periods: 3, severity: AlarmSeverity.CRITICAL, deployment: true, what: 'Service Connect 5XX rate (%)',
-          metric: new cloudwatch.MathExpression({
-            expression: 'IF(c2 + c3 + c4 + c5 > 0, 100 * c5 / (c2 + c3 + c4 + c5), 0)',
-            usingMetrics: {
-              c2: this.serviceConnectMetric('HTTPCode_Target_2XX_Count', 'Sum'),
-              c3: this.serviceConnectMetric('HTTPCode_Target_3XX_Count', 'Sum'),
-              c4: this.serviceConnectMetric('HTTPCode_Target_4XX_Count', 'Sum'),
-              c5: this.serviceConnectMetric('HTTPCode_Target_5XX_Count', 'Sum'),
-            },
-            period: Duration.minutes(5),
-            label: 'Service Connect 5XX (%)',
-          }),
+          metric: this.serviceConnectResponses('IF(c2 + c3 + c4 + c5 > 0, 100 * c5 / (c2 + c3 + c4 + c5), 0)', 'Service Connect 5XX (%)'),
         },
         { key: 'meshLatencyP99', id: 'MeshLatencyP99', metric: this.serviceConnectMetric('TargetResponseTime', 'p99'), threshold: 2000, periods: 3, severity: AlarmSeverity.WARNING, what: 'Service Connect p99 response time (ms)' },
       );
@@ -344,8 +334,13 @@ export class ServiceMonitoring extends Construct {
 
   /** Requests answered by this service through Service Connect: the sum of its response codes. */
   private serviceConnectRequests(): cloudwatch.MathExpression {
+    return this.serviceConnectResponses('c2 + c3 + c4 + c5', 'Requests (Service Connect)');
+  }
+
+  /** An expression over the response-code counts c2..c5 of the traffic into this service. */
+  private serviceConnectResponses(expression: string, label: string): cloudwatch.MathExpression {
     return new cloudwatch.MathExpression({
-      expression: 'c2 + c3 + c4 + c5',
+      expression,
       usingMetrics: {
         c2: this.serviceConnectMetric('HTTPCode_Target_2XX_Count', 'Sum'),
         c3: this.serviceConnectMetric('HTTPCode_Target_3XX_Count', 'Sum'),
@@ -353,7 +348,7 @@ export class ServiceMonitoring extends Construct {
         c5: this.serviceConnectMetric('HTTPCode_Target_5XX_Count', 'Sum'),
       },
       period: Duration.minutes(5),
-      label: 'Requests (Service Connect)',
+      label,
     });
   }
 }
