@@ -17,3 +17,8 @@ export function testStack(id = 'Test', app: App = testApp()): Stack {
 }
 
 export const IMAGE = ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx-unprivileged:stable');
+
+/** The logical id of a construct's CloudFormation resource (or of the resource itself). */
+export function logicalId(c: any): string {
+  return Stack.of(c).getLogicalId(c.node?.defaultChild ?? c);
+}

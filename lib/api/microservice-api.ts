@@ -221,9 +221,6 @@ export class MicroserviceApi extends Construct {
       this.resourceServer = auth.resourceServer;
       this.consumerClients = auth.consumerClients;
     } else {
-      if (consumers.length > 0) {
-        throw new Error(`Invalid props for Microservice '${scope.node.path}':\n  - api.consumers must be empty when every route is public (no token is checked), got ${consumers.length}`);
-      }
       this.consumerClients = {};
     }
 
@@ -451,6 +448,9 @@ function validate(path: string, props: MicroserviceApiProps, routes: ApiRoute[],
     throttle(`${p}.throttle`, r.throttle);
   });
 
+  if (consumers.length > 0 && routes.length > 0 && routes.every((r) => r.public)) {
+    errors.add(`api.consumers must be empty when every route is public (no token is checked), got ${consumers.length}`);
+  }
   const names = new Set<string>();
   consumers.forEach((c, i) => {
     const p = `api.consumers[${i}]`;

@@ -184,8 +184,10 @@ class CognitoApiAuthorizer extends ApiAuthorizer {
     }
     const clients = [...Object.values(consumerClients), ...(this.options.clients ?? [])];
     if (clients.length === 0) {
-      throw new Error(`Invalid props for Microservice '${serviceScope.node.scope?.node.path}':\n  - api.consumers must declare at least one caller when routes are authorized by Cognito `
+      const errors = new PropErrors(`Microservice '${serviceScope.node.scope?.node.path}'`);
+      errors.add('api.consumers must declare at least one caller when routes are authorized by Cognito '
         + '(API Gateway accepts tokens of listed app clients only), or pass clients to ApiAuthorizer.cognito({ userPool, clients }); got no consumer and no client');
+      errors.throwIfAny();
     }
     const authorizer = new authorizers.HttpUserPoolAuthorizer('Authorizer', pool, { userPoolClients: clients });
     return { authorizer, resourceServer, consumerClients };
@@ -253,8 +255,10 @@ class JwtApiAuthorizer extends ApiAuthorizer {
 
   public authorizeService(_platformScope: Construct, serviceScope: Construct, request: ServiceAuthorizationRequest): ServiceAuthorization {
     if (request.consumers.length > 0) {
-      throw new Error(`Invalid props for Microservice '${serviceScope.node.scope?.node.path}':\n  - api.consumers requires a Cognito authorizer on the platform `
+      const errors = new PropErrors(`Microservice '${serviceScope.node.scope?.node.path}'`);
+      errors.add('api.consumers requires a Cognito authorizer on the platform '
         + `(clients of another issuer are registered there), got ${request.consumers.length} consumer(s) with ApiAuthorizer.jwt`);
+      errors.throwIfAny();
     }
     return {
       authorizer: new authorizers.HttpJwtAuthorizer('Authorizer', this.options.issuer, { jwtAudience: this.options.audience }),

@@ -297,22 +297,22 @@ export class MicroserviceCache extends Construct {
 
   /** Engine CPU utilization of the busiest node (AWS/ElastiCache EngineCPUUtilization), average over 5 minutes. Node-based only. */
   public metricEngineCpuUtilization(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
-    return this.maxOverNodes('EngineCPUUtilization', 'Average', props);
+    return this.maxOverNodes('metricEngineCpuUtilization', 'EngineCPUUtilization', 'Average', props);
   }
 
   /** Memory used of the fullest node, percent (AWS/ElastiCache DatabaseMemoryUsagePercentage). Node-based only. */
   public metricMemoryUsage(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
-    return this.maxOverNodes('DatabaseMemoryUsagePercentage', 'Average', props);
+    return this.maxOverNodes('metricMemoryUsage', 'DatabaseMemoryUsagePercentage', 'Average', props);
   }
 
   /** Keys evicted, on the node that evicted most (AWS/ElastiCache Evictions), sum over 5 minutes. Node-based only. */
   public metricEvictions(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
-    return this.maxOverNodes('Evictions', 'Sum', props);
+    return this.maxOverNodes('metricEvictions', 'Evictions', 'Sum', props);
   }
 
   /** Client connections of the busiest node (AWS/ElastiCache CurrConnections), maximum. Node-based only. */
   public metricCurrentConnections(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
-    return this.maxOverNodes('CurrConnections', 'Maximum', props);
+    return this.maxOverNodes('metricCurrentConnections', 'CurrConnections', 'Maximum', props);
   }
 
   /**
@@ -323,32 +323,32 @@ export class MicroserviceCache extends Construct {
   public metricReplicationLag(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
     const s = this.requireNode('metricReplicationLag');
     if (s.replicas === 0) throw new Error(`metricReplicationLag() of the cache of ${this.node.scope?.node.path} needs a replica, got replicas 0`);
-    return this.maxOverNodes('ReplicationLag', 'Maximum', props);
+    return this.maxOverNodes('metricReplicationLag', 'ReplicationLag', 'Maximum', props);
   }
 
   /** ElastiCache Processing Units consumed (AWS/ElastiCache ElastiCacheProcessingUnits), sum per minute. Serverless only. */
   public metricProcessingUnits(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.serverlessMetric('ElastiCacheProcessingUnits', 'Sum', { period: Duration.minutes(1), ...props });
+    return this.serverlessMetric('metricProcessingUnits', 'ElastiCacheProcessingUnits', 'Sum', { period: Duration.minutes(1), ...props });
   }
 
   /** Bytes stored (AWS/ElastiCache BytesUsedForCache), maximum over 5 minutes. Serverless only. */
   public metricBytesUsed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.serverlessMetric('BytesUsedForCache', 'Maximum', props);
+    return this.serverlessMetric('metricBytesUsed', 'BytesUsedForCache', 'Maximum', props);
   }
 
   /** Commands throttled for exceeding the ECPU limit (AWS/ElastiCache ThrottledCmds), sum over 5 minutes. Serverless only. */
   public metricThrottledCommands(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.serverlessMetric('ThrottledCmds', 'Sum', props);
+    return this.serverlessMetric('metricThrottledCommands', 'ThrottledCmds', 'Sum', props);
   }
 
   /** Latency of successful reads, microseconds (AWS/ElastiCache SuccessfulReadRequestLatency), p99 over 5 minutes. Serverless only. */
   public metricReadLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.serverlessMetric('SuccessfulReadRequestLatency', 'p99', props);
+    return this.serverlessMetric('metricReadLatency', 'SuccessfulReadRequestLatency', 'p99', props);
   }
 
   /** Latency of successful writes, microseconds (AWS/ElastiCache SuccessfulWriteRequestLatency), p99 over 5 minutes. Serverless only. */
   public metricWriteLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.serverlessMetric('SuccessfulWriteRequestLatency', 'p99', props);
+    return this.serverlessMetric('metricWriteLatency', 'SuccessfulWriteRequestLatency', 'p99', props);
   }
 
   private requireNode(method: string): ResolvedNodeCache {
@@ -356,8 +356,8 @@ export class MicroserviceCache extends Construct {
     return this.nodeSettings;
   }
 
-  private maxOverNodes(metricName: string, statistic: string, props: cloudwatch.MetricOptions | undefined): cloudwatch.IMetric {
-    const s = this.requireNode(`metric${metricName}`);
+  private maxOverNodes(method: string, metricName: string, statistic: string, props: cloudwatch.MetricOptions | undefined): cloudwatch.IMetric {
+    const s = this.requireNode(method);
     const metrics: { [id: string]: cloudwatch.IMetric } = {};
     for (let i = 1; i <= s.replicas + 1; i++) {
       metrics[`${metricName.toLowerCase()}_n${i}`] = new cloudwatch.Metric({
@@ -379,8 +379,8 @@ export class MicroserviceCache extends Construct {
     });
   }
 
-  private serverlessMetric(metricName: string, statistic: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    if (!this.serverlessSettings) throw new Error(`metric${metricName}() of the cache of ${this.node.scope?.node.path} is for serverless caches (ServiceCache.serverless()), this one is ${this.kind}`);
+  private serverlessMetric(method: string, metricName: string, statistic: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    if (!this.serverlessSettings) throw new Error(`${method}() of the cache of ${this.node.scope?.node.path} is for serverless caches (ServiceCache.serverless()), this one is ${this.kind}`);
     return new cloudwatch.Metric({
       namespace: 'AWS/ElastiCache',
       metricName,

@@ -70,8 +70,9 @@ export interface MicroserviceProps {
   readonly containerPort?: number;
 
   /**
-   * Name under which the service registers in the platform's namespace (`orders.services.internal`):
-   * a lower-case DNS label.
+   * Name under which the service registers in the platform's namespace (`orders.services.internal`)
+   * and its ECS service name: a lower-case DNS label of 1 to 60 characters (Service Connect adds
+   * "-sc" within its 64).
    *
    * @default - the construct id in kebab case ('Orders' → 'orders', 'OrderHistory' → 'order-history')
    */

@@ -67,7 +67,7 @@ describe('consumers', () => {
     ['no scopes', { routes: ROUTES, consumers: [{ name: 'web', scopes: [] }] }, undefined, /api.consumers\[0\].scopes must list at least one scope, got \[\]/],
     ['a scope no route requires', { routes: ROUTES, consumers: [{ name: 'web', scopes: ['orders/write'] }] }, undefined, /api.consumers\[0\].scopes\[0\] must be one of the scopes the routes require \("orders\/read"\), got "orders\/write"/],
     ['consumers with a JWT issuer', { routes: ROUTES, consumers: CONSUMER }, ApiAuthorizer.jwt({ issuer: 'https://idp.example.com', audience: ['a'] }), /api.consumers requires a Cognito authorizer on the platform .* got 1 consumer\(s\) with ApiAuthorizer.jwt/],
-    ['consumers when every route is public', { routes: [{ path: '/a', public: true }], consumers: [{ name: 'web', scopes: ['orders/read'] }] }, undefined, /must be one of the scopes the routes require \(none\)/],
+    ['consumers when every route is public', { routes: [{ path: '/a', public: true }], consumers: [{ name: 'web', scopes: ['orders/read'] }] }, undefined, /api.consumers must be empty when every route is public \(no token is checked\), got 1/],
     ['no consumer and no client with Cognito', { routes: ROUTES }, undefined, /api.consumers must declare at least one caller when routes are authorized by Cognito .* got no consumer and no client/],
   ])('fails on %s', (_name, api, auth, message) => {
     expect(make(api, auth)).toThrow(message);

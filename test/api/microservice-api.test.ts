@@ -6,9 +6,8 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { ACCESS_LOG_FORMAT, ApiAuthorizer, ApiIntegration, Microservice, MicroservicePlatform } from '../../lib';
-import { IMAGE, testApp } from '../util';
+import { IMAGE, logicalId, testApp } from '../util';
 
-const logicalId = (c: any) => Stack.of(c).getLogicalId(c.node.defaultChild ?? c);
 
 describe('an API with Cognito, scopes, consumers, a public route and a route throttle', () => {
   const app = testApp();

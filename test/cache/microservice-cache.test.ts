@@ -5,9 +5,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CacheAuth, CacheEngine, Microservice, MicroservicePlatform, ServiceCache } from '../../lib';
-import { IMAGE, testApp } from '../util';
+import { IMAGE, logicalId, testApp } from '../util';
 
-const logicalId = (c: any) => Stack.of(c).getLogicalId(c.node?.defaultChild ?? c);
 const env = (t: Template) => Object.values(t.findResources('AWS::ECS::TaskDefinition'))[0].Properties.ContainerDefinitions[0];
 
 describe('ServiceCache.valkey() with defaults', () => {
@@ -126,7 +125,7 @@ describe('ServiceCache.valkey() with defaults', () => {
   });
 
   test('serverless-only metrics fail clearly on a node-based cache', () => {
-    expect(() => cache.metricThrottledCommands()).toThrow('metricThrottledCmds() of the cache of Orders/Orders is for serverless caches (ServiceCache.serverless()), this one is node');
+    expect(() => cache.metricThrottledCommands()).toThrow('metricThrottledCommands() of the cache of Orders/Orders is for serverless caches (ServiceCache.serverless()), this one is node');
   });
 
   test('grantConnect fails on a cache without IAM authentication', () => {
@@ -294,7 +293,7 @@ describe('ServiceCache.serverless()', () => {
   });
 
   test('node-only metrics fail clearly', () => {
-    expect(() => cache.metricEvictions()).toThrow('is for node-based caches (ServiceCache.valkey()), this one is serverless');
+    expect(() => cache.metricEvictions()).toThrow('metricEvictions() of the cache of S/Svc is for node-based caches (ServiceCache.valkey()), this one is serverless');
   });
 });
 

@@ -5,9 +5,8 @@ import {
   APP_MESH_END_OF_SUPPORT_WARNING, HttpRetryEvent, Microservice, MicroservicePlatform, RetryPolicy, ServiceCache, ServiceMesh,
 } from '../../lib';
 import { unacknowledgedFindings } from '../nag';
-import { IMAGE, testApp } from '../util';
+import { IMAGE, logicalId, testApp } from '../util';
 
-const logicalId = (c: any) => Stack.of(c).getLogicalId(c.node?.defaultChild ?? c);
 const containers = (t: Template) => Object.values(t.findResources('AWS::ECS::TaskDefinition'))[0].Properties.ContainerDefinitions;
 const envOf = (t: Template, name = 'app') => Object.fromEntries((containers(t).find((c: any) => c.Name === name).Environment ?? []).map((e: any) => [e.Name, e.Value]));
 

@@ -2,9 +2,8 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { AlarmSeverity, ApiIntegration, Microservice, MicroservicePlatform, ServiceCache, ServiceMesh } from '../../lib';
-import { IMAGE, testApp } from '../util';
+import { IMAGE, logicalId, testApp } from '../util';
 
-const logicalId = (c: any) => Stack.of(c).getLogicalId(c.node?.defaultChild ?? c);
 
 describe('the alarms of a service with an API behind a load balancer and a cache', () => {
   const app = testApp();
