@@ -1,14 +1,25 @@
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ApiIntegration, ApiIntegrationTarget } from './api-integration';
 import { ApiAuthorizer } from '../auth/api-authorizer';
-import { fmt, PropErrors } from '../private/validation';
+import { DEFAULT_ROUTES, DEFAULT_THROTTLE, validateApiProps } from '../private/api-validation';
+
+/**
+ * The API Gateway flavour of a service's front door. The README compares them.
+ */
+export enum ApiType {
+  /** HTTP API: native JWT authorizer, per-route throttling, Cloud Map or load-balancer integration. About a third of REST's price. */
+  HTTP = 'HTTP',
+  /** REST API: usage plans and API keys, per-method throttling, WAF, stage caching; integration through an internal ALB. */
+  REST = 'REST',
+}
 
 /** Steady-state rate and burst of requests. */
 export interface ThrottleSettings {
@@ -48,18 +59,139 @@ export interface ApiRoute {
    * @default - the API's `throttle`
    */
   readonly throttle?: ThrottleSettings;
+  /**
+   * Serve this route's GET responses from the stage cache (REST with `cache` only). Only GET
+   * methods are ever cached: a route with ANY is not.
+   *
+   * @default - true for GET methods when the API has `cache`
+   */
+  readonly cache?: boolean;
+  /**
+   * Query strings that are part of the cache key (REST with `cache` only). Path parameters and,
+   * on authorized routes, the Authorization header always are: a cached answer is never served
+   * to another caller or for another resource.
+   *
+   * @default - none: responses are cached regardless of query strings
+   */
+  readonly cacheKeyQueryStrings?: string[];
 }
 
-/** A machine caller of a service's API, given its own app client (OAuth client credentials). */
+/** A request quota of a REST consumer's usage plan. */
+export interface ConsumerQuota {
+  /** Requests allowed per period, at least 1. */
+  readonly limit: number;
+  /**
+   * The period.
+   *
+   * @default apigateway.Period.DAY
+   */
+  readonly period?: apigateway.Period;
+}
+
+/**
+ * A machine caller of a service's API. With Cognito it gets its own app client (OAuth client
+ * credentials) with `scopes`; on a REST API it also gets an API key and a usage plan.
+ */
 export interface ApiConsumer {
   /** Name of the caller: lower-case letters, digits and hyphens (`checkout`). */
   readonly name: string;
-  /** Scopes the caller may request: each must be required by one of the service's routes. */
-  readonly scopes: string[];
+  /**
+   * Scopes the caller may request: each must be required by one of the service's routes.
+   * Required on HTTP APIs (the app client is the consumer); on REST, a consumer without scopes
+   * gets an API key and usage plan only, and with `ApiAuthorizer.jwt` scopes are not allowed
+   * (that issuer registers its own clients).
+   *
+   * @default - none (REST only)
+   */
+  readonly scopes?: string[];
+  /**
+   * Steady-state requests per second of the consumer's usage plan, 0 to 10000 (REST only).
+   *
+   * @default - the API's `throttle.rateLimit`
+   */
+  readonly rateLimit?: number;
+  /**
+   * Burst of the consumer's usage plan, 0 to 5000 (REST only).
+   *
+   * @default - the API's `throttle.burstLimit`
+   */
+  readonly burstLimit?: number;
+  /**
+   * Request quota of the consumer's usage plan (REST only).
+   *
+   * @default - no quota
+   */
+  readonly quota?: ConsumerQuota;
+  /**
+   * Secret holding the consumer's API key value (20 to 128 characters), referenced from the
+   * template, never copied into it (REST only).
+   *
+   * @default - API Gateway generates the value: read it with `aws apigateway get-api-key --api-key <id> --include-value`
+   */
+  readonly apiKeySecret?: secretsmanager.ISecret;
+  /**
+   * JSON field of `apiKeySecret` that holds the value.
+   *
+   * @default - the whole secret string
+   */
+  readonly apiKeySecretField?: string;
+}
+
+/** The web ACL of a REST API's stage. */
+export interface RestApiWafOptions {
+  /**
+   * Requests one client IP may make per `rateLimitWindow` before the web ACL blocks it, 10 to
+   * 2,000,000,000.
+   *
+   * @default 1000
+   */
+  readonly rateLimitPerIp?: number;
+  /**
+   * The window of `rateLimitPerIp`: 1, 2, 5 or 10 minutes.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly rateLimitWindow?: Duration;
+  /**
+   * AWS managed rule groups, in order, evaluated after the rate rule.
+   *
+   * @default ['AWSManagedRulesAmazonIpReputationList', 'AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet']
+   */
+  readonly managedRuleGroups?: string[];
+  /**
+   * Count instead of block: every rule only counts its matches (to try the web ACL on live
+   * traffic first).
+   *
+   * @default false
+   */
+  readonly countOnly?: boolean;
+}
+
+/** The stage cache of a REST API. */
+export interface RestApiCacheOptions {
+  /**
+   * How long a response stays cached, 0 to 3600 seconds.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly ttl?: Duration;
+  /**
+   * Cache size in GB: '0.5', '1.6', '6.1', '13.5', '28.4', '58.2', '118' or '237'.
+   *
+   * @default '0.5'
+   */
+  readonly size?: string;
 }
 
 /** The API Gateway front door of a `Microservice`. */
 export interface MicroserviceApiOptions {
+  /**
+   * The API Gateway flavour: an HTTP API, or a REST API for usage plans and API keys, WAF and
+   * stage caching.
+   *
+   * @default ApiType.HTTP
+   */
+  readonly type?: ApiType;
   /**
    * Routes of the API.
    *
@@ -73,9 +205,9 @@ export interface MicroserviceApiOptions {
    */
   readonly throttle?: ThrottleSettings;
   /**
-   * How requests reach the tasks.
+   * How requests reach the tasks. REST APIs reach them through an internal load balancer only.
    *
-   * @default ApiIntegration.cloudMap()
+   * @default - ApiIntegration.cloudMap() on HTTP, ApiIntegration.loadBalancer() on REST
    */
   readonly integration?: ApiIntegration;
   /**
@@ -85,9 +217,10 @@ export interface MicroserviceApiOptions {
    */
   readonly consumers?: ApiConsumer[];
   /**
-   * How long API Gateway waits for the service, 50 ms to 30 s (HTTP API's maximum).
+   * How long API Gateway waits for the service, 50 ms to 30 s on HTTP, 50 ms to 29 s on REST
+   * (each flavour's default maximum).
    *
-   * @default Duration.seconds(30)
+   * @default - the maximum: 30 s on HTTP, 29 s on REST
    */
   readonly timeout?: Duration;
   /**
@@ -115,6 +248,52 @@ export interface MicroserviceApiOptions {
    * @default - true when the platform has an `apiDomain`, false otherwise
    */
   readonly disableExecuteApiEndpoint?: boolean;
+  /**
+   * Name of the REST API's stage, the first path segment of the execute-api URL (REST only).
+   *
+   * @default 'prod'
+   */
+  readonly stageName?: string;
+  /**
+   * A WAF web ACL on the stage (REST only): a rate-based rule per client IP, then AWS managed
+   * rule groups, each with CloudWatch metrics.
+   *
+   * @default - no web ACL
+   */
+  readonly waf?: RestApiWafOptions;
+  /**
+   * A stage cache for GET routes (REST only).
+   *
+   * @default - no cache
+   */
+  readonly cache?: RestApiCacheOptions;
+  /**
+   * X-Ray tracing of the stage (REST only).
+   *
+   * @default false
+   */
+  readonly tracing?: boolean;
+  /**
+   * Execution logs of the stage (REST only). They can record request headers, so they stay off
+   * unless asked for; the access log records every request either way.
+   *
+   * @default apigateway.MethodLoggingLevel.OFF
+   */
+  readonly executionLogLevel?: apigateway.MethodLoggingLevel;
+  /**
+   * How long API Gateway caches an authorizer's decision for a token and route, 0 (off) to
+   * 3600 seconds (REST only).
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly authorizerCacheTtl?: Duration;
+  /**
+   * Whether authorized routes require an API key of one of the consumers (REST only). Public
+   * routes never do.
+   *
+   * @default - true when the API has consumers
+   */
+  readonly requireApiKey?: boolean;
 }
 
 /** What the API needs of the service and the platform. */
@@ -131,12 +310,6 @@ export interface MicroserviceApiProps extends MicroserviceApiOptions {
   readonly target: ApiIntegrationTarget;
 }
 
-const DEFAULT_THROTTLE: ThrottleSettings = { rateLimit: 100, burstLimit: 200 };
-const DEFAULT_ROUTES: ApiRoute[] = [{ path: '/{proxy+}' }];
-const PATH = /^\/$|^(\/([A-Za-z0-9._~:@!$&'()*+,;=-]+|\{[A-Za-z0-9_]+\}|\{[A-Za-z0-9_]+\+\}))+$/;
-const SCOPE = /^[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]+\/[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]+$/;
-const CONSUMER = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
-const BASE_PATH = /^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/;
 
 /** The JSON access log format of every stage: one line per request. */
 export const ACCESS_LOG_FORMAT: { [field: string]: string } = {
@@ -207,7 +380,7 @@ export class MicroserviceApi extends Construct {
     this.timeout = props.timeout ?? Duration.seconds(30);
     const basePath = props.basePath ?? props.serviceName;
 
-    validate(scope.node.path, props, routes, consumers);
+    validateApiProps(scope.node.path, props, routes, consumers, false);
 
     const allScopes = [...new Set(routes.flatMap((r) => r.scopes ?? []))];
     const needsAuthorizer = routes.some((r) => !r.public);
@@ -215,7 +388,7 @@ export class MicroserviceApi extends Construct {
       const auth = props.authorizer.authorizeService(props.platformScope, this, {
         resourceServerIdentifier: props.serviceName,
         scopes: allScopes,
-        consumers,
+        consumers: consumers.map((c) => ({ name: c.name, scopes: c.scopes ?? [] })),
       });
       this.authorizer = auth.authorizer;
       this.resourceServer = auth.resourceServer;
@@ -404,70 +577,4 @@ export class MicroserviceApi extends Construct {
 
 function routeKeyOf(route: apigwv2.HttpRoute): string {
   return Stack.of(route).resolve((route.node.defaultChild as apigwv2.CfnRoute).routeKey);
-}
-
-function validate(path: string, props: MicroserviceApiProps, routes: ApiRoute[], consumers: ApiConsumer[]): void {
-  const errors = new PropErrors(`Microservice '${path}'`);
-  const throttle = (prefix: string, t: ThrottleSettings | undefined) => {
-    if (!t) return;
-    errors.range(`${prefix}.rateLimit`, t.rateLimit, 0, 10000);
-    errors.integer(`${prefix}.burstLimit`, t.burstLimit, 0, 5000);
-  };
-  throttle('api.throttle', props.throttle);
-  if (props.timeout && !props.timeout.isUnresolved()) {
-    const ms = props.timeout.toMilliseconds();
-    if (ms < 50 || ms > 30000) errors.add(`api.timeout must be between 50 ms and 30 s, got ${ms} ms`);
-  }
-  if (routes.length === 0) errors.add('api.routes must have at least one route when given, got []');
-  if (routes.length > 300) errors.add(`api.routes must have at most 300 routes (API Gateway quota), got ${routes.length}`);
-
-  const seen = new Set<string>();
-  const declaredScopes = new Set<string>();
-  routes.forEach((r, i) => {
-    const p = `api.routes[${i}]`;
-    errors.text(`${p}.path`, r.path, PATH, 'a path starting with "/" such as "/orders", "/orders/{id}" or "/orders/{proxy+}"');
-    if (!Token.isUnresolved(r.path) && /\{[A-Za-z0-9_]+\+\}./.test(r.path)) {
-      errors.add(`${p}.path may have a greedy {name+} segment only at its end, got ${fmt(r.path)}`);
-    }
-    if (r.methods !== undefined && r.methods.length === 0) errors.add(`${p}.methods must have at least one method when given, got []`);
-    for (const m of r.methods ?? [apigwv2.HttpMethod.ANY]) {
-      const key = `${m} ${r.path}`;
-      if (seen.has(key)) errors.add(`api.routes must not repeat a route, got "${key}" twice`);
-      seen.add(key);
-    }
-    if (r.public && r.scopes?.length) {
-      errors.add(`${p}.scopes and ${p}.public are mutually exclusive (a public route checks no token): give one or neither, got both`);
-    }
-    (r.scopes ?? []).forEach((s, j) => {
-      errors.text(`${p}.scopes[${j}]`, s, SCOPE, 'a scope such as "orders/read" (<resource server>/<name>)');
-      if (props.authorizer.ownsScopes && SCOPE.test(s) && !s.startsWith(`${props.serviceName}/`)) {
-        errors.add(`${p}.scopes[${j}] must start with "${props.serviceName}/" (the service's own resource server on the platform's user pool), got ${fmt(s)}`);
-      }
-      declaredScopes.add(s);
-    });
-    throttle(`${p}.throttle`, r.throttle);
-  });
-
-  if (consumers.length > 0 && routes.length > 0 && routes.every((r) => r.public)) {
-    errors.add(`api.consumers must be empty when every route is public (no token is checked), got ${consumers.length}`);
-  }
-  const names = new Set<string>();
-  consumers.forEach((c, i) => {
-    const p = `api.consumers[${i}]`;
-    errors.text(`${p}.name`, c.name, CONSUMER, 'lower-case letters, digits and inner hyphens, 1-48 characters');
-    if (names.has(c.name)) errors.add(`api.consumers must not repeat a name, got ${fmt(c.name)} twice`);
-    names.add(c.name);
-    if (!c.scopes || c.scopes.length === 0) errors.add(`${p}.scopes must list at least one scope, got []`);
-    (c.scopes ?? []).forEach((s, j) => {
-      if (!declaredScopes.has(s)) {
-        errors.add(`${p}.scopes[${j}] must be one of the scopes the routes require (${[...declaredScopes].map(fmt).join(', ') || 'none'}), got ${fmt(s)}`);
-      }
-    });
-  });
-
-  if (props.basePath !== undefined) {
-    errors.text('api.basePath', props.basePath, BASE_PATH, 'a path without leading or trailing "/" such as "orders" or "shop/orders"');
-    if (!props.domainName) errors.add('api.basePath requires apiDomain on the platform (it is the path on the custom domain), got a basePath without a domain');
-  }
-  errors.throwIfAny();
 }

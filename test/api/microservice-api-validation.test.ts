@@ -27,8 +27,8 @@ describe('throttle and timeout at both ends of their range', () => {
     ['api.throttle.burstLimit', { throttle: { rateLimit: 1, burstLimit: 5000 } }, { throttle: { rateLimit: 1, burstLimit: 5001 } }, /api.throttle.burstLimit must be an integer between 0 and 5000, got 5001/],
     ['api.routes[0].throttle.rateLimit', { routes: [{ path: '/a', public: true, throttle: { rateLimit: 0, burstLimit: 1 } }] }, { routes: [{ path: '/a', public: true, throttle: { rateLimit: 10000.5, burstLimit: 1 } }] }, /api.routes\[0\].throttle.rateLimit must be between 0 and 10000, got 10000.5/],
     ['api.routes[0].throttle.burstLimit', { routes: [{ path: '/a', public: true, throttle: { rateLimit: 1, burstLimit: 5000 } }] }, { routes: [{ path: '/a', public: true, throttle: { rateLimit: 1, burstLimit: 2.5 } }] }, /api.routes\[0\].throttle.burstLimit must be an integer between 0 and 5000, got 2.5/],
-    ['api.timeout', { routes: [{ path: '/a', public: true }], timeout: Duration.seconds(1) }, { routes: [{ path: '/a', public: true }], timeout: Duration.millis(49) }, /api.timeout must be between 50 ms and 30 s, got 49 ms/],
-    ['api.timeout', { routes: [{ path: '/a', public: true }], timeout: Duration.seconds(30) }, { routes: [{ path: '/a', public: true }], timeout: Duration.seconds(31) }, /api.timeout must be between 50 ms and 30 s, got 31000 ms/],
+    ['api.timeout', { routes: [{ path: '/a', public: true }], timeout: Duration.seconds(1) }, { routes: [{ path: '/a', public: true }], timeout: Duration.millis(49) }, /api.timeout must be between 50 ms and 30 s on an HTTP API, got 49 ms/],
+    ['api.timeout', { routes: [{ path: '/a', public: true }], timeout: Duration.seconds(30) }, { routes: [{ path: '/a', public: true }], timeout: Duration.seconds(31) }, /api.timeout must be between 50 ms and 30 s on an HTTP API, got 31000 ms/],
   ])('%s: accepts the edge, fails past it', (_prop, ok, bad, message) => {
     expect(make({ consumers: ok.routes ? undefined : CONSUMER, routes: ok.routes ?? ROUTES, ...ok })).not.toThrow();
     expect(make({ consumers: bad.routes ? undefined : CONSUMER, routes: bad.routes ?? ROUTES, ...bad })).toThrow(message);
