@@ -1,0 +1,469 @@
+/**
+ * API Gateway REST API `REQUEST` authorizer that verifies JWTs of an OIDC issuer (any issuer, not
+ * only Cognito) with aws-jwt-verify, and checks per-route scopes.
+ *
+ * Outcomes:
+ * - valid token whose scopes satisfy the route: Allow policy;
+ * - valid token with insufficient scope, or a route that is not configured: Deny policy (403);
+ * - anything else: the promise rejects with `Error('Unauthorized')` (401). No other error escapes.
+ *
+ * The policy covers the request's method and resource (path parameters as `*`), never the
+ * concrete path, so that API Gateway can cache it for every request to that method and resource.
+ *
+ * Logging: at most one JSON line per invocation, with a reason code; never the token, the
+ * Authorization header or any claim other than `sub`.
+ */
+import { SimpleFetcher, type Fetcher } from 'aws-jwt-verify/https';
+import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
+import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
+import {
+  FetchError,
+  JwkInvalidKtyError,
+  JwkInvalidUseError,
+  JwksValidationError,
+  JwkValidationError,
+  JwtBaseError,
+  JwtExpiredError,
+  JwtInvalidAudienceError,
+  JwtInvalidClaimError,
+  JwtInvalidIssuerError,
+  JwtInvalidScopeError,
+  JwtInvalidSignatureAlgorithmError,
+  JwtInvalidSignatureError,
+  JwtNotBeforeError,
+  JwtParseError,
+  JwtWithoutValidKidError,
+  KidNotFoundInJwksError,
+  NonRetryableFetchError,
+  ParameterValidationError,
+  WaitPeriodNotYetEndedJwkError,
+} from 'aws-jwt-verify/error';
+
+/** Authorization header values longer than this are rejected before any parsing. */
+export const MAX_AUTHORIZATION_HEADER_LENGTH = 8192;
+
+/** HTTP methods a route key may name (`ANY` matches every method without a route of its own). */
+export const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY'] as const;
+
+// ---------------------------------------------------------------------------------------------
+// Event and result (the subset of API Gateway's REST REQUEST authorizer contract used here)
+// ---------------------------------------------------------------------------------------------
+
+/** API Gateway REST API `REQUEST` authorizer event. Every field is checked at run time. */
+export interface RequestAuthorizerEvent {
+  readonly type?: string;
+  readonly methodArn?: string;
+  readonly resource?: string;
+  readonly path?: string;
+  readonly httpMethod?: string;
+  readonly headers?: { readonly [name: string]: string | undefined } | null;
+  readonly multiValueHeaders?: { readonly [name: string]: readonly string[] | undefined } | null;
+  readonly requestContext?: {
+    readonly resourcePath?: string;
+    readonly httpMethod?: string;
+    readonly requestId?: string;
+    readonly stage?: string;
+    readonly apiId?: string;
+    readonly accountId?: string;
+  } | null;
+}
+
+export interface AuthorizerResult {
+  readonly principalId: string;
+  readonly policyDocument: {
+    readonly Version: '2012-10-17';
+    readonly Statement: readonly [{
+      readonly Action: 'execute-api:Invoke';
+      readonly Effect: 'Allow' | 'Deny';
+      readonly Resource: string;
+    }];
+  };
+  /** Passed to the integration as `$context.authorizer.<key>`; '' when the token has no such value. */
+  readonly context: { readonly sub: string; readonly scope: string; readonly clientId: string };
+}
+
+/** Resolves to a policy, or rejects with `Error('Unauthorized')`; never rejects with anything else. */
+export type AuthorizerHandler = (event: unknown) => Promise<AuthorizerResult>;
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+// ---------------------------------------------------------------------------------------------
+
+export interface AuthorizerConfig {
+  /** The exact expected `iss` claim, an https URL. */
+  readonly issuer: string;
+  /** A token is accepted when its `aud` contains one of these or, without `aud`, its `client_id` is one of these. */
+  readonly audience: readonly string[];
+  /** The JWKS URL (https). Without it, `jwks_uri` of the issuer's OIDC discovery document is used. */
+  readonly jwksUri?: string;
+  /** `"<METHOD> <resource path>"` → scopes, any one of which the token must carry ([] = any valid token). */
+  readonly routes: { readonly [route: string]: readonly string[] };
+}
+
+export interface AuthorizerOptions {
+  /** Fetches the JWKS and the discovery document (default: aws-jwt-verify's HTTPS fetcher). */
+  readonly fetcher?: Fetcher;
+  /** Clock skew allowed on `exp` and `nbf`, in seconds (default 0). */
+  readonly graceSeconds?: number;
+}
+
+/** Invalid configuration; `message` names the variable and the rule, never its value. */
+export class ConfigError extends Error {}
+
+type Env = { readonly [name: string]: string | undefined };
+
+/** Reads `JWT_ISSUER`, `JWT_AUDIENCE`, `JWT_JWKS_URI` and `JWT_ROUTES`; throws ConfigError when invalid. */
+export function configFromEnv(env: Env): AuthorizerConfig {
+  const issuer = required(env, 'JWT_ISSUER');
+  const audience = parseJson(required(env, 'JWT_AUDIENCE'), 'JWT_AUDIENCE');
+  const routes = parseJson(required(env, 'JWT_ROUTES'), 'JWT_ROUTES');
+  const jwksUri = env.JWT_JWKS_URI === undefined || env.JWT_JWKS_URI === '' ? undefined : env.JWT_JWKS_URI;
+  const config = { issuer, audience, routes, ...(jwksUri === undefined ? {} : { jwksUri }) } as AuthorizerConfig;
+  validateConfig(config, { issuer: 'JWT_ISSUER', audience: 'JWT_AUDIENCE', jwksUri: 'JWT_JWKS_URI', routes: 'JWT_ROUTES' });
+  return config;
+}
+
+function required(env: Env, name: string): string {
+  const value = env[name];
+  if (typeof value !== 'string' || value === '') throw new ConfigError(`${name} is required`);
+  return value;
+}
+
+function parseJson(text: string, name: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ConfigError(`${name} is not valid JSON`);
+  }
+}
+
+const ROUTE_KEY = new RegExp(`^(${ROUTE_METHODS.join('|')}) (/[^\\s]*)$`);
+
+interface CompiledConfig {
+  readonly issuer: string;
+  readonly audience: ReadonlySet<string>;
+  readonly jwksUri?: string;
+  readonly routes: ReadonlyMap<string, readonly string[]>;
+}
+
+/** Checks a configuration (whatever its origin: it may not even be typed) and compiles it for lookups. */
+function validateConfig(
+  config: AuthorizerConfig,
+  names = { issuer: 'issuer', audience: 'audience', jwksUri: 'jwksUri', routes: 'routes' },
+): CompiledConfig {
+  if (config === null || typeof config !== 'object') throw new ConfigError('configuration is not an object');
+  const { issuer, audience, jwksUri, routes } = config as unknown as { [k: string]: unknown };
+  if (!isHttpsUrl(issuer)) throw new ConfigError(`${names.issuer} must be an https URL`);
+  if (jwksUri !== undefined && !isHttpsUrl(jwksUri)) throw new ConfigError(`${names.jwksUri} must be an https URL`);
+  if (!Array.isArray(audience) || audience.length === 0 || !audience.every((a) => typeof a === 'string' && a !== '')) {
+    throw new ConfigError(`${names.audience} must be a non-empty array of non-empty strings`);
+  }
+  if (routes === null || typeof routes !== 'object' || Array.isArray(routes)) {
+    throw new ConfigError(`${names.routes} must be an object of "<METHOD> <resource path>" to scopes`);
+  }
+  const compiled = new Map<string, readonly string[]>();
+  for (const [key, scopes] of Object.entries(routes)) {
+    if (!ROUTE_KEY.test(key)) throw new ConfigError(`${names.routes} has a key that is not "<METHOD> /<resource path>"`);
+    if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string' && /^\S+$/.test(s))) {
+      throw new ConfigError(`${names.routes} has a value that is not an array of scopes (non-empty strings without spaces)`);
+    }
+    compiled.set(key, [...scopes]);
+  }
+  return {
+    issuer: issuer as string,
+    audience: new Set(audience as string[]),
+    routes: compiled,
+    ...(jwksUri === undefined ? {} : { jwksUri: jwksUri as string }),
+  };
+}
+
+function isHttpsUrl(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  try {
+    return new URL(value).protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authorizer
+// ---------------------------------------------------------------------------------------------
+
+/** A rejection or denial with its reason code (the only thing about it that is logged). */
+class Outcome extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+interface Verifier {
+  verify(jwt: string): Promise<JwtPayload>;
+}
+
+/**
+ * The authorizer for a configuration. Never throws: an invalid configuration logs its reason once
+ * and yields a handler that rejects every request. The JWKS (and the discovery document) are
+ * fetched on first use and cached for the life of the returned handler.
+ */
+export function createAuthorizer(config: AuthorizerConfig, options: AuthorizerOptions = {}): AuthorizerHandler {
+  try {
+    return authorizer(validateConfig(config), options);
+  } catch (err) {
+    return rejectAll(err);
+  }
+}
+
+/** `createAuthorizer(configFromEnv(env), options)`, which never throws either. */
+export function authorizerFromEnv(env: Env, options: AuthorizerOptions = {}): AuthorizerHandler {
+  try {
+    return createAuthorizer(configFromEnv(env), options);
+  } catch (err) {
+    return rejectAll(err);
+  }
+}
+
+function rejectAll(err: unknown): AuthorizerHandler {
+  log('error', { msg: 'invalid configuration', reason: 'config', detail: err instanceof ConfigError ? err.message : reasonOf(err) });
+  return async (event) => {
+    log('warn', { msg: 'rejected', reason: 'config', ...safeRequestFields(event) });
+    throw new Error('Unauthorized');
+  };
+}
+
+function authorizer(config: CompiledConfig, options: AuthorizerOptions): AuthorizerHandler {
+  const fetcher = options.fetcher ?? new SimpleFetcher();
+  const jwksCache = new SimpleJwksCache({ fetcher });
+  const newVerifier = (jwksUri: string): Verifier => JwtVerifier.create(
+    { issuer: config.issuer, audience: null, jwksUri, graceSeconds: options.graceSeconds ?? 0 },
+    { jwksCache },
+  );
+
+  // With a JWKS URI the verifier exists up front; otherwise it is made after discovery succeeds.
+  let verifier: Verifier | undefined = config.jwksUri === undefined ? undefined : newVerifier(config.jwksUri);
+  let discovering: Promise<Verifier> | undefined;
+  const getVerifier = (): Verifier | Promise<Verifier> => {
+    if (verifier) return verifier;
+    discovering ??= discoverJwksUri(config.issuer, fetcher).then(
+      (jwksUri) => (verifier = newVerifier(jwksUri)),
+      (err) => {
+        discovering = undefined; // not cached: the next invocation tries again
+        throw err;
+      },
+    );
+    return discovering;
+  };
+
+  return async (event: unknown): Promise<AuthorizerResult> => {
+    try {
+      const request = parseEvent(event);
+      const payload = await (await getVerifier()).verify(request.token) as { readonly [claim: string]: unknown };
+      if (typeof payload.exp !== 'number') throw new Outcome('missing_exp');
+      const clientId = typeof payload.client_id === 'string' ? payload.client_id : undefined;
+      if (!audienceMatches(payload.aud, clientId, config.audience)) throw new Outcome('JwtInvalidAudienceError');
+      const sub = typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub : undefined;
+      const principalId = sub ?? clientId;
+      if (!principalId) throw new Outcome('missing_principal');
+
+      const scopes = tokenScopes(payload);
+      const resource = policyResource(request);
+      const context = { sub: sub ?? '', scope: scopes.join(' '), clientId: clientId ?? '' };
+      const required = config.routes.get(request.route) ?? config.routes.get(`ANY ${request.resourcePath}`);
+      const denial = required === undefined ? 'unknown_route'
+        : required.length > 0 && !required.some((s) => scopes.includes(s)) ? 'insufficient_scope'
+          : undefined;
+      if (denial) log('warn', { msg: 'denied', reason: denial, route: request.route, requestId: request.requestId, sub });
+      return {
+        principalId,
+        policyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Action: 'execute-api:Invoke', Effect: denial ? 'Deny' : 'Allow', Resource: resource }],
+        },
+        context,
+      };
+    } catch (err) {
+      log('warn', { msg: 'rejected', reason: reasonOf(err), ...safeRequestFields(event) });
+      throw new Error('Unauthorized');
+    }
+  };
+}
+
+interface ParsedRequest {
+  readonly token: string;
+  readonly method: string;
+  readonly resourcePath: string;
+  /** `<METHOD> <resource path>` */
+  readonly route: string;
+  /** `arn:aws:execute-api:<region>:<account>:<apiId>/<stage>/` */
+  readonly arnPrefix: string;
+  readonly requestId?: string;
+}
+
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const METHOD_ARN_PREFIX = /^(arn:[^:/\s]+:execute-api:[^:/\s]+:[^:/\s]+:[^:/\s]+\/[^/\s]+\/)/;
+
+/** The route, policy ARN prefix and bearer token of an event, or an Outcome saying what is wrong. */
+function parseEvent(event: unknown): ParsedRequest {
+  if (event === null || typeof event !== 'object') throw new Outcome('malformed_event');
+  const e = event as RequestAuthorizerEvent;
+  const ctx = e.requestContext !== null && typeof e.requestContext === 'object' ? e.requestContext : undefined;
+  const method = str(ctx?.httpMethod) ?? str(e.httpMethod);
+  const resourcePath = str(ctx?.resourcePath) ?? str(e.resource);
+  if (method === undefined || resourcePath === undefined || !resourcePath.startsWith('/')) throw new Outcome('malformed_event');
+  const prefix = typeof e.methodArn === 'string' ? METHOD_ARN_PREFIX.exec(e.methodArn) : null;
+  if (!prefix) throw new Outcome('malformed_event');
+  return {
+    token: bearerToken(e),
+    method,
+    resourcePath,
+    route: `${method} ${resourcePath}`,
+    arnPrefix: prefix[1],
+    requestId: str(ctx?.requestId),
+  };
+}
+
+function bearerToken(e: RequestAuthorizerEvent): string {
+  const headers = e.headers;
+  if (headers === null || typeof headers !== 'object') throw new Outcome('missing_header');
+  let value: unknown;
+  let found = 0;
+  for (const name of Object.keys(headers)) {
+    if (name.length === 13 && name.toLowerCase() === 'authorization') {
+      value = headers[name];
+      found++;
+    }
+  }
+  if (found === 0 || value === undefined || value === null || value === '') throw new Outcome('missing_header');
+  if (typeof value !== 'string' || found > 1) throw new Outcome('malformed_header');
+  if (value.length > MAX_AUTHORIZATION_HEADER_LENGTH) throw new Outcome('oversized_header');
+  // A repeated Authorization header shows up as several values here: ambiguous, so rejected.
+  const multi = e.multiValueHeaders;
+  if (multi !== null && typeof multi === 'object') {
+    for (const name of Object.keys(multi)) {
+      const values = multi[name];
+      if (name.length === 13 && name.toLowerCase() === 'authorization' && Array.isArray(values) && values.length > 1) {
+        throw new Outcome('malformed_header');
+      }
+    }
+  }
+  if (value.length < 8 || value.charCodeAt(6) !== 32 || value.slice(0, 6).toLowerCase() !== 'bearer') {
+    throw new Outcome('malformed_header');
+  }
+  const token = value.slice(7);
+  if (!JWT_SHAPE.test(token)) throw new Outcome('malformed_header');
+  return token;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** `aud` (string or array) contains a configured audience or, when there is no `aud`, `client_id` is one. */
+function audienceMatches(aud: unknown, clientId: string | undefined, audience: ReadonlySet<string>): boolean {
+  if (aud === undefined) return clientId !== undefined && audience.has(clientId);
+  if (typeof aud === 'string') return audience.has(aud);
+  return Array.isArray(aud) && aud.some((a) => typeof a === 'string' && audience.has(a));
+}
+
+/** Scopes of `scope` (space-separated) and `scp` (array, or space-separated string), without duplicates. */
+function tokenScopes(payload: { readonly [claim: string]: unknown }): string[] {
+  const scopes: string[] = [];
+  const add = (s: string) => {
+    if (s !== '' && !scopes.includes(s)) scopes.push(s);
+  };
+  for (const claim of [payload.scope, payload.scp]) {
+    if (typeof claim === 'string') claim.split(' ').forEach(add);
+    else if (Array.isArray(claim)) for (const s of claim) if (typeof s === 'string' && !/\s/.test(s)) add(s);
+  }
+  return scopes;
+}
+
+/** `<arn prefix><METHOD><resource path>` with every `{param}` / `{param+}` segment as `*` (root: `<METHOD>/`). */
+function policyResource(request: ParsedRequest): string {
+  const path = request.resourcePath.replace(/\{[^/{}]+\}/g, '*');
+  return `${request.arnPrefix}${request.method}${path}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// OIDC discovery
+// ---------------------------------------------------------------------------------------------
+
+/** `jwks_uri` of `<issuer>/.well-known/openid-configuration`, which must name the same issuer. */
+async function discoverJwksUri(issuer: string, fetcher: Fetcher): Promise<string> {
+  const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+  let doc: unknown;
+  try {
+    const body = await fetcher.fetch(url);
+    doc = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+  } catch {
+    throw new Outcome('discovery_failed');
+  }
+  if (doc === null || typeof doc !== 'object') throw new Outcome('discovery_invalid');
+  const { issuer: docIssuer, jwks_uri: jwksUri } = doc as { [k: string]: unknown };
+  // OpenID Connect Discovery 1.0, section 4.3: the document's issuer must be identical.
+  if (docIssuer !== issuer || !isHttpsUrl(jwksUri)) throw new Outcome('discovery_invalid');
+  return jwksUri;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logging
+// ---------------------------------------------------------------------------------------------
+
+/** aws-jwt-verify's errors by class (most specific first): class names do not survive minification. */
+const ERROR_REASONS: ReadonlyArray<readonly [abstract new (...args: never[]) => Error, string]> = [
+  [JwtExpiredError, 'JwtExpiredError'],
+  [JwtNotBeforeError, 'JwtNotBeforeError'],
+  [JwtInvalidIssuerError, 'JwtInvalidIssuerError'],
+  [JwtInvalidAudienceError, 'JwtInvalidAudienceError'],
+  [JwtInvalidScopeError, 'JwtInvalidScopeError'],
+  [JwtInvalidClaimError, 'JwtInvalidClaimError'],
+  [JwtInvalidSignatureAlgorithmError, 'JwtInvalidSignatureAlgorithmError'],
+  [JwtInvalidSignatureError, 'JwtInvalidSignatureError'],
+  [JwtParseError, 'JwtParseError'],
+  [JwtWithoutValidKidError, 'JwtWithoutValidKidError'],
+  [KidNotFoundInJwksError, 'KidNotFoundInJwksError'],
+  [WaitPeriodNotYetEndedJwkError, 'WaitPeriodNotYetEndedJwkError'],
+  [JwksValidationError, 'JwksValidationError'],
+  [JwkInvalidUseError, 'JwkInvalidUseError'],
+  [JwkInvalidKtyError, 'JwkInvalidKtyError'],
+  [JwkValidationError, 'JwkValidationError'],
+  [NonRetryableFetchError, 'NonRetryableFetchError'],
+  [FetchError, 'FetchError'],
+  [ParameterValidationError, 'ParameterValidationError'],
+  [JwtBaseError, 'JwtBaseError'],
+];
+
+/** A reason code for an error. Never its message: those can quote the token's header (e.g. its kid). */
+function reasonOf(err: unknown): string {
+  if (err instanceof Outcome) return err.reason;
+  for (const [type, reason] of ERROR_REASONS) if (err instanceof type) return reason;
+  return 'internal_error';
+}
+
+/** Fields of an unvalidated event that are safe to log (and only strings). */
+function safeRequestFields(event: unknown): { route?: string; requestId?: string } {
+  try {
+    if (event === null || typeof event !== 'object') return {};
+    const e = event as RequestAuthorizerEvent;
+    const ctx = e.requestContext !== null && typeof e.requestContext === 'object' ? e.requestContext : undefined;
+    const method = str(ctx?.httpMethod) ?? str(e.httpMethod);
+    const resource = str(ctx?.resourcePath) ?? str(e.resource);
+    return {
+      route: method && resource ? `${method} ${resource}` : undefined,
+      requestId: str(ctx?.requestId),
+    };
+  } catch {
+    return {};
+  }
+}
+
+function log(level: 'warn' | 'error', fields: { [k: string]: string | undefined }): void {
+  try {
+    const line = JSON.stringify({ level, ...fields }, (_k, v) => (typeof v === 'string' && v.length > 256 ? v.slice(0, 256) : v));
+    if (level === 'error') console.error(line);
+    else console.warn(line);
+  } catch {
+    // logging must never turn a rejection into another error
+  }
+}
