@@ -59,6 +59,16 @@ export interface BoundApiIntegration {
   readonly targetGroup?: elbv2.ApplicationTargetGroup;
 }
 
+/** What a load-balancer integration gives a REST API: its private integration targets the load balancer. */
+export interface BoundRestIntegration {
+  /** The internal load balancer. */
+  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  /** Its listener. */
+  readonly listener: elbv2.ApplicationListener;
+  /** Its target group. */
+  readonly targetGroup: elbv2.ApplicationTargetGroup;
+}
+
 /**
  * How the API reaches the service's tasks through the platform's VPC link.
  *
@@ -85,6 +95,12 @@ export abstract class ApiIntegration {
 
   /** Creates the integration and opens the network path from the VPC link to the tasks, and nothing else. */
   public abstract bind(scope: Construct, target: ApiIntegrationTarget): BoundApiIntegration;
+
+  /**
+   * Creates what a REST API's private integration targets. REST private integrations reach a
+   * load balancer only: `cloudMap()` throws.
+   */
+  public abstract bindRest(scope: Construct, target: ApiIntegrationTarget): BoundRestIntegration;
 }
 
 class CloudMapIntegration extends ApiIntegration {
@@ -101,6 +117,13 @@ class CloudMapIntegration extends ApiIntegration {
         vpcLink: target.vpcLink,
       }),
     };
+  }
+
+  public bindRest(scope: Construct, _target: ApiIntegrationTarget): BoundRestIntegration {
+    const errors = new PropErrors(`Microservice '${scope.node.scope?.node.path}'`);
+    errors.add('api.integration must be ApiIntegration.loadBalancer() on a REST API (REST private integrations reach a load balancer, not Cloud Map), got ApiIntegration.cloudMap()');
+    errors.throwIfAny();
+    throw new Error('unreachable');
   }
 }
 
@@ -119,6 +142,17 @@ class LoadBalancerIntegration extends ApiIntegration {
   }
 
   public bind(scope: Construct, target: ApiIntegrationTarget): BoundApiIntegration {
+    const { loadBalancer, listener, targetGroup } = this.bindRest(scope, target);
+    return {
+      integration: new integrations.HttpAlbIntegration('Integration', listener, {
+        vpcLink: target.vpcLink,
+      }),
+      loadBalancer,
+      targetGroup,
+    };
+  }
+
+  public bindRest(scope: Construct, target: ApiIntegrationTarget): BoundRestIntegration {
     const lbSecurityGroup = new ec2.SecurityGroup(scope, 'LoadBalancerSecurityGroup', {
       vpc: target.vpc,
       description: `Internal load balancer of ${scope.node.path}: only the platform VPC link may connect`,
@@ -166,12 +200,6 @@ class LoadBalancerIntegration extends ApiIntegration {
     // Registering the service as a target opens the load balancer's security group to the tasks
     // on the container port (an egress rule on the load balancer, an ingress rule on the tasks):
     // the tasks admit nothing else.
-    return {
-      integration: new integrations.HttpAlbIntegration('Integration', listener, {
-        vpcLink: target.vpcLink,
-      }),
-      loadBalancer,
-      targetGroup,
-    };
+    return { loadBalancer, listener, targetGroup };
   }
 }

@@ -335,6 +335,22 @@ export const ACCESS_LOG_FORMAT: { [field: string]: string } = {
   authorizerError: '$context.authorizer.error',
 };
 
+/** The metrics both API flavours give (`MicroserviceApi`, `MicroserviceRestApi`). */
+export interface IServiceApiMetrics {
+  /** Requests answered with 5XX, sum over 5 minutes. */
+  metricServerError(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Requests answered with 4XX, sum over 5 minutes. */
+  metricClientError(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Requests, sum over 5 minutes. */
+  metricCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Latency, p99 over 5 minutes. */
+  metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Integration latency, p99 over 5 minutes. */
+  metricIntegrationLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Throttled requests (429, from the access log), sum over 5 minutes. */
+  metricThrottled(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+}
+
 /** Namespace of the metrics the library derives from access logs. */
 export const METRIC_NAMESPACE = 'CdkMicroservice/Api';
 
@@ -343,7 +359,7 @@ export const METRIC_NAMESPACE = 'CdkMicroservice/Api';
  * stage and per-route throttling, JSON access logs, a private integration through the platform's
  * VPC link and, when the platform has a custom domain, an API mapping on it.
  */
-export class MicroserviceApi extends Construct {
+export class MicroserviceApi extends Construct implements IServiceApiMetrics {
   /** The HTTP API. */
   public readonly httpApi: apigwv2.HttpApi;
   /** The `$default` stage. */

@@ -1,8 +1,10 @@
 import { Aws, Duration, Names, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as authorizers from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
+import { JwtAuthorizerFunction } from './jwt-authorizer-function';
 import { pascal } from '../private/grants';
 import { fmt, PropErrors } from '../private/validation';
 
@@ -55,6 +57,13 @@ export interface JwtAuthorizerOptions {
   readonly issuer: string;
   /** Accepted audiences (`aud` claim, or `client_id` when a token has no `aud`). At least one. */
   readonly audience: string[];
+  /**
+   * The issuer's JWKS URL, https (REST APIs: the Lambda authorizer fetches it). HTTP APIs always
+   * use the issuer's OIDC discovery document.
+   *
+   * @default - `jwks_uri` of the issuer's OIDC discovery document, read once per authorizer container
+   */
+  readonly jwksUri?: string;
 }
 
 /** What a service asks of the platform's authorizer. */
@@ -74,6 +83,26 @@ export interface ServiceAuthorization {
   /** The service's resource server, when the authorizer is Cognito and the service has scopes. */
   readonly resourceServer?: cognito.UserPoolResourceServer;
   /** One app client per consumer, by consumer name. */
+  readonly consumerClients: { [name: string]: cognito.UserPoolClient };
+}
+
+/** What a service's REST API asks of the platform's authorizer. */
+export interface RestServiceAuthorizationRequest extends ServiceAuthorizationRequest {
+  /** Scopes (any of) each authorized method requires, by `<METHOD> <resource path>`; [] for any valid token. */
+  readonly methodScopes: { [methodKey: string]: string[] };
+  /** How long API Gateway caches a decision. */
+  readonly resultsCacheTtl: Duration;
+}
+
+/** What the platform's authorizer gives a service's REST API. */
+export interface RestServiceAuthorization {
+  /** The method authorizer. */
+  readonly authorizer: apigateway.IAuthorizer;
+  /** The Lambda authorizer, for `ApiAuthorizer.jwt()`. */
+  readonly function?: JwtAuthorizerFunction;
+  /** The service's resource server, when the authorizer is Cognito and the service has scopes. */
+  readonly resourceServer?: cognito.UserPoolResourceServer;
+  /** One app client per consumer with scopes, by consumer name. */
   readonly consumerClients: { [name: string]: cognito.UserPoolClient };
 }
 
@@ -113,6 +142,13 @@ export abstract class ApiAuthorizer {
    * `Microservice`; `platformScope` is where shared resources (a new user pool) are created once.
    */
   public abstract authorizeService(platformScope: Construct, serviceScope: Construct, request: ServiceAuthorizationRequest): ServiceAuthorization;
+
+  /**
+   * Creates, in the scope of a service's REST API, its method authorizer: Cognito's user-pool
+   * authorizer, or for `jwt()` a Lambda authorizer that checks the issuer's tokens and each
+   * method's scopes.
+   */
+  public abstract authorizeRestService(platformScope: Construct, serviceScope: Construct, request: RestServiceAuthorizationRequest): RestServiceAuthorization;
 }
 
 const RESERVED_DOMAIN_WORDS = /aws|amazon|cognito/;
@@ -149,8 +185,18 @@ class CognitoApiAuthorizer extends ApiAuthorizer {
     return this.pool;
   }
 
-  public authorizeService(platformScope: Construct, serviceScope: Construct, request: ServiceAuthorizationRequest): ServiceAuthorization {
+  public authorizeRestService(platformScope: Construct, serviceScope: Construct, request: RestServiceAuthorizationRequest): RestServiceAuthorization {
     const pool = this.ensurePool(platformScope);
+    const { resourceServer, consumerClients } = this.registerService(pool, serviceScope, request);
+    const authorizer = new apigateway.CognitoUserPoolsAuthorizer(serviceScope, 'Authorizer', {
+      cognitoUserPools: [pool],
+      resultsCacheTtl: request.resultsCacheTtl,
+    });
+    return { authorizer, resourceServer, consumerClients };
+  }
+
+  /** The service's resource server and its consumers' app clients. */
+  private registerService(pool: cognito.IUserPool, serviceScope: Construct, request: ServiceAuthorizationRequest) {
     const ownScopes = request.scopes.filter((s) => s.startsWith(`${request.resourceServerIdentifier}/`));
     let resourceServer: cognito.UserPoolResourceServer | undefined;
     if (ownScopes.length > 0) {
@@ -182,6 +228,12 @@ class CognitoApiAuthorizer extends ApiAuthorizer {
       // The scopes must exist before a client may be granted them.
       if (resourceServer) consumerClients[consumer.name].node.addDependency(resourceServer);
     }
+    return { resourceServer, consumerClients };
+  }
+
+  public authorizeService(platformScope: Construct, serviceScope: Construct, request: ServiceAuthorizationRequest): ServiceAuthorization {
+    const pool = this.ensurePool(platformScope);
+    const { resourceServer, consumerClients } = this.registerService(pool, serviceScope, request);
     const clients = [...Object.values(consumerClients), ...(this.options.clients ?? [])];
     if (clients.length === 0) {
       const errors = new PropErrors(`Microservice '${serviceScope.node.scope?.node.path}'`);
@@ -250,7 +302,27 @@ class JwtApiAuthorizer extends ApiAuthorizer {
     errors.text('issuer', options.issuer, /^https:\/\/[^\s/]+(\/\S*)?$/, 'an https URL such as "https://idp.example.com/realms/main"');
     if (!options.audience || options.audience.length === 0) errors.add('audience must list at least one audience, got []');
     (options.audience ?? []).forEach((a, i) => errors.text(`audience[${i}]`, a));
+    errors.text('jwksUri', options.jwksUri, /^https:\/\/[^\s/]+(\/\S*)?$/, 'an https URL such as "https://idp.example.com/.well-known/jwks.json"');
     errors.throwIfAny();
+  }
+
+  public authorizeRestService(_platformScope: Construct, serviceScope: Construct, request: RestServiceAuthorizationRequest): RestServiceAuthorization {
+    const fn = new JwtAuthorizerFunction(serviceScope, 'AuthorizerFunction', {
+      issuer: this.options.issuer,
+      audience: this.options.audience,
+      jwksUri: this.options.jwksUri,
+      methodScopes: request.methodScopes,
+    });
+    const authorizer = new apigateway.RequestAuthorizer(serviceScope, 'Authorizer', {
+      handler: fn.function,
+      identitySources: [
+        apigateway.IdentitySource.header('Authorization'),
+        apigateway.IdentitySource.context('httpMethod'),
+        apigateway.IdentitySource.context('resourcePath'),
+      ],
+      resultsCacheTtl: request.resultsCacheTtl,
+    });
+    return { authorizer, function: fn, consumerClients: {} };
   }
 
   public authorizeService(_platformScope: Construct, serviceScope: Construct, request: ServiceAuthorizationRequest): ServiceAuthorization {

@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { AlarmOverride, AlarmSeverity, MicroserviceAlarmOptions } from './alarm-options';
 import { safeName } from './names';
 import { PropErrors } from '../private/validation';
-import type { MicroserviceApi } from '../api/microservice-api';
+import type { IServiceApiMetrics } from '../api/microservice-api';
 import type { MicroserviceCache } from '../cache/microservice-cache';
 
 /** An extra alarm on a service's metrics, named and routed like the default ones. */
@@ -43,7 +43,7 @@ export interface ServiceMonitoringProps {
   readonly alarmTopic: sns.ITopic;
   readonly warningTopic: sns.ITopic;
   readonly options: MicroserviceAlarmOptions;
-  readonly api?: MicroserviceApi;
+  readonly api?: IServiceApiMetrics;
   readonly targetGroup?: elbv2.ApplicationTargetGroup;
   readonly cache?: MicroserviceCache;
   /** The Service Connect discovery name, on Service Connect. */

@@ -1,9 +1,11 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -46,6 +48,12 @@ export interface IMicroservicePlatform extends IConstruct {
   addServiceToOverview(row: OverviewServiceRow): void;
   /** Creates the alarms of a user pool the platform created, once. */
   monitorUserPool(pool: cognito.IUserPool): void;
+  /**
+   * Makes sure REST API stages may write logs: API Gateway's account setting names a role for
+   * CloudWatch Logs. Called by each service with a REST API; the first call creates it, unless the
+   * platform was told the account already has one. Returns the setting, for stages to depend on.
+   */
+  enableRestApiLogging(): IConstruct | undefined;
 }
 
 /** A custom domain for the services' APIs: one host, one base path per service. */
@@ -155,6 +163,15 @@ export interface MicroservicePlatformProps {
    * @default - no custom domain: each service's API has its own `execute-api` URL
    */
   readonly apiDomain?: ApiDomainOptions;
+
+  /**
+   * Whether the platform sets API Gateway's account-wide CloudWatch Logs role (one per account
+   * and region) when a service has a REST API: REST stages cannot log without it. Turn it off
+   * when the account's owner already manages that setting.
+   *
+   * @default true
+   */
+  readonly manageApiGatewayAccount?: boolean;
 }
 
 /** Defaults of {@link MicroservicePlatformProps}. */
@@ -199,11 +216,15 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
   public readonly apiDomainName?: apigwv2.DomainName;
   /** Alarm topics, their key and the overview dashboard. */
   public readonly monitoring: PlatformMonitoring;
+  /** API Gateway's account setting, once a REST API needed it. */
+  public apiGatewayAccount?: apigateway.CfnAccount;
   private _vpcLink?: apigwv2.VpcLink;
   private _vpcLinkSecurityGroup?: ec2.SecurityGroup;
+  private readonly manageApiGatewayAccount: boolean;
 
   constructor(scope: Construct, id: string, props: MicroservicePlatformProps = {}) {
     super(scope, id);
+    this.manageApiGatewayAccount = props.manageApiGatewayAccount ?? true;
 
     const errors = new PropErrors(`MicroservicePlatform '${this.node.path}'`);
     errors.exclusive('vpc', props.vpc, 'cluster', props.cluster, "the cluster's VPC is used");
@@ -328,6 +349,22 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
   }
 
   /** The security group of the VPC link; created with it. */
+  public enableRestApiLogging(): IConstruct | undefined {
+    if (this.apiGatewayAccount || !this.manageApiGatewayAccount) return this.apiGatewayAccount;
+    const role = new iam.Role(this, 'ApiGatewayLogsRole', {
+      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+      description: 'API Gateway account setting: lets REST API stages write access and execution logs',
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs')],
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason: 'AmazonAPIGatewayPushToCloudWatchLogs is the policy API Gateway documents for its account-wide logging role; only apigateway.amazonaws.com can assume the role, and the log groups it writes are chosen per stage.',
+    });
+    this.apiGatewayAccount = new apigateway.CfnAccount(this, 'ApiGatewayAccount', { cloudWatchRoleArn: role.roleArn });
+    this.apiGatewayAccount.node.addDependency(role);
+    return this.apiGatewayAccount;
+  }
+
   public get vpcLinkSecurityGroup(): ec2.ISecurityGroup {
     void this.vpcLink;
     return this._vpcLinkSecurityGroup!;

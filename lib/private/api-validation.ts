@@ -10,6 +10,7 @@ export const DEFAULT_THROTTLE: ThrottleSettings = { rateLimit: 100, burstLimit: 
 export const DEFAULT_ROUTES: ApiRoute[] = [{ path: '/{proxy+}' }];
 const PATH = /^\/$|^(\/([A-Za-z0-9._~:@!$&'()*+,;=-]+|\{[A-Za-z0-9_]+\}|\{[A-Za-z0-9_]+\+\}))+$/;
 const SCOPE = /^[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]+\/[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]+$/;
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 const CONSUMER = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
 const BASE_PATH = /^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/;
 const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
@@ -98,7 +99,11 @@ export function validateApiProps(path: string, props: ApiValidationProps, routes
       errors.add(`${p}.scopes and ${p}.public are mutually exclusive (a public route checks no token): give one or neither, got both`);
     }
     (r.scopes ?? []).forEach((s, j) => {
-      errors.text(`${p}.scopes[${j}]`, s, SCOPE, 'a scope such as "orders/read" (<resource server>/<name>)');
+      if (props.authorizer.ownsScopes) {
+        errors.text(`${p}.scopes[${j}]`, s, SCOPE, 'a scope such as "orders/read" (<resource server>/<name>)');
+      } else {
+        errors.text(`${p}.scopes[${j}]`, s, SCOPE_TOKEN, 'an OAuth scope: printable ASCII without spaces, quotes or backslashes, such as "orders/read" or "orders:read"');
+      }
       if (props.authorizer.ownsScopes && SCOPE.test(s) && !s.startsWith(`${props.serviceName}/`)) {
         errors.add(`${p}.scopes[${j}] must start with "${props.serviceName}/" (the service's own resource server on the platform's user pool), got ${fmt(s)}`);
       }

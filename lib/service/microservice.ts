@@ -7,7 +7,8 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
-import { MicroserviceApi } from '../api/microservice-api';
+import { ApiType, IServiceApiMetrics, MicroserviceApi } from '../api/microservice-api';
+import { MicroserviceRestApi } from '../api/microservice-rest-api';
 import { MicroserviceCache } from '../cache/microservice-cache';
 import { ServiceCallGraph } from '../mesh/call-graph';
 import { RetryPolicy } from '../mesh/retry-policy';
@@ -65,8 +66,10 @@ export class Microservice extends Construct implements ec2.IConnectable {
   public readonly containerPort: number;
   /** The name the service registers under in the platform namespace. */
   public readonly discoveryName: string;
-  /** The service's API, when `api` is given. */
+  /** The service's HTTP API, when `api` is given with the default `type: ApiType.HTTP`. */
   public readonly api?: MicroserviceApi;
+  /** The service's REST API, when `api` is given with `type: ApiType.REST`. */
+  public readonly restApi?: MicroserviceRestApi;
   /** The service's cache, when `cache` is given. */
   public readonly cache?: MicroserviceCache;
   /** How callers retry requests to this service. */
@@ -258,7 +261,7 @@ export class Microservice extends Construct implements ec2.IConnectable {
     });
 
     if (props.api) {
-      this.api = new MicroserviceApi(this, 'Api', {
+      const apiProps = {
         ...props.api,
         serviceName: discoveryName,
         authorizer: this.platform.auth,
@@ -274,13 +277,22 @@ export class Microservice extends Construct implements ec2.IConnectable {
           taskSecurityGroup: this.securityGroup,
           containerPort,
         },
-      });
+      };
+      if (props.api.type === ApiType.REST) {
+        this.restApi = new MicroserviceRestApi(this, 'Api', {
+          ...apiProps,
+          enableLogging: () => this.platform.enableRestApiLogging(),
+        });
+      } else {
+        this.api = new MicroserviceApi(this, 'Api', apiProps);
+      }
     }
+    const frontDoor = this.api ?? this.restApi;
 
     if (props.tracing) this.collector = this.addTracing(props.tracingCollectorImage);
 
     const pool = this.platform.auth.userPool;
-    if (this.api?.authorizer && pool instanceof cognito.UserPool && pool.node.scope === this.platform.sharedScope) {
+    if ((this.api?.authorizer || this.restApi?.authorizer) && pool instanceof cognito.UserPool && pool.node.scope === this.platform.sharedScope) {
       this.platform.monitorUserPool(pool);
     }
     this.monitoring = new ServiceMonitoring(this, 'Monitoring', {
@@ -292,8 +304,8 @@ export class Microservice extends Construct implements ec2.IConnectable {
       alarmTopic: this.platform.alarmTopic,
       warningTopic: this.platform.warningTopic,
       options: props.alarms ?? {},
-      api: this.api,
-      targetGroup: this.api?.targetGroup,
+      api: frontDoor,
+      targetGroup: frontDoor?.targetGroup,
       cache: this.cache,
       serviceConnectDiscoveryName: this.platform.mesh.kind === 'serviceConnect' ? `${discoveryName}-sc` : undefined,
     });
@@ -311,7 +323,7 @@ export class Microservice extends Construct implements ec2.IConnectable {
       attempts: this.retryPolicy.attempts,
       perRetryTimeout: this.retryPolicy.perRetryTimeout,
       requestTimeout: this.requestTimeout,
-      apiTimeout: this.api?.timeout,
+      apiTimeout: frontDoor?.timeout,
     }));
     this.node.addValidation({ validate: () => ServiceCallGraph.of(this).violationsOf(this.node.path) });
 
@@ -481,9 +493,10 @@ export class Microservice extends Construct implements ec2.IConnectable {
     return this.requireApi('metricThrottled').metricThrottled(props);
   }
 
-  private requireApi(method: string): MicroserviceApi {
-    if (!this.api) throw new Error(`${method}() of Microservice '${this.node.path}' needs the api prop: this service has no API`);
-    return this.api;
+  private requireApi(method: string): IServiceApiMetrics {
+    const api = this.api ?? this.restApi;
+    if (!api) throw new Error(`${method}() of Microservice '${this.node.path}' needs the api prop: this service has no API`);
+    return api;
   }
 }
 

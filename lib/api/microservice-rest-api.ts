@@ -1,0 +1,443 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct, IConstruct } from 'constructs';
+import { ApiIntegration } from './api-integration';
+import { ApiConsumer, ApiRoute, IServiceApiMetrics, METRIC_NAMESPACE, MicroserviceApiProps } from './microservice-api';
+import { StageWebAcl } from './stage-web-acl';
+import { JwtAuthorizerFunction } from '../auth/jwt-authorizer-function';
+import { safeName } from '../monitoring/names';
+import { DEFAULT_ROUTES, DEFAULT_THROTTLE, validateApiProps } from '../private/api-validation';
+import { pascal } from '../private/grants';
+
+/** What a REST API needs of the service and the platform, besides the HTTP API's needs. */
+export interface MicroserviceRestApiProps extends MicroserviceApiProps {
+  /** Called once: makes sure REST stages may write logs in the account (the platform's job). */
+  readonly enableLogging?: () => IConstruct | undefined;
+}
+
+/** The JSON access log format of a REST stage: one line per request, as on HTTP APIs. */
+export const REST_ACCESS_LOG_FORMAT: { [field: string]: string } = {
+  requestId: '$context.requestId',
+  apiId: '$context.apiId',
+  requestTime: '$context.requestTime',
+  ip: '$context.identity.sourceIp',
+  userAgent: '$context.identity.userAgent',
+  httpMethod: '$context.httpMethod',
+  resourcePath: '$context.resourcePath',
+  path: '$context.path',
+  protocol: '$context.protocol',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationLatency: '$context.integrationLatency',
+  integrationStatus: '$context.integrationStatus',
+  integrationError: '$context.integrationErrorMessage',
+  errorMessage: '$context.error.message',
+  errorResponseType: '$context.error.responseType',
+  principal: '$context.authorizer.principalId',
+  cognitoSub: '$context.authorizer.claims.sub',
+  clientId: '$context.authorizer.claims.client_id',
+  apiKeyId: '$context.identity.apiKeyId',
+  wafResponseCode: '$context.wafResponseCode',
+};
+
+const DEFAULT_STAGE = 'prod';
+const DEFAULT_CACHE_TTL = Duration.minutes(5);
+const DEFAULT_AUTHORIZER_TTL = Duration.minutes(5);
+
+/**
+ * A service's own REST API and stage: the same routes, scopes and `public` semantics as the HTTP
+ * flavour, a private integration through the platform's VPC link (v2) to an internal ALB, stage,
+ * per-method and per-consumer throttling (usage plans and API keys), an optional WAF web ACL and
+ * stage cache, and JSON access logs.
+ */
+export class MicroserviceRestApi extends Construct implements IServiceApiMetrics {
+  /** The REST API. */
+  public readonly restApi: apigateway.RestApi;
+  /** The stage. */
+  public readonly stage: apigateway.Stage;
+  /** The access log group. */
+  public readonly accessLogGroup: logs.LogGroup;
+  /** The method authorizer, unless every route is public. */
+  public readonly authorizer?: apigateway.IAuthorizer;
+  /** The Lambda authorizer, with `ApiAuthorizer.jwt()`. */
+  public readonly authorizerFunction?: JwtAuthorizerFunction;
+  /** The service's Cognito resource server, when it declares scopes on a Cognito authorizer. */
+  public readonly resourceServer?: cognito.UserPoolResourceServer;
+  /** The consumers' app clients (Cognito, consumers with scopes), by consumer name. */
+  public readonly consumerClients: { [name: string]: cognito.UserPoolClient };
+  /** The consumers' API keys, by consumer name. */
+  public readonly apiKeys: { [name: string]: apigateway.IApiKey } = {};
+  /** The consumers' usage plans, by consumer name. */
+  public readonly usagePlans: { [name: string]: apigateway.UsagePlan } = {};
+  /** The methods, by `<METHOD> <path>`. */
+  public readonly methods: { [methodKey: string]: apigateway.Method } = {};
+  /** The internal load balancer. */
+  public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  /** Its target group. */
+  public readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** The web ACL, with `waf`. */
+  public readonly webAcl?: StageWebAcl;
+  /** The mapping on the platform's custom domain, if it has one. */
+  public readonly apiMapping?: apigwv2.CfnApiMapping;
+  /** The integration timeout. */
+  public readonly timeout: Duration;
+  /** The URL clients use: the custom domain and base path, or the stage URL. */
+  public readonly url: string;
+  /** The REST API's name (the `ApiName` dimension of its metrics). */
+  public readonly restApiName: string;
+
+  private readonly publicMethodKeys = new Set<string>();
+
+  constructor(scope: Construct, id: string, props: MicroserviceRestApiProps) {
+    super(scope, id);
+    const routes = props.routes ?? DEFAULT_ROUTES;
+    const throttle = props.throttle ?? DEFAULT_THROTTLE;
+    const consumers = props.consumers ?? [];
+    this.timeout = props.timeout ?? Duration.seconds(29);
+    const basePath = props.basePath ?? props.serviceName;
+    const stageName = props.stageName ?? DEFAULT_STAGE;
+    validateApiProps(scope.node.path, props, routes, consumers, true);
+
+    const bound = (props.integration ?? ApiIntegration.loadBalancer()).bindRest(this, props.target);
+    this.loadBalancer = bound.loadBalancer;
+    this.targetGroup = bound.targetGroup;
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.accessLogRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const cache = props.cache;
+    const isCached = (route: ApiRoute, m: string) => cache !== undefined && m === apigwv2.HttpMethod.GET && route.cache !== false;
+    // Stage method settings (rendered when the stage is created): per-method throttling and caching.
+    const methodOptions: { [path: string]: apigateway.MethodDeploymentOptions } = {};
+    for (const route of routes) {
+      for (const m of route.methods ?? [apigwv2.HttpMethod.ANY]) {
+        const options: apigateway.MethodDeploymentOptions = {
+          ...(route.throttle ? { throttlingRateLimit: route.throttle.rateLimit, throttlingBurstLimit: route.throttle.burstLimit } : {}),
+          ...(isCached(route, m) ? { cachingEnabled: true, cacheTtl: cache!.ttl ?? DEFAULT_CACHE_TTL, cacheDataEncrypted: true } : {}),
+        };
+        // A route's ANY method is every verb of its resource: '*'.
+        if (Object.keys(options).length > 0) methodOptions[`${route.path}/${m === apigwv2.HttpMethod.ANY ? '*' : m}`] = options;
+      }
+    }
+    this.restApiName = safeName(`${Stack.of(this).stackName}-${props.serviceName}`, 1024);
+    this.restApi = new apigateway.RestApi(this, 'RestApi', {
+      restApiName: this.restApiName,
+      description: `API of ${scope.node.path}`,
+      endpointTypes: [apigateway.EndpointType.REGIONAL],
+      disableExecuteApiEndpoint: props.disableExecuteApiEndpoint ?? (props.domainName !== undefined),
+      cloudWatchRole: false,
+      deploy: true,
+      deployOptions: {
+        stageName,
+        throttlingRateLimit: throttle.rateLimit,
+        throttlingBurstLimit: throttle.burstLimit,
+        metricsEnabled: true,
+        loggingLevel: props.executionLogLevel ?? apigateway.MethodLoggingLevel.OFF,
+        dataTraceEnabled: false,
+        tracingEnabled: props.tracing ?? false,
+        cacheClusterEnabled: cache !== undefined,
+        cacheClusterSize: cache ? cache.size ?? '0.5' : undefined,
+        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
+        accessLogFormat: apigateway.AccessLogFormat.custom(JSON.stringify(REST_ACCESS_LOG_FORMAT)),
+        methodOptions,
+      },
+      defaultCorsPreflightOptions: props.cors ? restCors(props.cors) : undefined,
+    });
+    this.stage = this.restApi.deploymentStage;
+    const logging = props.enableLogging?.();
+    if (logging) this.stage.node.addDependency(logging);
+    if ((props.executionLogLevel ?? apigateway.MethodLoggingLevel.OFF) === apigateway.MethodLoggingLevel.OFF) {
+      Validations.of(this.stage).acknowledge({
+        id: 'AwsSolutions-APIG6',
+        reason: 'Execution logs can record request headers and tokens, so they are off unless the service owner sets api.executionLogLevel; the JSON access log records every request (id, method, resource, status, latency, caller, API key, WAF result).',
+      });
+    }
+
+    // Authorizer: built once the methods' scopes are known, attached to each authorized method.
+    const requireApiKey = props.requireApiKey ?? consumers.length > 0;
+    const methodScopes: { [key: string]: string[] } = {};
+    for (const route of routes) {
+      if (route.public) continue;
+      for (const m of route.methods ?? [apigwv2.HttpMethod.ANY]) methodScopes[`${m} ${route.path}`] = route.scopes ?? [];
+    }
+    if (Object.keys(methodScopes).length > 0) {
+      const auth = props.authorizer.authorizeRestService(props.platformScope, this, {
+        resourceServerIdentifier: props.serviceName,
+        scopes: [...new Set(routes.flatMap((r) => r.scopes ?? []))],
+        consumers: consumers.filter((c) => c.scopes?.length).map((c) => ({ name: c.name, scopes: c.scopes! })),
+        methodScopes,
+        resultsCacheTtl: props.authorizerCacheTtl ?? DEFAULT_AUTHORIZER_TTL,
+      });
+      this.authorizer = auth.authorizer;
+      this.authorizerFunction = auth.function;
+      this.resourceServer = auth.resourceServer;
+      this.consumerClients = auth.consumerClients;
+    } else {
+      this.consumerClients = {};
+    }
+
+    const validator = this.restApi.addRequestValidator('Validator', {
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+
+    for (const route of routes) {
+      const resource = route.path === '/' ? this.restApi.root : this.restApi.root.resourceForPath(route.path);
+      const params = pathParameters(route.path);
+      const uriPath = route.path.replace(/\{([A-Za-z0-9_]+)\+\}/g, '{$1}');
+      for (const m of route.methods ?? [apigwv2.HttpMethod.ANY]) {
+        const methodKey = `${m} ${route.path}`;
+        const cached = isCached(route, m);
+        const cacheKeys = cached ? [
+          ...params.map((p) => `method.request.path.${p}`),
+          ...(route.public ? [] : ['method.request.header.Authorization']),
+          ...(route.cacheKeyQueryStrings ?? []).map((q) => `method.request.querystring.${q}`),
+        ] : undefined;
+        const integration = new apigateway.Integration({
+          type: apigateway.IntegrationType.HTTP_PROXY,
+          integrationHttpMethod: m,
+          uri: `http://${this.loadBalancer.loadBalancerDnsName}${uriPath}`,
+          options: {
+            timeout: this.timeout,
+            requestParameters: params.length ? Object.fromEntries(params.map((p) => [`integration.request.path.${p}`, `method.request.path.${p}`])) : undefined,
+            cacheKeyParameters: cacheKeys,
+          },
+        });
+        const requestParameters: { [param: string]: boolean } = Object.fromEntries(params.map((p) => [`method.request.path.${p}`, true]));
+        for (const key of cacheKeys ?? []) if (!(key in requestParameters)) requestParameters[key] = false;
+        const method = resource.addMethod(m, integration, {
+          authorizer: route.public ? undefined : this.authorizer,
+          authorizationType: route.public ? apigateway.AuthorizationType.NONE : undefined,
+          authorizationScopes: route.public || !route.scopes?.length || this.authorizerFunction ? undefined : route.scopes,
+          apiKeyRequired: !route.public && requireApiKey,
+          requestParameters: Object.keys(requestParameters).length ? requestParameters : undefined,
+          requestValidator: validator,
+        });
+        // aws-cdk-lib's REST integration knows VPC links v1 (NLB) only: point the method at the
+        // platform's VPC link v2 and the internal ALB.
+        const cfn = method.node.defaultChild as apigateway.CfnMethod;
+        cfn.addPropertyOverride('Integration.ConnectionType', 'VPC_LINK');
+        cfn.addPropertyOverride('Integration.ConnectionId', props.target.vpcLink.vpcLinkId);
+        cfn.addPropertyOverride('Integration.IntegrationTarget', this.loadBalancer.loadBalancerArn);
+        this.methods[methodKey] = method;
+
+        if (route.public) {
+          this.publicMethodKeys.add(methodKey);
+          Validations.of(method).acknowledge({
+            id: 'AwsSolutions-APIG4',
+            reason: `Method "${methodKey}" is marked public: true by the service owner.`,
+          });
+        }
+        if (route.public || this.authorizerFunction) {
+          Validations.of(method).acknowledge({
+            id: 'AwsSolutions-COG4',
+            reason: route.public
+              ? `Method "${methodKey}" is marked public: true by the service owner.`
+              : 'The platform trusts a non-Cognito OIDC issuer (ApiAuthorizer.jwt); a Lambda authorizer checks its tokens\' signature, issuer, audience, lifetime and the method\'s scopes.',
+          });
+        }
+      }
+    }
+
+    consumers.forEach((consumer) => this.addConsumer(consumer, throttle));
+
+    if (props.waf) {
+      this.webAcl = new StageWebAcl(this, 'Waf', {
+        ...props.waf,
+        name: safeName(`${Stack.of(this).stackName}-${props.serviceName}`, 128),
+        restApiId: this.restApi.restApiId,
+        stageName,
+      });
+      this.webAcl.association.node.addDependency(this.stage);
+    } else {
+      Validations.of(this.stage).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason: 'The service owner has not turned on api.waf (a web ACL costs about $5 a month plus $1 per rule and $0.60 per million requests); stage, method and usage-plan throttling and the authorizer guard the API.',
+      });
+    }
+
+    this.accessLogGroup.addMetricFilter('ThrottledRequests', {
+      filterPattern: logs.FilterPattern.stringValue('$.status', '=', '429'),
+      metricNamespace: METRIC_NAMESPACE,
+      metricName: 'ThrottledRequests',
+      metricValue: '1',
+      dimensions: { ApiId: '$.apiId' },
+    });
+
+    if (props.domainName) {
+      this.apiMapping = new apigwv2.CfnApiMapping(this, 'Mapping', {
+        apiId: this.restApi.restApiId,
+        domainName: props.domainName.name,
+        stage: stageName,
+        apiMappingKey: basePath,
+      });
+      this.apiMapping.node.addDependency(this.stage);
+      this.url = `https://${props.domainName.name}/${basePath}`;
+    } else {
+      this.url = this.restApi.url;
+    }
+
+    this.node.addValidation({ validate: () => this.unauthorizedMethods() });
+  }
+
+  private addConsumer(consumer: ApiConsumer, throttle: { rateLimit: number; burstLimit: number }): void {
+    const id = pascal(consumer.name);
+    const key = new apigateway.ApiKey(this, `ApiKey${id}`, {
+      apiKeyName: `${this.restApiName.slice(0, 1000)}-${consumer.name}`,
+      description: `API key of ${consumer.name} on ${this.node.scope?.node.path}`,
+      enabled: true,
+      // A dynamic reference: CloudFormation reads the secret at deploy time, the template holds none of it.
+      value: consumer.apiKeySecret
+        ? (consumer.apiKeySecretField !== undefined
+          ? consumer.apiKeySecret.secretValueFromJson(consumer.apiKeySecretField)
+          : consumer.apiKeySecret.secretValue).unsafeUnwrap()
+        : undefined,
+    });
+    const plan = this.restApi.addUsagePlan(`UsagePlan${id}`, {
+      name: `${this.restApiName.slice(0, 1000)}-${consumer.name}`,
+      description: `Usage plan of ${consumer.name} on ${this.node.scope?.node.path}`,
+      throttle: {
+        rateLimit: consumer.rateLimit ?? throttle.rateLimit,
+        burstLimit: consumer.burstLimit ?? throttle.burstLimit,
+      },
+      quota: consumer.quota ? { limit: consumer.quota.limit, period: consumer.quota.period ?? apigateway.Period.DAY } : undefined,
+      apiStages: [{ api: this.restApi, stage: this.stage }],
+    });
+    plan.addApiKey(key);
+    this.apiKeys[consumer.name] = key;
+    this.usagePlans[consumer.name] = plan;
+  }
+
+  /** Methods that have no authorizer and are not marked public, as errors naming method and service. */
+  private unauthorizedMethods(): string[] {
+    const errors: string[] = [];
+    const stack = Stack.of(this);
+    for (const child of this.restApi.node.findAll()) {
+      if (!(child instanceof apigateway.Method)) continue;
+      const cfn = child.node.defaultChild as apigateway.CfnMethod;
+      const type = stack.resolve(cfn.authorizationType);
+      const key = `${child.httpMethod} ${child.resource.path}`;
+      if (child.httpMethod === 'OPTIONS' && this.restApi.root.defaultCorsPreflightOptions) continue;
+      if ((type === undefined || type === 'NONE') && !this.publicMethodKeys.has(key)) {
+        errors.push(`Method "${key}" of service ${this.node.scope?.node.path} has no authorizer and is not marked public: true. `
+          + 'Authorize it (the platform\'s authorizer) or mark it public in api.routes.');
+      }
+    }
+    return errors;
+  }
+
+  /**
+   * Requests answered with 5XX (AWS/ApiGateway 5XXError).
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricServerError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.apiMetric('5XXError', { statistic: 'Sum', ...props });
+  }
+
+  /**
+   * Requests answered with 4XX, throttled (429) and unauthorized (401/403) among them (AWS/ApiGateway 4XXError).
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricClientError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.apiMetric('4XXError', { statistic: 'Sum', ...props });
+  }
+
+  /**
+   * Requests (AWS/ApiGateway Count).
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.apiMetric('Count', { statistic: 'Sum', ...props });
+  }
+
+  /**
+   * Time from request to response, API Gateway overhead included (AWS/ApiGateway Latency).
+   *
+   * @default - p99 over 5 minutes
+   */
+  public metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.apiMetric('Latency', { statistic: 'p99', ...props });
+  }
+
+  /**
+   * Time the service took to answer (AWS/ApiGateway IntegrationLatency).
+   *
+   * @default - p99 over 5 minutes
+   */
+  public metricIntegrationLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.apiMetric('IntegrationLatency', { statistic: 'p99', ...props });
+  }
+
+  /**
+   * Requests served from the stage cache (AWS/ApiGateway CacheHitCount).
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricCacheHits(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.apiMetric('CacheHitCount', { statistic: 'Sum', ...props });
+  }
+
+  /**
+   * Requests the stage cache could not serve (AWS/ApiGateway CacheMissCount).
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricCacheMisses(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.apiMetric('CacheMissCount', { statistic: 'Sum', ...props });
+  }
+
+  /**
+   * Requests rejected by throttling (status 429) at any level (stage, method, usage plan), counted
+   * from the access log by a metric filter.
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricThrottled(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName: 'ThrottledRequests',
+      dimensionsMap: { ApiId: this.restApi.restApiId },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  private apiMetric(metricName: string, props: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/ApiGateway',
+      metricName,
+      dimensionsMap: { ApiName: this.restApiName, Stage: this.stage.stageName },
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+}
+
+/** Names of a path's parameters, greedy ones without their '+'. */
+function pathParameters(path: string): string[] {
+  return [...path.matchAll(/\{([A-Za-z0-9_]+)\+?\}/g)].map((m) => m[1]);
+}
+
+/** An HTTP API CORS configuration, as a REST API's. */
+function restCors(cors: apigwv2.CorsPreflightOptions): apigateway.CorsOptions {
+  return {
+    allowOrigins: cors.allowOrigins ?? apigateway.Cors.ALL_ORIGINS,
+    allowMethods: cors.allowMethods?.map((m) => (m === apigwv2.CorsHttpMethod.ANY ? 'ANY' : m)),
+    allowHeaders: cors.allowHeaders,
+    exposeHeaders: cors.exposeHeaders,
+    allowCredentials: cors.allowCredentials,
+    maxAge: cors.maxAge,
+  };
+}

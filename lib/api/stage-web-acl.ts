@@ -1,0 +1,116 @@
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import type { RestApiWafOptions } from './microservice-api';
+
+/** Default AWS managed rule groups of a REST stage's web ACL, in evaluation order. */
+export const DEFAULT_MANAGED_RULE_GROUPS = [
+  'AWSManagedRulesAmazonIpReputationList',
+  'AWSManagedRulesCommonRuleSet',
+  'AWSManagedRulesKnownBadInputsRuleSet',
+];
+
+/** Default requests per client IP per window before the rate rule blocks. */
+export const DEFAULT_RATE_LIMIT_PER_IP = 1000;
+
+/** Props of {@link StageWebAcl}. */
+export interface StageWebAclProps extends RestApiWafOptions {
+  /** Prefix of the web ACL's name and metric names (literal). */
+  readonly name: string;
+  /** The REST API id. */
+  readonly restApiId: string;
+  /** The stage name. */
+  readonly stageName: string;
+}
+
+/**
+ * A regional WAF web ACL on one REST API stage: a rate-based rule per client IP, then AWS managed
+ * rule groups. Every rule publishes CloudWatch metrics and samples requests.
+ */
+export class StageWebAcl extends Construct {
+  /** The web ACL. */
+  public readonly webAcl: wafv2.CfnWebACL;
+  /** Its association with the stage. */
+  public readonly association: wafv2.CfnWebACLAssociation;
+  /** The web ACL's name (its metrics' `WebACL` dimension). */
+  public readonly webAclName: string;
+  /** Rule names, in evaluation order. */
+  public readonly ruleNames: string[];
+
+  constructor(scope: Construct, id: string, props: StageWebAclProps) {
+    super(scope, id);
+    this.webAclName = props.name.slice(0, 128);
+    const block = props.countOnly ? { count: {} } : { block: {} };
+    const groups = props.managedRuleGroups ?? DEFAULT_MANAGED_RULE_GROUPS;
+    const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
+      cloudWatchMetricsEnabled: true,
+      sampledRequestsEnabled: true,
+      metricName,
+    });
+    const rules: wafv2.CfnWebACL.RuleProperty[] = [
+      {
+        name: 'RateLimitPerIp',
+        priority: 0,
+        action: block,
+        statement: {
+          rateBasedStatement: {
+            aggregateKeyType: 'IP',
+            limit: props.rateLimitPerIp ?? DEFAULT_RATE_LIMIT_PER_IP,
+            evaluationWindowSec: (props.rateLimitWindow ?? Duration.minutes(5)).toSeconds(),
+          },
+        },
+        visibilityConfig: visibility('RateLimitPerIp'),
+      },
+      ...groups.map((group, i): wafv2.CfnWebACL.RuleProperty => ({
+        name: group,
+        priority: i + 1,
+        overrideAction: props.countOnly ? { count: {} } : { none: {} },
+        statement: { managedRuleGroupStatement: { vendorName: 'AWS', name: group } },
+        visibilityConfig: visibility(group),
+      })),
+    ];
+    this.ruleNames = rules.map((r) => r.name);
+    this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
+      name: this.webAclName,
+      description: `Web ACL of the REST API stage of ${scope.node.path}`,
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      rules,
+      visibilityConfig: visibility(this.webAclName),
+    });
+    this.association = new wafv2.CfnWebACLAssociation(this, 'Association', {
+      webAclArn: this.webAcl.attrArn,
+      resourceArn: `arn:${Aws.PARTITION}:apigateway:${Stack.of(this).region}::/restapis/${props.restApiId}/stages/${props.stageName}`,
+    });
+  }
+
+  /**
+   * Requests a rule blocked, or all blocked requests (AWS/WAFV2 BlockedRequests).
+   *
+   * @default - sum over 5 minutes, every rule
+   */
+  public metricBlockedRequests(rule?: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('BlockedRequests', rule, props);
+  }
+
+  /**
+   * Requests the web ACL let through (AWS/WAFV2 AllowedRequests).
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricAllowedRequests(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('AllowedRequests', undefined, props);
+  }
+
+  private metric(metricName: string, rule: string | undefined, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/WAFV2',
+      metricName,
+      dimensionsMap: { WebACL: this.webAclName, Region: Stack.of(this).region, Rule: rule ?? 'ALL' },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+}

@@ -1,0 +1,106 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { PropErrors } from '../private/validation';
+
+/** Props of {@link JwtAuthorizerFunction}. */
+export interface JwtAuthorizerFunctionProps {
+  /** The issuer URL: the exact `iss` claim. */
+  readonly issuer: string;
+  /** Accepted audiences (`aud`, or `client_id` when a token has no `aud`). */
+  readonly audience: string[];
+  /**
+   * The issuer's JWKS URL.
+   *
+   * @default - `jwks_uri` of the issuer's OIDC discovery document
+   */
+  readonly jwksUri?: string;
+  /** Scopes (any of) each method requires, by `<METHOD> <resource path>`; [] for any valid token. */
+  readonly methodScopes: { [methodKey: string]: string[] };
+  /**
+   * Retention of the function's log.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** Lambda's limit on the total size of a function's environment variables. */
+const MAX_ENVIRONMENT_BYTES = 4096;
+
+/**
+ * The REST Lambda authorizer of a non-Cognito issuer: TypeScript on aws-jwt-verify, bundled when
+ * the library is built and shipped in the package (`assets/jwt-authorizer`), so synthesis needs
+ * neither esbuild nor Docker and the asset hash is the same on every machine.
+ *
+ * It answers 401 for a missing, malformed, oversized, badly signed, expired or foreign token and
+ * 403 (a Deny policy) when the token lacks the method's scopes; it never logs a token.
+ */
+export class JwtAuthorizerFunction extends Construct {
+  /** Directory of the bundled handler. */
+  public static readonly ASSET_DIR = findAssetDir();
+
+  /** The function. */
+  public readonly function: lambda.Function;
+  /** Its log group. */
+  public readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: JwtAuthorizerFunctionProps) {
+    super(scope, id);
+    const environment: { [key: string]: string } = {
+      JWT_ISSUER: props.issuer,
+      JWT_AUDIENCE: JSON.stringify(props.audience),
+      JWT_ROUTES: JSON.stringify(props.methodScopes),
+      ...(props.jwksUri ? { JWT_JWKS_URI: props.jwksUri } : {}),
+    };
+    const size = Object.entries(environment).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+    if (size > MAX_ENVIRONMENT_BYTES) {
+      const errors = new PropErrors(`Microservice '${scope.node.scope?.node.path}'`);
+      errors.add(`api.routes with their scopes must fit the Lambda authorizer's environment (${MAX_ENVIRONMENT_BYTES} bytes with issuer and audience), got ${size} bytes: `
+        + 'use fewer routes (a {proxy+} route covers a subtree) or fewer scopes per route');
+      errors.throwIfAny();
+    }
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `JWT authorizer of ${scope.node.path}: writes its own log, nothing else`,
+    });
+    this.logGroup.grantWrite(role);
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5',
+      reason: 'logs:CreateLogStream and logs:PutLogEvents on the log streams of the function\'s own log group (<group ARN>:*): stream names are chosen by Lambda at run time.',
+    });
+
+    this.function = new lambda.Function(this, 'Function', {
+      description: `Checks JWTs of ${props.issuer} for ${scope.node.path}`,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: lambda.Code.fromAsset(JwtAuthorizerFunction.ASSET_DIR),
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      environment,
+    });
+    this.function.node.addDependency(role);
+  }
+}
+
+/** The bundled handler: `assets/jwt-authorizer` at the package root, from `lib/auth` or `dist/lib/auth`. */
+function findAssetDir(): string {
+  const candidates = [
+    path.join(__dirname, '..', '..', 'assets', 'jwt-authorizer'),
+    path.join(__dirname, '..', '..', '..', 'assets', 'jwt-authorizer'),
+  ];
+  return candidates.find((dir) => fs.existsSync(path.join(dir, 'index.js'))) ?? candidates[0];
+}
