@@ -23,6 +23,7 @@ import {
   JwkInvalidUseError,
   JwksValidationError,
   JwkValidationError,
+  JwksNotAvailableInCacheError,
   JwtBaseError,
   JwtExpiredError,
   JwtInvalidAudienceError,
@@ -200,6 +201,21 @@ class Outcome extends Error {
 
 interface Verifier {
   verify(jwt: string): Promise<JwtPayload>;
+  verifySync(jwt: string): JwtPayload;
+}
+
+/**
+ * Verifies with the cached JWKS synchronously (no fetch, no promise per step), and only when the
+ * JWKS is not cached yet or lacks the token's kid goes the asynchronous way, which fetches it
+ * (subject to aws-jwt-verify's penalty box for unknown kids). Same checks either way.
+ */
+async function verifyJwt(verifier: Verifier, jwt: string): Promise<JwtPayload> {
+  try {
+    return verifier.verifySync(jwt);
+  } catch (err) {
+    if (err instanceof JwksNotAvailableInCacheError || err instanceof KidNotFoundInJwksError) return verifier.verify(jwt);
+    throw err;
+  }
 }
 
 /**
@@ -243,8 +259,7 @@ function authorizer(config: CompiledConfig, options: AuthorizerOptions): Authori
   // With a JWKS URI the verifier exists up front; otherwise it is made after discovery succeeds.
   let verifier: Verifier | undefined = config.jwksUri === undefined ? undefined : newVerifier(config.jwksUri);
   let discovering: Promise<Verifier> | undefined;
-  const getVerifier = (): Verifier | Promise<Verifier> => {
-    if (verifier) return verifier;
+  const discover = (): Promise<Verifier> => {
     discovering ??= discoverJwksUri(config.issuer, fetcher).then(
       (jwksUri) => (verifier = newVerifier(jwksUri)),
       (err) => {
@@ -258,7 +273,7 @@ function authorizer(config: CompiledConfig, options: AuthorizerOptions): Authori
   return async (event: unknown): Promise<AuthorizerResult> => {
     try {
       const request = parseEvent(event);
-      const payload = await (await getVerifier()).verify(request.token) as { readonly [claim: string]: unknown };
+      const payload = await verifyJwt(verifier ?? await discover(), request.token) as { readonly [claim: string]: unknown };
       if (typeof payload.exp !== 'number') throw new Outcome('missing_exp');
       const clientId = typeof payload.client_id === 'string' ? payload.client_id : undefined;
       if (!audienceMatches(payload.aud, clientId, config.audience)) throw new Outcome('JwtInvalidAudienceError');
@@ -310,7 +325,9 @@ function parseEvent(event: unknown): ParsedRequest {
   const ctx = e.requestContext !== null && typeof e.requestContext === 'object' ? e.requestContext : undefined;
   const method = str(ctx?.httpMethod) ?? str(e.httpMethod);
   const resourcePath = str(ctx?.resourcePath) ?? str(e.resource);
-  if (method === undefined || resourcePath === undefined || !resourcePath.startsWith('/')) throw new Outcome('malformed_event');
+  if (method === undefined || !/^[A-Z]+$/.test(method) || resourcePath === undefined || !resourcePath.startsWith('/')) {
+    throw new Outcome('malformed_event');
+  }
   const prefix = typeof e.methodArn === 'string' ? METHOD_ARN_PREFIX.exec(e.methodArn) : null;
   if (!prefix) throw new Outcome('malformed_event');
   return {

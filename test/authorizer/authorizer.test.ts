@@ -411,6 +411,7 @@ describe('rejected headers and events: 401', () => {
       [{ ...good, requestContext: { ...good.requestContext, resourcePath: 42 }, resource: undefined }, 'malformed_event'],
       [{ ...good, requestContext: { ...good.requestContext, httpMethod: '' }, httpMethod: null }, 'malformed_event'],
       [{ ...good, requestContext: { ...good.requestContext, resourcePath: 'orders' } }, 'malformed_event'],
+      [{ ...good, requestContext: { ...good.requestContext, httpMethod: 'GET/*' } }, 'malformed_event'],
       [{ ...good, requestContext: 'ctx', httpMethod: undefined }, 'malformed_event'],
     ];
     for (const [event, reason] of cases) await expectUnauthorized(auth, event, reason);

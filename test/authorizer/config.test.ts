@@ -12,7 +12,7 @@ let lines: string[];
 beforeEach(() => {
   lines = [];
   for (const m of ['log', 'warn', 'error'] as const) {
-    jest.spyOn(console, m).mockImplementation((line: string) => void lines.push(line));
+    jest.spyOn(console, m).mockImplementation((...args: unknown[]) => void lines.push(String(args[0])));
   }
 });
 afterEach(() => jest.restoreAllMocks());
