@@ -91,6 +91,8 @@ export class MicroserviceRestApi extends Construct implements IServiceApiMetrics
   public readonly url: string;
   /** The REST API's name (the `ApiName` dimension of its metrics). */
   public readonly restApiName: string;
+  /** Whether the stage has a cache (`cache`). */
+  public readonly cacheEnabled: boolean;
 
   private readonly publicMethodKeys = new Set<string>();
 
@@ -114,6 +116,7 @@ export class MicroserviceRestApi extends Construct implements IServiceApiMetrics
     });
 
     const cache = props.cache;
+    this.cacheEnabled = cache !== undefined;
     const isCached = (route: ApiRoute, m: string) => cache !== undefined && m === apigwv2.HttpMethod.GET && route.cache !== false;
     // Stage method settings (rendered when the stage is created): per-method throttling and caching.
     const methodOptions: { [path: string]: apigateway.MethodDeploymentOptions } = {};

@@ -11,6 +11,7 @@ import { AlarmOverride, AlarmSeverity, MicroserviceAlarmOptions } from './alarm-
 import { safeName } from './names';
 import { PropErrors } from '../private/validation';
 import type { IServiceApiMetrics } from '../api/microservice-api';
+import type { MicroserviceRestApi } from '../api/microservice-rest-api';
 import type { MicroserviceCache } from '../cache/microservice-cache';
 
 /** An extra alarm on a service's metrics, named and routed like the default ones. */
@@ -44,6 +45,8 @@ export interface ServiceMonitoringProps {
   readonly warningTopic: sns.ITopic;
   readonly options: MicroserviceAlarmOptions;
   readonly api?: IServiceApiMetrics;
+  /** The REST API, for its web ACL and cache graphs. */
+  readonly restApi?: MicroserviceRestApi;
   readonly targetGroup?: elbv2.ApplicationTargetGroup;
   readonly cache?: MicroserviceCache;
   /** The Service Connect discovery name, on Service Connect. */
@@ -195,6 +198,19 @@ export class ServiceMonitoring extends Construct {
         graph('API: 4XX and 5XX', [p.api.metricClientError(), p.api.metricServerError()], undefined, 8),
         graph('API: latency and integration latency p99', [p.api.metricLatency(), p.api.metricIntegrationLatency()], undefined, 8),
       ));
+    }
+    const rest = p.restApi;
+    if (rest && (rest.webAcl || rest.cacheEnabled)) {
+      const widgets: cloudwatch.IWidget[] = [];
+      if (rest.webAcl) {
+        const acl = rest.webAcl;
+        widgets.push(
+          graph('WAF: allowed and blocked requests', [acl.metricAllowedRequests()], [acl.metricBlockedRequests()], 8),
+          graph('WAF: blocked by rule', acl.ruleNames.map((r) => acl.metricBlockedRequests(r, { label: r })), undefined, 8),
+        );
+      }
+      if (rest.cacheEnabled) widgets.push(graph('API cache: hits and misses', [rest.metricCacheHits(), rest.metricCacheMisses()], undefined, 8));
+      rows.push(new cloudwatch.Row(...widgets));
     }
     if (p.targetGroup) {
       const m = p.targetGroup.metrics;

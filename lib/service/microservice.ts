@@ -305,6 +305,7 @@ export class Microservice extends Construct implements ec2.IConnectable {
       warningTopic: this.platform.warningTopic,
       options: props.alarms ?? {},
       api: frontDoor,
+      restApi: this.restApi,
       targetGroup: frontDoor?.targetGroup,
       cache: this.cache,
       serviceConnectDiscoveryName: this.platform.mesh.kind === 'serviceConnect' ? `${discoveryName}-sc` : undefined,

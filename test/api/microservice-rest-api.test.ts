@@ -209,6 +209,14 @@ describe('a REST API with Cognito, consumers with API keys, WAF, a stage cache a
     expect(api.metricCacheHits().metricName).toBe('CacheHitCount');
   });
 
+  test("the service dashboard graphs the web ACL's allowed and blocked requests, per rule, and the cache", () => {
+    const dashboard = Object.values(t.findResources('AWS::CloudWatch::Dashboard'))[0];
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    for (const title of ['WAF: allowed and blocked requests', 'WAF: blocked by rule', 'API cache: hits and misses']) expect(body).toContain(title);
+    for (const rule of api.webAcl!.ruleNames) expect(body).toContain(`\\"label\\":\\"${rule}\\"`);
+    expect(body).toContain('CacheHitCount');
+  });
+
   test('fails synthesis on a method added without an authorizer and not marked public', () => {
     const app2 = testApp();
     const svc = new Microservice(new Stack(app2, 'S'), 'Svc', {
