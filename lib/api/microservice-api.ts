@@ -9,6 +9,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ApiIntegration, ApiIntegrationTarget } from './api-integration';
 import { ApiAuthorizer } from '../auth/api-authorizer';
+import { countThrottledRequests, throttledRequestsMetric } from '../private/api-metrics';
 import { DEFAULT_ROUTES, DEFAULT_THROTTLE, validateApiProps } from '../private/api-validation';
 
 /**
@@ -351,8 +352,7 @@ export interface IServiceApiMetrics {
   metricThrottled(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
 }
 
-/** Namespace of the metrics the library derives from access logs. */
-export const METRIC_NAMESPACE = 'CdkMicroservice/Api';
+export { METRIC_NAMESPACE } from '../private/api-metrics';
 
 /**
  * A service's own HTTP API and `$default` stage: routes authorized by the platform's authorizer,
@@ -480,13 +480,7 @@ export class MicroserviceApi extends Construct implements IServiceApiMetrics {
       (this.stage.node.defaultChild as apigwv2.CfnStage).routeSettings = routeSettings;
     }
 
-    this.accessLogGroup.addMetricFilter('ThrottledRequests', {
-      filterPattern: logs.FilterPattern.stringValue('$.status', '=', '429'),
-      metricNamespace: METRIC_NAMESPACE,
-      metricName: 'ThrottledRequests',
-      metricValue: '1',
-      dimensions: { ApiId: '$.apiId' },
-    });
+    countThrottledRequests(this.accessLogGroup);
 
     if (props.domainName) {
       this.apiMapping = new apigwv2.ApiMapping(this, 'Mapping', {
@@ -571,13 +565,7 @@ export class MicroserviceApi extends Construct implements IServiceApiMetrics {
    * @default - sum over 5 minutes
    */
   public metricThrottled(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName: 'ThrottledRequests',
-      dimensionsMap: { ApiId: this.httpApi.apiId },
-      statistic: 'Sum',
-      ...props,
-    });
+    return throttledRequestsMetric(this.httpApi.apiId, props);
   }
 
   private apiMetric(metricName: string, props: cloudwatch.MetricOptions): cloudwatch.Metric {

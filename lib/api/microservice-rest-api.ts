@@ -7,10 +7,11 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { ApiIntegration } from './api-integration';
-import { ApiConsumer, ApiRoute, IServiceApiMetrics, METRIC_NAMESPACE, MicroserviceApiProps } from './microservice-api';
+import { ApiConsumer, ApiRoute, IServiceApiMetrics, MicroserviceApiProps } from './microservice-api';
 import { StageWebAcl } from './stage-web-acl';
 import { JwtAuthorizerFunction } from '../auth/jwt-authorizer-function';
 import { safeName } from '../monitoring/names';
+import { countThrottledRequests, throttledRequestsMetric } from '../private/api-metrics';
 import { DEFAULT_ROUTES, DEFAULT_THROTTLE, validateApiProps } from '../private/api-validation';
 import { pascal } from '../private/grants';
 
@@ -267,13 +268,7 @@ export class MicroserviceRestApi extends Construct implements IServiceApiMetrics
       });
     }
 
-    this.accessLogGroup.addMetricFilter('ThrottledRequests', {
-      filterPattern: logs.FilterPattern.stringValue('$.status', '=', '429'),
-      metricNamespace: METRIC_NAMESPACE,
-      metricName: 'ThrottledRequests',
-      metricValue: '1',
-      dimensions: { ApiId: '$.apiId' },
-    });
+    countThrottledRequests(this.accessLogGroup);
 
     if (props.domainName) {
       this.apiMapping = new apigwv2.CfnApiMapping(this, 'Mapping', {
@@ -407,14 +402,7 @@ export class MicroserviceRestApi extends Construct implements IServiceApiMetrics
    * @default - sum over 5 minutes
    */
   public metricThrottled(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName: 'ThrottledRequests',
-      dimensionsMap: { ApiId: this.restApi.restApiId },
-      statistic: 'Sum',
-      period: Duration.minutes(5),
-      ...props,
-    });
+    return throttledRequestsMetric(this.restApi.restApiId, props);
   }
 
   private apiMetric(metricName: string, props: cloudwatch.MetricOptions): cloudwatch.Metric {
