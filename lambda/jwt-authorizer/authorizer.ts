@@ -192,7 +192,7 @@ function isHttpsUrl(value: unknown): value is string {
 // Authorizer
 // ---------------------------------------------------------------------------------------------
 
-/** A rejection or denial with its reason code (the only thing about it that is logged). */
+/** A rejection with its reason code (the only thing about it that is logged). */
 class Outcome extends Error {
   constructor(readonly reason: string) {
     super(reason);
@@ -202,20 +202,6 @@ class Outcome extends Error {
 interface Verifier {
   verify(jwt: string): Promise<JwtPayload>;
   verifySync(jwt: string): JwtPayload;
-}
-
-/**
- * Verifies with the cached JWKS synchronously (no fetch, no promise per step), and only when the
- * JWKS is not cached yet or lacks the token's kid goes the asynchronous way, which fetches it
- * (subject to aws-jwt-verify's penalty box for unknown kids). Same checks either way.
- */
-async function verifyJwt(verifier: Verifier, jwt: string): Promise<JwtPayload> {
-  try {
-    return verifier.verifySync(jwt);
-  } catch (err) {
-    if (err instanceof JwksNotAvailableInCacheError || err instanceof KidNotFoundInJwksError) return verifier.verify(jwt);
-    throw err;
-  }
 }
 
 /**
@@ -273,7 +259,16 @@ function authorizer(config: CompiledConfig, options: AuthorizerOptions): Authori
   return async (event: unknown): Promise<AuthorizerResult> => {
     try {
       const request = parseEvent(event);
-      const payload = await verifyJwt(verifier ?? await discover(), request.token) as { readonly [claim: string]: unknown };
+      const v = verifier ?? await discover();
+      let payload: { readonly [claim: string]: unknown };
+      try {
+        payload = v.verifySync(request.token); // the cached JWKS, no promise per step
+      } catch (err) {
+        // Only a JWKS not fetched yet, or without the token's kid, takes the asynchronous way,
+        // which fetches it (subject to aws-jwt-verify's penalty box for unknown kids).
+        if (!(err instanceof JwksNotAvailableInCacheError || err instanceof KidNotFoundInJwksError)) throw err;
+        payload = await v.verify(request.token);
+      }
       if (typeof payload.exp !== 'number') throw new Outcome('missing_exp');
       const clientId = typeof payload.client_id === 'string' ? payload.client_id : undefined;
       if (!audienceMatches(payload.aud, clientId, config.audience)) throw new Outcome('JwtInvalidAudienceError');
@@ -315,7 +310,6 @@ interface ParsedRequest {
   readonly requestId?: string;
 }
 
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const METHOD_ARN_PREFIX = /^(arn:[^:/\s]+:execute-api:[^:/\s]+:[^:/\s]+:[^:/\s]+\/[^/\s]+\/)/;
 
 /** The route, policy ARN prefix and bearer token of an event, or an Outcome saying what is wrong. */
@@ -367,8 +361,13 @@ function bearerToken(e: RequestAuthorizerEvent): string {
   if (value.length < 8 || value.charCodeAt(6) !== 32 || value.slice(0, 6).toLowerCase() !== 'bearer') {
     throw new Outcome('malformed_header');
   }
+  // One token of three non-empty dot-separated parts (aws-jwt-verify then checks its characters).
   const token = value.slice(7);
-  if (!JWT_SHAPE.test(token)) throw new Outcome('malformed_header');
+  const dot1 = token.indexOf('.');
+  const dot2 = token.indexOf('.', dot1 + 1);
+  if (dot1 < 1 || dot2 < dot1 + 2 || dot2 === token.length - 1 || token.indexOf('.', dot2 + 1) !== -1 || token.indexOf(' ') !== -1) {
+    throw new Outcome('malformed_header');
+  }
   return token;
 }
 
@@ -386,20 +385,31 @@ function audienceMatches(aud: unknown, clientId: string | undefined, audience: R
 /** Scopes of `scope` (space-separated) and `scp` (array, or space-separated string), without duplicates. */
 function tokenScopes(payload: { readonly [claim: string]: unknown }): string[] {
   const scopes: string[] = [];
-  const add = (s: string) => {
-    if (s !== '' && !scopes.includes(s)) scopes.push(s);
-  };
-  for (const claim of [payload.scope, payload.scp]) {
-    if (typeof claim === 'string') claim.split(' ').forEach(add);
-    else if (Array.isArray(claim)) for (const s of claim) if (typeof s === 'string' && !/\s/.test(s)) add(s);
-  }
+  addScopes(scopes, payload.scope);
+  addScopes(scopes, payload.scp);
   return scopes;
 }
 
+function addScopes(scopes: string[], claim: unknown): void {
+  if (typeof claim === 'string') {
+    for (const s of claim.split(' ')) if (s !== '' && !scopes.includes(s)) scopes.push(s);
+  } else if (Array.isArray(claim)) {
+    for (const s of claim) if (typeof s === 'string' && s !== '' && !/\s/.test(s) && !scopes.includes(s)) scopes.push(s);
+  }
+}
+
+/** Resource path → the same with every `{param}` / `{param+}` as `*`; an API has few resources. */
+const POLICY_PATHS = new Map<string, string>();
+
 /** `<arn prefix><METHOD><resource path>` with every `{param}` / `{param+}` segment as `*` (root: `<METHOD>/`). */
 function policyResource(request: ParsedRequest): string {
-  const path = request.resourcePath.replace(/\{[^/{}]+\}/g, '*');
-  return `${request.arnPrefix}${request.method}${path}`;
+  let path = POLICY_PATHS.get(request.resourcePath);
+  if (path === undefined) {
+    path = request.resourcePath.replace(/\{[^/{}]+\}/g, '*');
+    if (POLICY_PATHS.size >= 1000) POLICY_PATHS.clear();
+    POLICY_PATHS.set(request.resourcePath, path);
+  }
+  return request.arnPrefix + request.method + path;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -348,7 +348,10 @@ describe('rejected headers and events: 401', () => {
       [`Bearer ${jwt} `, 'malformed_header'],
       [`Bearer ${h}.${p}`, 'malformed_header'], // two segments
       [`Bearer ${jwt}.${h}`, 'malformed_header'], // four segments
-      ['Bearer !!!.@@@.###', 'malformed_header'],
+      ['Bearer !!!.@@@.###', 'JwtParseError'], // three parts, not base64url
+      ['Bearer a..b', 'malformed_header'],
+      ['Bearer .a.b', 'malformed_header'],
+      ['Bearer a.b.', 'malformed_header'],
       ['Bearer abc.def.ghi', 'JwtParseError'], // base64url alphabet, garbage content
       [`Bearer ${b64url('not json')}.${p}.c2ln`, 'JwtParseError'], // header segment is not JSON
       [`Bearer ${b64url('["alg"]')}.${p}.c2ln`, 'JwtParseError'], // header segment is JSON, not an object
