@@ -11,6 +11,7 @@ import {
   ApiAuthorizer, ApiIntegration, ApiType, JwtAuthorizerFunction, Microservice, MicroserviceApiOptions,
   MicroservicePlatform, REST_ACCESS_LOG_FORMAT,
 } from '../../lib';
+import { configFromEnv } from '../../lambda/jwt-authorizer/authorizer';
 import { IMAGE, logicalId, testApp } from '../util';
 
 const GET = apigwv2.HttpMethod.GET;
@@ -290,6 +291,19 @@ describe('a REST API on a platform that trusts an outside issuer: the bundled La
     const policies = Object.values(t.findResources('AWS::IAM::Role')).filter((r) => r.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Service === 'lambda.amazonaws.com');
     expect(policies).toHaveLength(1);
     expect(policies[0].Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  test('hands the handler an environment it accepts, every route and scope intact', () => {
+    const fn = Object.values(t.findResources('AWS::Lambda::Function'))[0];
+    const config = configFromEnv(fn.Properties.Environment.Variables);
+    expect(config).toMatchObject({
+      issuer: 'https://idp.example.com',
+      audience: ['partner-api'],
+      jwksUri: 'https://idp.example.com/keys',
+      routes: { 'POST /quotes': ['quotes:write', 'quotes:admin'], 'GET /quotes/{id}': [] },
+    });
+    // Every method the API has is a route the handler knows: none would be denied as unknown.
+    expect(Object.keys(config.routes).sort()).toEqual(Object.keys(api.methods).sort());
   });
 
   test('ships the handler as an asset whose hash depends on its content only', () => {
