@@ -13,7 +13,8 @@
  * Logging: at most one JSON line per invocation, with a reason code; never the token, the
  * Authorization header or any claim other than `sub`.
  */
-import { SimpleFetcher, type Fetcher } from 'aws-jwt-verify/https';
+import { HttpsFetcher } from './fetcher';
+import type { Fetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
@@ -103,7 +104,7 @@ export interface AuthorizerConfig {
 }
 
 export interface AuthorizerOptions {
-  /** Fetches the JWKS and the discovery document (default: aws-jwt-verify's HTTPS fetcher). */
+  /** Fetches the JWKS and the discovery document (default: {@link HttpsFetcher}). */
   readonly fetcher?: Fetcher;
   /** Clock skew allowed on `exp` and `nbf`, in seconds (default 0). */
   readonly graceSeconds?: number;
@@ -235,7 +236,7 @@ function rejectAll(err: unknown): AuthorizerHandler {
 }
 
 function authorizer(config: CompiledConfig, options: AuthorizerOptions): AuthorizerHandler {
-  const fetcher = options.fetcher ?? new SimpleFetcher();
+  const fetcher = options.fetcher ?? new HttpsFetcher();
   const jwksCache = new SimpleJwksCache({ fetcher });
   const newVerifier = (jwksUri: string): Verifier => JwtVerifier.create(
     { issuer: config.issuer, audience: null, jwksUri, graceSeconds: options.graceSeconds ?? 0 },
