@@ -231,6 +231,13 @@ export class MicroserviceRestApi extends Construct implements IServiceApiMetrics
         cfn.addPropertyOverride('Integration.ConnectionType', 'VPC_LINK');
         cfn.addPropertyOverride('Integration.ConnectionId', props.target.vpcLink.vpcLinkId);
         cfn.addPropertyOverride('Integration.IntegrationTarget', this.loadBalancer.loadBalancerArn);
+        // The deployment's logical id hashes what the L2 knows of each method; the overrides must
+        // count too, so a new VPC link or load balancer redeploys the stage.
+        this.restApi.latestDeployment?.addToLogicalId({
+          method: methodKey,
+          connectionId: props.target.vpcLink.vpcLinkId,
+          integrationTarget: this.loadBalancer.loadBalancerArn,
+        });
         this.methods[methodKey] = method;
 
         if (route.public) {

@@ -384,3 +384,20 @@ describe('REST props are checked at synth', () => {
     expect(make({ type: ApiType.REST, routes }, jwt)).toThrow(/api.routes with their scopes must fit the Lambda authorizer's environment \(4096 bytes with issuer and audience\), got \d+ bytes/);
   });
 });
+
+describe('the REST deployment', () => {
+  const deploymentId = (vpcLinkId?: string) => {
+    const app = testApp();
+    const stack = new Stack(app, 'S');
+    const platform = new MicroservicePlatform(stack, 'Platform');
+    new Microservice(stack, 'Svc', { platform, image: IMAGE, api: { type: ApiType.REST, routes: [{ path: '/a', public: true }] } });
+    // Same methods, another VPC link: only the L1 override's ConnectionId differs.
+    if (vpcLinkId) (platform.vpcLink.node.defaultChild as apigwv2.CfnVpcLink).overrideLogicalId(vpcLinkId);
+    return Object.keys(Template.fromStack(stack).findResources('AWS::ApiGateway::Deployment'))[0];
+  };
+
+  test('is replaced when the VPC link changes, so the stage serves the new integration', () => {
+    expect(deploymentId()).toBe(deploymentId());
+    expect(deploymentId('OtherVpcLink')).not.toBe(deploymentId());
+  });
+});
