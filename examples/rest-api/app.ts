@@ -27,10 +27,10 @@ export function build(app: App): App {
     api: {
       type: ApiType.REST,
       routes: [
-        { path: '/orders', methods: [apigwv2.HttpMethod.GET], scopes: ['orders/read'], cacheKeyQueryStrings: ['page'] },
+        { path: '/orders', methods: [apigwv2.HttpMethod.GET], scopes: ['orders/read'], cache: true, cacheKeyQueryStrings: ['page'] },
         { path: '/orders', methods: [apigwv2.HttpMethod.POST], scopes: ['orders/write'], throttle: { rateLimit: 20, burstLimit: 40 } },
         { path: '/orders/{id}', methods: [apigwv2.HttpMethod.GET], scopes: ['orders/read'] },
-        { path: '/health', methods: [apigwv2.HttpMethod.GET], public: true, cache: false },
+        { path: '/health', methods: [apigwv2.HttpMethod.GET], public: true },
       ],
       consumers: [
         { name: 'checkout', scopes: ['orders/read', 'orders/write'], rateLimit: 50, burstLimit: 100 },
@@ -45,6 +45,7 @@ export function build(app: App): App {
   const partnerPlatform = new MicroservicePlatform(new Stack(app, 'PartnerPlatform'), 'Platform', {
     natGateways: 1,
     auth: ApiAuthorizer.jwt({ issuer: 'https://idp.example.com', audience: ['partner-api'] }),
+    manageApiGatewayAccount: false, // RestPlatform sets the account's API Gateway logging role
   });
   const partners = new Stack(app, 'RestPartners');
   const acmeKey = new secretsmanager.Secret(partners, 'AcmeApiKey', {

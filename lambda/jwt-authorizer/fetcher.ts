@@ -12,7 +12,7 @@ export const MAX_RESPONSE_BYTES = 512 * 1024;
 export interface HttpsFetcherOptions {
   /** Certificate authorities to trust instead of Node's (tests). */
   readonly ca?: string | Buffer;
-  /** Time allowed for a whole request, in milliseconds. Default 3000. */
+  /** Time allowed for a whole request, in milliseconds. Default 2000: two attempts each for discovery and the JWKS stay under the function's 10 s timeout. */
   readonly timeoutMs?: number;
 }
 
@@ -22,7 +22,7 @@ export class HttpsFetcher implements Fetcher {
 
   constructor(options: HttpsFetcherOptions = {}) {
     this.agent = new https.Agent({ keepAlive: true, maxSockets: 4, ...(options.ca ? { ca: options.ca } : {}) });
-    this.timeoutMs = options.timeoutMs ?? 3000;
+    this.timeoutMs = options.timeoutMs ?? 2000;
   }
 
   public async fetch(uri: string): Promise<ArrayBuffer> {

@@ -62,9 +62,10 @@ export interface ApiRoute {
   readonly throttle?: ThrottleSettings;
   /**
    * Serve this route's GET responses from the stage cache (REST with `cache` only). Only GET
-   * methods are ever cached: a route with ANY is not.
+   * methods are ever cached: a route with ANY is not. Opt-in, because the cache key holds only
+   * path parameters, the caller's token and `cacheKeyQueryStrings`.
    *
-   * @default - true for GET methods when the API has `cache`
+   * @default false
    */
   readonly cache?: boolean;
   /**
@@ -124,8 +125,9 @@ export interface ApiConsumer {
    */
   readonly quota?: ConsumerQuota;
   /**
-   * Secret holding the consumer's API key value (20 to 128 characters), referenced from the
-   * template, never copied into it (REST only).
+   * Secret holding the consumer's API key value (20 to 128 letters and digits, unique), referenced
+   * from the template, never copied into it (REST only). CloudFormation reads it when the key is
+   * created or updated: rotating the secret alone does not change the key.
    *
    * @default - API Gateway generates the value: read it with `aws apigateway get-api-key --api-key <id> --include-value`
    */
@@ -159,6 +161,14 @@ export interface RestApiWafOptions {
    * @default ['AWSManagedRulesAmazonIpReputationList', 'AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet']
    */
   readonly managedRuleGroups?: string[];
+  /**
+   * Rules of the managed groups that only count their matches instead of blocking, by group.
+   * `SizeRestrictions_BODY` of the common rule set blocks request bodies over 8 KB, which many
+   * APIs accept, so it counts by default; give `{}` to let every rule block.
+   *
+   * @default { AWSManagedRulesCommonRuleSet: ['SizeRestrictions_BODY'] }
+   */
+  readonly countRules?: { [group: string]: string[] };
   /**
    * Count instead of block: every rule only counts its matches (to try the web ACL on live
    * traffic first).
@@ -263,7 +273,7 @@ export interface MicroserviceApiOptions {
    */
   readonly waf?: RestApiWafOptions;
   /**
-   * A stage cache for GET routes (REST only).
+   * A stage cache for the GET routes that opt in with `cache: true` (REST only).
    *
    * @default - no cache
    */
@@ -283,9 +293,10 @@ export interface MicroserviceApiOptions {
   readonly executionLogLevel?: apigateway.MethodLoggingLevel;
   /**
    * How long API Gateway caches an authorizer's decision for a token and route, 0 (off) to
-   * 3600 seconds (REST only).
+   * 3600 seconds (REST only). A cached Allow outlives the token's expiry or revocation by up to
+   * this long.
    *
-   * @default Duration.minutes(5)
+   * @default Duration.minutes(1)
    */
   readonly authorizerCacheTtl?: Duration;
   /**

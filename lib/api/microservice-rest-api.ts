@@ -49,7 +49,10 @@ export const REST_ACCESS_LOG_FORMAT: { [field: string]: string } = {
 
 const DEFAULT_STAGE = 'prod';
 const DEFAULT_CACHE_TTL = Duration.minutes(5);
-const DEFAULT_AUTHORIZER_TTL = Duration.minutes(5);
+const DEFAULT_AUTHORIZER_TTL = Duration.minutes(1);
+const ANY_VERBS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'];
+/** The stage variable that names the platform's VPC link. */
+export const VPC_LINK_STAGE_VARIABLE = 'vpcLinkId';
 
 /**
  * A service's own REST API and stage: the same routes, scopes and `public` semantics as the HTTP
@@ -118,17 +121,25 @@ export class MicroserviceRestApi extends Construct implements IServiceApiMetrics
 
     const cache = props.cache;
     this.cacheEnabled = cache !== undefined;
-    const isCached = (route: ApiRoute, m: string) => cache !== undefined && m === apigwv2.HttpMethod.GET && route.cache !== false;
+    const isCached = (route: ApiRoute, m: string) => cache !== undefined && m === apigwv2.HttpMethod.GET && route.cache === true;
+    const logLevel = props.executionLogLevel ?? apigateway.MethodLoggingLevel.OFF;
     // Stage method settings (rendered when the stage is created): per-method throttling and caching.
+    // A method's setting does not inherit the stage's: each repeats metrics, logging and throttling.
     const methodOptions: { [path: string]: apigateway.MethodDeploymentOptions } = {};
     for (const route of routes) {
       for (const m of route.methods ?? [apigwv2.HttpMethod.ANY]) {
+        if (!route.throttle && !isCached(route, m)) continue;
+        const t = route.throttle ?? throttle;
         const options: apigateway.MethodDeploymentOptions = {
-          ...(route.throttle ? { throttlingRateLimit: route.throttle.rateLimit, throttlingBurstLimit: route.throttle.burstLimit } : {}),
+          metricsEnabled: true,
+          loggingLevel: logLevel,
+          dataTraceEnabled: false,
+          throttlingRateLimit: t.rateLimit,
+          throttlingBurstLimit: t.burstLimit,
           ...(isCached(route, m) ? { cachingEnabled: true, cacheTtl: cache!.ttl ?? DEFAULT_CACHE_TTL, cacheDataEncrypted: true } : {}),
         };
-        // A route's ANY method is every verb of its resource: '*'.
-        if (Object.keys(options).length > 0) methodOptions[`${route.path}/${m === apigwv2.HttpMethod.ANY ? '*' : m}`] = options;
+        // Method settings name concrete verbs: an ANY route's settings go on each of them.
+        for (const verb of m === apigwv2.HttpMethod.ANY ? ANY_VERBS : [m]) methodOptions[`${route.path}/${verb}`] = options;
       }
     }
     this.restApiName = safeName(`${Stack.of(this).stackName}-${props.serviceName}`, 1024);
@@ -144,11 +155,12 @@ export class MicroserviceRestApi extends Construct implements IServiceApiMetrics
         throttlingRateLimit: throttle.rateLimit,
         throttlingBurstLimit: throttle.burstLimit,
         metricsEnabled: true,
-        loggingLevel: props.executionLogLevel ?? apigateway.MethodLoggingLevel.OFF,
+        loggingLevel: logLevel,
         dataTraceEnabled: false,
         tracingEnabled: props.tracing ?? false,
         cacheClusterEnabled: cache !== undefined,
         cacheClusterSize: cache ? cache.size ?? '0.5' : undefined,
+        variables: { [VPC_LINK_STAGE_VARIABLE]: props.target.vpcLink.vpcLinkId },
         accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
         accessLogFormat: apigateway.AccessLogFormat.custom(JSON.stringify(REST_ACCESS_LOG_FORMAT)),
         methodOptions,
@@ -158,7 +170,7 @@ export class MicroserviceRestApi extends Construct implements IServiceApiMetrics
     this.stage = this.restApi.deploymentStage;
     const logging = props.enableLogging?.();
     if (logging) this.stage.node.addDependency(logging);
-    if ((props.executionLogLevel ?? apigateway.MethodLoggingLevel.OFF) === apigateway.MethodLoggingLevel.OFF) {
+    if (logLevel === apigateway.MethodLoggingLevel.OFF) {
       Validations.of(this.stage).acknowledge({
         id: 'AwsSolutions-APIG6',
         reason: 'Execution logs can record request headers and tokens, so they are off unless the service owner sets api.executionLogLevel; the JSON access log records every request (id, method, resource, status, latency, caller, API key, WAF result).',
@@ -229,15 +241,12 @@ export class MicroserviceRestApi extends Construct implements IServiceApiMetrics
         // platform's VPC link v2 and the internal ALB.
         const cfn = method.node.defaultChild as apigateway.CfnMethod;
         cfn.addPropertyOverride('Integration.ConnectionType', 'VPC_LINK');
-        cfn.addPropertyOverride('Integration.ConnectionId', props.target.vpcLink.vpcLinkId);
+        // Through a stage variable: a replaced VPC link reaches the stage without a redeployment.
+        cfn.addPropertyOverride('Integration.ConnectionId', `\${stageVariables.${VPC_LINK_STAGE_VARIABLE}}`);
         cfn.addPropertyOverride('Integration.IntegrationTarget', this.loadBalancer.loadBalancerArn);
-        // The deployment's logical id hashes what the L2 knows of each method; the overrides must
-        // count too, so a new VPC link or load balancer redeploys the stage.
-        this.restApi.latestDeployment?.addToLogicalId({
-          method: methodKey,
-          connectionId: props.target.vpcLink.vpcLinkId,
-          integrationTarget: this.loadBalancer.loadBalancerArn,
-        });
+        // The deployment's logical id hashes what the L2 knows of each method; the override must
+        // count too, so a new load balancer redeploys the stage.
+        this.restApi.latestDeployment?.addToLogicalId({ method: methodKey, integrationTarget: this.loadBalancer.loadBalancerArn });
         this.methods[methodKey] = method;
 
         if (route.public) {

@@ -11,6 +11,11 @@ export const DEFAULT_MANAGED_RULE_GROUPS = [
   'AWSManagedRulesKnownBadInputsRuleSet',
 ];
 
+/** Managed rules that count instead of block unless `countRules` says otherwise. */
+export const DEFAULT_COUNT_RULES: { [group: string]: string[] } = {
+  AWSManagedRulesCommonRuleSet: ['SizeRestrictions_BODY'],
+};
+
 /** Default requests per client IP per window before the rate rule blocks. */
 export const DEFAULT_RATE_LIMIT_PER_IP = 1000;
 
@@ -66,7 +71,13 @@ export class StageWebAcl extends Construct {
         name: group,
         priority: i + 1,
         overrideAction: props.countOnly ? { count: {} } : { none: {} },
-        statement: { managedRuleGroupStatement: { vendorName: 'AWS', name: group } },
+        statement: {
+          managedRuleGroupStatement: {
+            vendorName: 'AWS',
+            name: group,
+            ruleActionOverrides: (props.countRules ?? DEFAULT_COUNT_RULES)[group]?.map((rule) => ({ name: rule, actionToUse: { count: {} } })),
+          },
+        },
         visibilityConfig: visibility(group),
       })),
     ];

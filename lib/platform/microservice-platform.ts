@@ -167,12 +167,16 @@ export interface MicroservicePlatformProps {
   /**
    * Whether the platform sets API Gateway's account-wide CloudWatch Logs role (one per account
    * and region) when a service has a REST API: REST stages cannot log without it. Turn it off
-   * when the account's owner already manages that setting.
+   * when the account's owner already manages that setting, and on every platform but one of an
+   * account and region. The setting and its role are kept when the platform is deleted.
    *
    * @default true
    */
   readonly manageApiGatewayAccount?: boolean;
 }
+
+/** Platforms that set API Gateway's account setting, by app and `<account>/<region>`. */
+const API_GATEWAY_ACCOUNT_OWNERS = new WeakMap<IConstruct, Map<string, string>>();
 
 /** Defaults of {@link MicroservicePlatformProps}. */
 const DEFAULTS = {
@@ -351,6 +355,18 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
   /** The security group of the VPC link; created with it. */
   public enableRestApiLogging(): IConstruct | undefined {
     if (this.apiGatewayAccount || !this.manageApiGatewayAccount) return this.apiGatewayAccount;
+    // One setting per account and region: two platforms setting it would overwrite each other.
+    const stack = Stack.of(this);
+    const env = `${stack.account}/${stack.region}`;
+    const owners = API_GATEWAY_ACCOUNT_OWNERS.get(this.node.root) ?? new Map<string, string>();
+    API_GATEWAY_ACCOUNT_OWNERS.set(this.node.root, owners);
+    const owner = owners.get(env);
+    if (owner !== undefined) {
+      const errors = new PropErrors(`MicroservicePlatform '${this.node.path}'`);
+      errors.add(`manageApiGatewayAccount must be false on all platforms of an account and region but one (API Gateway's logging role is one setting per account and region), got true here and on ${owner}`);
+      errors.throwIfAny();
+    }
+    owners.set(env, this.node.path);
     const role = new iam.Role(this, 'ApiGatewayLogsRole', {
       assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
       description: 'API Gateway account setting: lets REST API stages write access and execution logs',
@@ -362,6 +378,10 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
     });
     this.apiGatewayAccount = new apigateway.CfnAccount(this, 'ApiGatewayAccount', { cloudWatchRoleArn: role.roleArn });
     this.apiGatewayAccount.node.addDependency(role);
+    // Deleting the platform must not take logging away from every REST API of the account:
+    // the setting and its role stay (as aws-cdk-lib's own RestApi keeps them).
+    role.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    this.apiGatewayAccount.applyRemovalPolicy(RemovalPolicy.RETAIN);
     return this.apiGatewayAccount;
   }
 

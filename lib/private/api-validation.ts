@@ -2,6 +2,7 @@ import { Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { fmt, PropErrors } from './validation';
+import { DEFAULT_MANAGED_RULE_GROUPS } from '../api/stage-web-acl';
 import type { ApiIntegration } from '../api/api-integration';
 import type { ApiConsumer, ApiRoute, MicroserviceApiOptions, ThrottleSettings } from '../api/microservice-api';
 import type { ApiAuthorizer } from '../auth/api-authorizer';
@@ -71,11 +72,22 @@ export function validateApiProps(path: string, props: ApiValidationProps, routes
       const groups = props.waf.managedRuleGroups ?? [];
       groups.forEach((g, i) => errors.text(`api.waf.managedRuleGroups[${i}]`, g, RULE_GROUP, 'an AWS managed rule group name such as "AWSManagedRulesCommonRuleSet"'));
       if (new Set(groups).size !== groups.length) errors.add(`api.waf.managedRuleGroups must not repeat a group, got ${fmt(groups)}`);
+      const effectiveGroups = props.waf.managedRuleGroups ?? DEFAULT_MANAGED_RULE_GROUPS;
+      for (const [group, rules] of Object.entries(props.waf.countRules ?? {})) {
+        if (!effectiveGroups.includes(group)) {
+          errors.add(`api.waf.countRules keys must be managed rule groups of the web ACL (${effectiveGroups.map(fmt).join(', ')}), got ${fmt(group)}`);
+        }
+        rules.forEach((rule, i) => errors.text(`api.waf.countRules[${fmt(group)}][${i}]`, rule, RULE_GROUP, 'a rule name such as "SizeRestrictions_BODY"'));
+      }
     }
     if (props.cache) {
       errors.seconds('api.cache.ttl', props.cache.ttl, 0, 3600);
       errors.oneOf('api.cache.size', props.cache.size, CACHE_SIZES);
     }
+    if (props.cache && !routes.some((r) => r.cache === true)) {
+      errors.add('api.cache needs at least one route with cache: true (a GET route opts in, so no response is cached unasked), got a stage cache and no cached route');
+    }
+    checkRestResources(errors, routes);
     if (props.requireApiKey === true && consumers.length === 0) {
       errors.add('api.requireApiKey needs at least one consumer (API keys are issued per consumer, with its usage plan), got requireApiKey: true and no consumers');
     }
@@ -116,6 +128,9 @@ export function validateApiProps(path: string, props: ApiValidationProps, routes
       if ((r.cache !== undefined || r.cacheKeyQueryStrings !== undefined) && !props.cache) {
         errors.add(`${p}.cache and ${p}.cacheKeyQueryStrings need api.cache (the stage cache), got them without api.cache`);
       }
+      if (props.authorizer.kind === 'cognito' && !r.public && !r.scopes?.length) {
+        errors.add(`${p}.scopes must list at least one scope on a REST API with a Cognito authorizer (without scopes API Gateway accepts the ID token of any app client of the pool; with them, access tokens carrying a scope), got none; or mark the route public: true`);
+      }
       if (r.cache === true && !(r.methods ?? []).includes(apigwv2.HttpMethod.GET)) {
         errors.add(`${p}.cache may be true only on a route with the GET method (only GET responses are cached), got methods ${fmt(r.methods ?? ['ANY'])}`);
       }
@@ -134,6 +149,9 @@ export function validateApiProps(path: string, props: ApiValidationProps, routes
     names.add(c.name);
     if (!rest && (!c.scopes || c.scopes.length === 0)) errors.add(`${p}.scopes must list at least one scope, got ${fmt(c.scopes ?? [])}`);
     if (rest && c.scopes !== undefined && c.scopes.length === 0) errors.add(`${p}.scopes must list at least one scope when given (omit it for a consumer with an API key only), got []`);
+    if (rest && props.authorizer.kind === 'cognito' && !c.scopes?.length) {
+      errors.add(`${p}.scopes must list at least one scope on a REST API with a Cognito authorizer (the consumer needs an app client to get a token; its API key alone passes no authorized method), got none`);
+    }
     if (rest && props.authorizer.kind === 'jwt' && c.scopes !== undefined) {
       errors.add(`${p}.scopes requires a Cognito authorizer on the platform (clients of another issuer are registered there; a REST consumer of ApiAuthorizer.jwt gets an API key and usage plan only), got ${fmt(c.scopes)}`);
     }
@@ -147,7 +165,7 @@ export function validateApiProps(path: string, props: ApiValidationProps, routes
       errors.range(`${p}.rateLimit`, c.rateLimit, 0, 10000);
       errors.integer(`${p}.burstLimit`, c.burstLimit, 0, 5000);
       if (c.quota) {
-        errors.integer(`${p}.quota.limit`, c.quota.limit, 1, Number.MAX_SAFE_INTEGER);
+        errors.integer(`${p}.quota.limit`, c.quota.limit, 1, 2147483647);
         errors.oneOf(`${p}.quota.period`, c.quota.period, [apigateway.Period.DAY, apigateway.Period.WEEK, apigateway.Period.MONTH]);
       }
       if (c.apiKeySecretField !== undefined && !c.apiKeySecret) {
@@ -162,4 +180,30 @@ export function validateApiProps(path: string, props: ApiValidationProps, routes
     if (!props.domainName) errors.add('api.basePath requires apiDomain on the platform (it is the path on the custom domain), got a basePath without a domain');
   }
   errors.throwIfAny();
+}
+
+/**
+ * REST resources: one per path prefix, at most 300 per API, and no two different variables
+ * (`{id}`, `{orderId}`, `{proxy+}`) under the same parent, which API Gateway refuses.
+ */
+function checkRestResources(errors: PropErrors, routes: ApiRoute[]): void {
+  const resources = new Set<string>();
+  const variableChild = new Map<string, string>();
+  for (const r of routes) {
+    if (Token.isUnresolved(r.path) || !PATH.test(r.path) || r.path === '/') continue;
+    let parent = '';
+    for (const segment of r.path.slice(1).split('/')) {
+      const path = `${parent}/${segment}`;
+      resources.add(path);
+      if (segment.startsWith('{')) {
+        const other = variableChild.get(parent);
+        if (other !== undefined && other !== segment) {
+          errors.add(`api.routes must not have two different path variables under "${parent || '/'}" on a REST API (API Gateway allows one variable per parent), got ${other} and ${segment}`);
+        }
+        variableChild.set(parent, segment);
+      }
+      parent = path;
+    }
+  }
+  if (resources.size > 300) errors.add(`api.routes must need at most 300 resources (path prefixes) on a REST API (API Gateway quota), got ${resources.size}`);
 }
