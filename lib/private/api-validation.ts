@@ -14,6 +14,7 @@ const SCOPE = /^[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]+\/[\x21\x23-\x2E\x30-\x5B\x5D-
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 const CONSUMER = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
 const BASE_PATH = /^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/;
+const REST_PATH_PART = /^([A-Za-z0-9:._$-]+|\{[A-Za-z0-9_]+\+?\})$/;
 const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 const QUERY_STRING = /^[A-Za-z0-9._~-]{1,128}$/;
 const RULE_GROUP = /^[A-Za-z0-9_-]{1,128}$/;
@@ -193,6 +194,9 @@ function checkRestResources(errors: PropErrors, routes: ApiRoute[]): void {
     if (Token.isUnresolved(r.path) || !PATH.test(r.path) || r.path === '/') continue;
     let parent = '';
     for (const segment of r.path.slice(1).split('/')) {
+      if (!REST_PATH_PART.test(segment)) {
+        errors.add(`api.routes path segments must use only letters, digits and ":._-$" on a REST API (API Gateway's resource path parts), got ${fmt(segment)} in ${fmt(r.path)}`);
+      }
       const path = `${parent}/${segment}`;
       resources.add(path);
       if (segment.startsWith('{')) {

@@ -395,6 +395,8 @@ describe('REST props are checked at synth', () => {
       /api.routes must not have two different path variables under "\/o" on a REST API .*got \{id\} and \{orderId\}/],
     ['a variable and a greedy variable under one parent', rest({ routes: [{ path: '/{id}', public: true }, { path: '/{proxy+}', public: true }] }),
       /api.routes must not have two different path variables under "\/" on a REST API .*got \{id\} and \{proxy\+\}/],
+    ['a path segment REST refuses', rest({ routes: [{ path: '/a~b', public: true }] }),
+      /api.routes path segments must use only letters, digits and ":._-\$" on a REST API .*got "a~b" in "\/a~b"/],
     ['a stage cache without a cached route', rest({ cache: {} }), /api.cache needs at least one route with cache: true .*got a stage cache and no cached route/],
     ['countRules of a group the web ACL lacks', rest({ waf: { managedRuleGroups: ['AWSManagedRulesCommonRuleSet'], countRules: { AWSManagedRulesAmazonIpReputationList: ['X'] } } }),
       /api.waf.countRules keys must be managed rule groups of the web ACL \("AWSManagedRulesCommonRuleSet"\), got "AWSManagedRulesAmazonIpReputationList"/],
