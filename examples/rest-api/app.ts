@@ -27,10 +27,10 @@ export function build(app: App): App {
     api: {
       type: ApiType.REST,
       routes: [
-        { path: '/orders', methods: [apigwv2.HttpMethod.GET], scopes: ['orders/read'], cache: true, cacheKeyQueryStrings: ['page'] },
+        { path: '/orders', methods: [apigwv2.HttpMethod.GET], scopes: ['orders/read'], cacheKeyQueryStrings: ['page'] },
         { path: '/orders', methods: [apigwv2.HttpMethod.POST], scopes: ['orders/write'], throttle: { rateLimit: 20, burstLimit: 40 } },
         { path: '/orders/{id}', methods: [apigwv2.HttpMethod.GET], scopes: ['orders/read'] },
-        { path: '/health', methods: [apigwv2.HttpMethod.GET], public: true },
+        { path: '/health', methods: [apigwv2.HttpMethod.GET], public: true, cache: false },
       ],
       consumers: [
         { name: 'checkout', scopes: ['orders/read', 'orders/write'], rateLimit: 50, burstLimit: 100 },

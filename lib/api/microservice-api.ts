@@ -62,10 +62,11 @@ export interface ApiRoute {
   readonly throttle?: ThrottleSettings;
   /**
    * Serve this route's GET responses from the stage cache (REST with `cache` only). Only GET
-   * methods are ever cached: a route with ANY is not. Opt-in, because the cache key holds only
-   * path parameters, the caller's token and `cacheKeyQueryStrings`.
+   * methods are ever cached: a route with ANY is not. The cache key holds only path parameters,
+   * the caller's token and `cacheKeyQueryStrings`: a GET route whose answer depends on another
+   * query string or header must list it there or set `cache: false`.
    *
-   * @default false
+   * @default - true for a GET method when the API has `cache`
    */
   readonly cache?: boolean;
   /**
@@ -273,7 +274,7 @@ export interface MicroserviceApiOptions {
    */
   readonly waf?: RestApiWafOptions;
   /**
-   * A stage cache for the GET routes that opt in with `cache: true` (REST only).
+   * A stage cache for GET routes, each unless it says `cache: false` (REST only).
    *
    * @default - no cache
    */

@@ -121,7 +121,7 @@ export class MicroserviceRestApi extends Construct implements IServiceApiMetrics
 
     const cache = props.cache;
     this.cacheEnabled = cache !== undefined;
-    const isCached = (route: ApiRoute, m: string) => cache !== undefined && m === apigwv2.HttpMethod.GET && route.cache === true;
+    const isCached = (route: ApiRoute, m: string) => cache !== undefined && m === apigwv2.HttpMethod.GET && route.cache !== false;
     const logLevel = props.executionLogLevel ?? apigateway.MethodLoggingLevel.OFF;
     // Stage method settings (rendered when the stage is created): per-method throttling and caching.
     // A method's setting does not inherit the stage's: each repeats metrics, logging and throttling.

@@ -85,8 +85,8 @@ export function validateApiProps(path: string, props: ApiValidationProps, routes
       errors.seconds('api.cache.ttl', props.cache.ttl, 0, 3600);
       errors.oneOf('api.cache.size', props.cache.size, CACHE_SIZES);
     }
-    if (props.cache && !routes.some((r) => r.cache === true)) {
-      errors.add('api.cache needs at least one route with cache: true (a GET route opts in, so no response is cached unasked), got a stage cache and no cached route');
+    if (props.cache && !routes.some((r) => r.cache !== false && (r.methods ?? []).includes(apigwv2.HttpMethod.GET))) {
+      errors.add('api.cache needs at least one GET route that is not cache: false (only GET methods are cached), got a stage cache and no cached route');
     }
     checkRestResources(errors, routes);
     if (props.requireApiKey === true && consumers.length === 0) {

@@ -28,9 +28,9 @@ describe('a REST API with Cognito, consumers with API keys, WAF, a stage cache a
     api: {
       type: ApiType.REST,
       routes: [
-        { path: '/orders', methods: [GET], scopes: ['orders/read'], cache: true, cacheKeyQueryStrings: ['page'] },
+        { path: '/orders', methods: [GET], scopes: ['orders/read'], cacheKeyQueryStrings: ['page'] },
         { path: '/orders', methods: [POST], scopes: ['orders/write'], throttle: { rateLimit: 20, burstLimit: 40 } },
-        { path: '/orders/{id}', methods: [GET], scopes: ['orders/read'], cache: true },
+        { path: '/orders/{id}', methods: [GET], scopes: ['orders/read'] },
         { path: '/orders/{id}', methods: [POST], scopes: ['orders/write'] },
         { path: '/files/{proxy+}', scopes: ['orders/read'], throttle: { rateLimit: 5, burstLimit: 10 } },
         { path: '/health', methods: [GET], public: true, cache: false },
@@ -397,7 +397,8 @@ describe('REST props are checked at synth', () => {
       /api.routes must not have two different path variables under "\/" on a REST API .*got \{id\} and \{proxy\+\}/],
     ['a path segment REST refuses', rest({ routes: [{ path: '/a~b', public: true }] }),
       /api.routes path segments must use only letters, digits and ":._-\$" on a REST API .*got "a~b" in "\/a~b"/],
-    ['a stage cache without a cached route', rest({ cache: {} }), /api.cache needs at least one route with cache: true .*got a stage cache and no cached route/],
+    ['a stage cache without a cached route', rest({ cache: {}, routes: [{ path: '/a', public: true, methods: [GET], cache: false }, { path: '/b', public: true }] }),
+      /api.cache needs at least one GET route that is not cache: false .*got a stage cache and no cached route/],
     ['countRules of a group the web ACL lacks', rest({ waf: { managedRuleGroups: ['AWSManagedRulesCommonRuleSet'], countRules: { AWSManagedRulesAmazonIpReputationList: ['X'] } } }),
       /api.waf.countRules keys must be managed rule groups of the web ACL \("AWSManagedRulesCommonRuleSet"\), got "AWSManagedRulesAmazonIpReputationList"/],
     ['a quota past int32', rest({ routes: [{ path: '/a', scopes: ['orders/read'] }], consumers: [{ name: 'c', scopes: ['orders/read'], quota: { limit: 2147483648 } }] }),
@@ -415,7 +416,7 @@ describe('REST props are checked at synth', () => {
       timeout: Duration.seconds(29),
       waf: { rateLimitPerIp: 10, rateLimitWindow: Duration.minutes(10) },
       cache: { ttl: Duration.seconds(0) },
-      routes: [{ path: '/a', public: true, methods: [GET], cache: true }],
+      routes: [{ path: '/a', public: true, methods: [GET] }],
       authorizerCacheTtl: Duration.seconds(3600),
     }))).not.toThrow();
   });
