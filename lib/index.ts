@@ -1,6 +1,7 @@
 export * from './api/api-integration';
 export * from './api/microservice-api';
 export * from './api/microservice-rest-api';
+export * from './api/service-api-base';
 export * from './api/stage-web-acl';
 export * from './auth/api-authorizer';
 export * from './auth/jwt-authorizer-function';

@@ -1,7 +1,6 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -9,7 +8,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ApiIntegration, ApiIntegrationTarget } from './api-integration';
 import { ApiAuthorizer } from '../auth/api-authorizer';
-import { countThrottledRequests, throttledRequestsMetric } from '../private/api-metrics';
+import { ServiceApiBase } from './service-api-base';
+import { countThrottledRequests } from '../private/api-metrics';
 import { DEFAULT_ROUTES, DEFAULT_THROTTLE, validateApiProps } from '../private/api-validation';
 
 /**
@@ -348,21 +348,6 @@ export const ACCESS_LOG_FORMAT: { [field: string]: string } = {
   authorizerError: '$context.authorizer.error',
 };
 
-/** The metrics both API flavours give (`MicroserviceApi`, `MicroserviceRestApi`). */
-export interface IServiceApiMetrics {
-  /** Requests answered with 5XX, sum over 5 minutes. */
-  metricServerError(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
-  /** Requests answered with 4XX, sum over 5 minutes. */
-  metricClientError(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
-  /** Requests, sum over 5 minutes. */
-  metricCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
-  /** Latency, p99 over 5 minutes. */
-  metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
-  /** Integration latency, p99 over 5 minutes. */
-  metricIntegrationLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
-  /** Throttled requests (429, from the access log), sum over 5 minutes. */
-  metricThrottled(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
-}
 
 export { METRIC_NAMESPACE } from '../private/api-metrics';
 
@@ -371,7 +356,7 @@ export { METRIC_NAMESPACE } from '../private/api-metrics';
  * stage and per-route throttling, JSON access logs, a private integration through the platform's
  * VPC link and, when the platform has a custom domain, an API mapping on it.
  */
-export class MicroserviceApi extends Construct implements IServiceApiMetrics {
+export class MicroserviceApi extends ServiceApiBase {
   /** The HTTP API. */
   public readonly httpApi: apigwv2.HttpApi;
   /** The `$default` stage. */
@@ -525,69 +510,14 @@ export class MicroserviceApi extends Construct implements IServiceApiMetrics {
     return errors;
   }
 
-  /**
-   * Requests answered with 5XX (AWS/ApiGateway 5xx).
-   *
-   * @default - sum over 5 minutes
-   */
-  public metricServerError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.apiMetric('5xx', { statistic: 'Sum', ...props });
+  protected readonly errorMetricNames = { server: '5xx', client: '4xx' };
+
+  protected get metricApiId(): string {
+    return this.httpApi.apiId;
   }
 
-  /**
-   * Requests answered with 4XX, throttled (429) and unauthorized (401/403) among them (AWS/ApiGateway 4xx).
-   *
-   * @default - sum over 5 minutes
-   */
-  public metricClientError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.apiMetric('4xx', { statistic: 'Sum', ...props });
-  }
-
-  /**
-   * Requests (AWS/ApiGateway Count).
-   *
-   * @default - sum over 5 minutes
-   */
-  public metricCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.apiMetric('Count', { statistic: 'Sum', ...props });
-  }
-
-  /**
-   * Time from request to response, API Gateway overhead included (AWS/ApiGateway Latency).
-   *
-   * @default - p99 over 5 minutes
-   */
-  public metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.apiMetric('Latency', { statistic: 'p99', ...props });
-  }
-
-  /**
-   * Time the service took to answer (AWS/ApiGateway IntegrationLatency).
-   *
-   * @default - p99 over 5 minutes
-   */
-  public metricIntegrationLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.apiMetric('IntegrationLatency', { statistic: 'p99', ...props });
-  }
-
-  /**
-   * Requests rejected by throttling (status 429), counted from the access log by a metric filter
-   * (HTTP APIs publish no throttle metric of their own).
-   *
-   * @default - sum over 5 minutes
-   */
-  public metricThrottled(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return throttledRequestsMetric(this.httpApi.apiId, props);
-  }
-
-  private apiMetric(metricName: string, props: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: 'AWS/ApiGateway',
-      metricName,
-      dimensionsMap: { ApiId: this.httpApi.apiId, Stage: '$default' },
-      period: Duration.minutes(5),
-      ...props,
-    });
+  protected get metricDimensions(): { [name: string]: string } {
+    return { ApiId: this.httpApi.apiId, Stage: '$default' };
   }
 }
 

@@ -7,11 +7,12 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { ApiIntegration } from './api-integration';
-import { ApiConsumer, ApiRoute, IServiceApiMetrics, MicroserviceApiProps } from './microservice-api';
+import { ApiConsumer, ApiRoute, MicroserviceApiProps } from './microservice-api';
+import { ServiceApiBase } from './service-api-base';
 import { StageWebAcl } from './stage-web-acl';
 import { JwtAuthorizerFunction } from '../auth/jwt-authorizer-function';
 import { safeName } from '../monitoring/names';
-import { countThrottledRequests, throttledRequestsMetric } from '../private/api-metrics';
+import { countThrottledRequests } from '../private/api-metrics';
 import { DEFAULT_ROUTES, DEFAULT_THROTTLE, validateApiProps } from '../private/api-validation';
 import { pascal } from '../private/grants';
 
@@ -60,7 +61,7 @@ export const VPC_LINK_STAGE_VARIABLE = 'vpcLinkId';
  * per-method and per-consumer throttling (usage plans and API keys), an optional WAF web ACL and
  * stage cache, and JSON access logs.
  */
-export class MicroserviceRestApi extends Construct implements IServiceApiMetrics {
+export class MicroserviceRestApi extends ServiceApiBase {
   /** The REST API. */
   public readonly restApi: apigateway.RestApi;
   /** The stage. */
@@ -348,49 +349,14 @@ export class MicroserviceRestApi extends Construct implements IServiceApiMetrics
     return errors;
   }
 
-  /**
-   * Requests answered with 5XX (AWS/ApiGateway 5XXError).
-   *
-   * @default - sum over 5 minutes
-   */
-  public metricServerError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.apiMetric('5XXError', { statistic: 'Sum', ...props });
+  protected readonly errorMetricNames = { server: '5XXError', client: '4XXError' };
+
+  protected get metricApiId(): string {
+    return this.restApi.restApiId;
   }
 
-  /**
-   * Requests answered with 4XX, throttled (429) and unauthorized (401/403) among them (AWS/ApiGateway 4XXError).
-   *
-   * @default - sum over 5 minutes
-   */
-  public metricClientError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.apiMetric('4XXError', { statistic: 'Sum', ...props });
-  }
-
-  /**
-   * Requests (AWS/ApiGateway Count).
-   *
-   * @default - sum over 5 minutes
-   */
-  public metricCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.apiMetric('Count', { statistic: 'Sum', ...props });
-  }
-
-  /**
-   * Time from request to response, API Gateway overhead included (AWS/ApiGateway Latency).
-   *
-   * @default - p99 over 5 minutes
-   */
-  public metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.apiMetric('Latency', { statistic: 'p99', ...props });
-  }
-
-  /**
-   * Time the service took to answer (AWS/ApiGateway IntegrationLatency).
-   *
-   * @default - p99 over 5 minutes
-   */
-  public metricIntegrationLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.apiMetric('IntegrationLatency', { statistic: 'p99', ...props });
+  protected get metricDimensions(): { [name: string]: string } {
+    return { ApiName: this.restApiName, Stage: this.stage.stageName };
   }
 
   /**
@@ -409,26 +375,6 @@ export class MicroserviceRestApi extends Construct implements IServiceApiMetrics
    */
   public metricCacheMisses(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.apiMetric('CacheMissCount', { statistic: 'Sum', ...props });
-  }
-
-  /**
-   * Requests rejected by throttling (status 429) at any level (stage, method, usage plan), counted
-   * from the access log by a metric filter.
-   *
-   * @default - sum over 5 minutes
-   */
-  public metricThrottled(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return throttledRequestsMetric(this.restApi.restApiId, props);
-  }
-
-  private apiMetric(metricName: string, props: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: 'AWS/ApiGateway',
-      metricName,
-      dimensionsMap: { ApiName: this.restApiName, Stage: this.stage.stageName },
-      period: Duration.minutes(5),
-      ...props,
-    });
   }
 }
 

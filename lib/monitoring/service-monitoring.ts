@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { AlarmOverride, AlarmSeverity, MicroserviceAlarmOptions } from './alarm-options';
 import { safeName } from './names';
 import { PropErrors } from '../private/validation';
-import type { IServiceApiMetrics } from '../api/microservice-api';
+import type { IServiceApiMetrics } from '../api/service-api-base';
 import type { MicroserviceRestApi } from '../api/microservice-rest-api';
 import type { MicroserviceCache } from '../cache/microservice-cache';
 
