@@ -21,7 +21,7 @@ describe("the authorizer's HTTPS fetcher", () => {
       if (req.url === '/ok') res.end('{"keys":[]}');
       else if (req.url === '/big') res.end(Buffer.alloc(MAX_RESPONSE_BYTES + 1, 32));
       else if (req.url === '/missing') { res.statusCode = 404; res.end(); }
-      else if (req.url === '/slow') setTimeout(() => res.end('{}'), 1000);
+      else if (req.url === '/slow') setTimeout(() => res.end('{}'), 1000).unref();
       else if (req.url === '/reset' && hits[req.url] === 1) req.socket.destroy();
       else res.end('{"second":true}');
     });
