@@ -382,8 +382,6 @@ export class MicroserviceApi extends ServiceApiBase {
   /** The URL clients use: the custom domain and base path, or the stage URL. */
   public readonly url: string;
 
-  private readonly publicRouteKeys = new Set<string>();
-
   constructor(scope: Construct, id: string, props: MicroserviceApiProps) {
     super(scope, id);
 
@@ -451,7 +449,7 @@ export class MicroserviceApi extends ServiceApiBase {
         const key = routeKeyOf(r);
         this.routes[key] = r;
         if (route.public) {
-          this.publicRouteKeys.add(key);
+          this.publicKeys.add(key);
           Validations.of(r).acknowledge({
             id: 'AwsSolutions-APIG4',
             reason: `Route "${key}" is marked public: true by the service owner.`,
@@ -490,24 +488,16 @@ export class MicroserviceApi extends ServiceApiBase {
     } else {
       this.url = this.stage.url;
     }
-
-    this.node.addValidation({ validate: () => this.unauthorizedRoutes() });
   }
 
-  /** Routes that have no authorizer and are not marked public, as errors naming route and service. */
-  private unauthorizedRoutes(): string[] {
-    const errors: string[] = [];
+  protected routeAuthorizations() {
     const stack = Stack.of(this);
-    for (const child of this.httpApi.node.findAll()) {
-      if (!(child instanceof apigwv2.CfnRoute)) continue;
-      const key = stack.resolve(child.routeKey);
-      const type = stack.resolve(child.authorizationType);
-      if ((type === undefined || type === 'NONE') && !this.publicRouteKeys.has(key)) {
-        errors.push(`Route "${key}" of service ${this.node.scope?.node.path} has no authorizer and is not marked public: true. `
-          + 'Authorize it (the platform\'s authorizer) or mark it public in api.routes.');
-      }
-    }
-    return errors;
+    return this.httpApi.node.findAll()
+      .filter((child): child is apigwv2.CfnRoute => child instanceof apigwv2.CfnRoute)
+      .map((route) => ({
+        key: stack.resolve(route.routeKey) as string,
+        authorized: !['NONE', undefined].includes(stack.resolve(route.authorizationType)),
+      }));
   }
 
   protected readonly errorMetricNames = { server: '5xx', client: '4xx' };

@@ -99,8 +99,6 @@ export class MicroserviceRestApi extends ServiceApiBase {
   /** Whether the stage has a cache (`cache`). */
   public readonly cacheEnabled: boolean;
 
-  private readonly publicMethodKeys = new Set<string>();
-
   constructor(scope: Construct, id: string, props: MicroserviceRestApiProps) {
     super(scope, id);
     const routes = props.routes ?? DEFAULT_ROUTES;
@@ -251,7 +249,7 @@ export class MicroserviceRestApi extends ServiceApiBase {
         this.methods[methodKey] = method;
 
         if (route.public) {
-          this.publicMethodKeys.add(methodKey);
+          this.publicKeys.add(methodKey);
           Validations.of(method).acknowledge({
             id: 'AwsSolutions-APIG4',
             reason: `Method "${methodKey}" is marked public: true by the service owner.`,
@@ -299,14 +297,13 @@ export class MicroserviceRestApi extends ServiceApiBase {
     } else {
       this.url = this.restApi.url;
     }
-
-    this.node.addValidation({ validate: () => this.unauthorizedMethods() });
   }
 
   private addConsumer(consumer: ApiConsumer, throttle: { rateLimit: number; burstLimit: number }): void {
     const id = pascal(consumer.name);
+    const name = `${this.restApiName}-${consumer.name}`;
     const key = new apigateway.ApiKey(this, `ApiKey${id}`, {
-      apiKeyName: `${this.restApiName.slice(0, 1000)}-${consumer.name}`,
+      apiKeyName: name,
       description: `API key of ${consumer.name} on ${this.node.scope?.node.path}`,
       enabled: true,
       // A dynamic reference: CloudFormation reads the secret at deploy time, the template holds none of it.
@@ -317,7 +314,7 @@ export class MicroserviceRestApi extends ServiceApiBase {
         : undefined,
     });
     const plan = this.restApi.addUsagePlan(`UsagePlan${id}`, {
-      name: `${this.restApiName.slice(0, 1000)}-${consumer.name}`,
+      name,
       description: `Usage plan of ${consumer.name} on ${this.node.scope?.node.path}`,
       throttle: {
         rateLimit: consumer.rateLimit ?? throttle.rateLimit,
@@ -331,22 +328,16 @@ export class MicroserviceRestApi extends ServiceApiBase {
     this.usagePlans[consumer.name] = plan;
   }
 
-  /** Methods that have no authorizer and are not marked public, as errors naming method and service. */
-  private unauthorizedMethods(): string[] {
-    const errors: string[] = [];
+  protected routeAuthorizations() {
     const stack = Stack.of(this);
-    for (const child of this.restApi.node.findAll()) {
-      if (!(child instanceof apigateway.Method)) continue;
-      const cfn = child.node.defaultChild as apigateway.CfnMethod;
-      const type = stack.resolve(cfn.authorizationType);
-      const key = `${child.httpMethod} ${child.resource.path}`;
-      if (child.httpMethod === 'OPTIONS' && this.restApi.root.defaultCorsPreflightOptions) continue;
-      if ((type === undefined || type === 'NONE') && !this.publicMethodKeys.has(key)) {
-        errors.push(`Method "${key}" of service ${this.node.scope?.node.path} has no authorizer and is not marked public: true. `
-          + 'Authorize it (the platform\'s authorizer) or mark it public in api.routes.');
-      }
-    }
-    return errors;
+    return this.restApi.node.findAll()
+      .filter((child): child is apigateway.Method => child instanceof apigateway.Method)
+      // The CORS preflight methods aws-cdk-lib adds answer without authorization by design.
+      .filter((method) => !(method.httpMethod === 'OPTIONS' && this.restApi.root.defaultCorsPreflightOptions))
+      .map((method) => ({
+        key: `${method.httpMethod} ${method.resource.path}`,
+        authorized: !['NONE', undefined].includes(stack.resolve((method.node.defaultChild as apigateway.CfnMethod).authorizationType)),
+      }));
   }
 
   protected readonly errorMetricNames = { server: '5XXError', client: '4XXError' };

@@ -24,6 +24,27 @@ export interface IServiceApiMetrics {
  * of the error metrics (`5xx` / `5XXError`) and in their dimensions (`ApiId` / `ApiName`).
  */
 export abstract class ServiceApiBase extends Construct implements IServiceApiMetrics {
+  /** Keys (`GET /orders`) of the routes marked `public: true`. */
+  protected readonly publicKeys = new Set<string>();
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.node.addValidation({ validate: () => this.unauthorizedRoutes() });
+  }
+
+  /**
+   * Every route or method the API has, by key (`GET /orders`), with whether an authorizer guards
+   * it; read at synthesis, so routes added after construction count too.
+   */
+  protected abstract routeAuthorizations(): Array<{ readonly key: string; readonly authorized: boolean }>;
+
+  /** Routes that have no authorizer and are not marked public, as errors naming route and service. */
+  private unauthorizedRoutes(): string[] {
+    return this.routeAuthorizations()
+      .filter((r) => !r.authorized && !this.publicKeys.has(r.key))
+      .map((r) => `Route "${r.key}" of service ${this.node.scope?.node.path} has no authorizer and is not marked public: true. `
+        + 'Authorize it (the platform\'s authorizer) or mark it public in api.routes.');
+  }
   /** The names of the 5XX and 4XX metrics of this flavour. */
   protected abstract readonly errorMetricNames: { readonly server: string; readonly client: string };
 

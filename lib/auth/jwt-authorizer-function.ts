@@ -92,7 +92,6 @@ export class JwtAuthorizerFunction extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       environment,
     });
-    this.function.node.addDependency(role);
   }
 }
 

@@ -161,7 +161,7 @@ export function validateApiProps(path: string, props: ApiValidationProps, routes
         errors.add(`${p}.scopes[${j}] must be one of the scopes the routes require (${[...declaredScopes].map(fmt).join(', ') || 'none'}), got ${fmt(s)}`);
       }
     });
-    for (const prop of REST_ONLY_CONSUMER) restOnly(`${p}.${prop}`, prop === 'apiKeySecret' && c.apiKeySecret ? 'a secret' : c[prop]);
+    for (const prop of REST_ONLY_CONSUMER) restOnly(`${p}.${prop}`, c[prop]);
     if (rest) {
       errors.range(`${p}.rateLimit`, c.rateLimit, 0, 10000);
       errors.integer(`${p}.burstLimit`, c.burstLimit, 0, 5000);

@@ -236,7 +236,7 @@ describe('a REST API with Cognito, consumers with API keys, WAF, a stage cache a
       image: IMAGE, api: { type: ApiType.REST, routes: [{ path: '/a', public: true }] },
     });
     svc.restApi!.restApi.root.addResource('admin').addMethod('DELETE', new apigateway.MockIntegration());
-    expect(() => app2.synth()).toThrow(/Method "DELETE \/admin" of service S\/Svc has no authorizer and is not marked public: true/);
+    expect(() => app2.synth()).toThrow(/Route "DELETE \/admin" of service S\/Svc has no authorizer and is not marked public: true/);
   });
 });
 
