@@ -1,20 +1,47 @@
-export * from './api/api-integration';
-export * from './api/microservice-api';
-export * from './api/microservice-rest-api';
-export * from './api/service-api-base';
-export * from './api/stage-web-acl';
-export * from './auth/api-authorizer';
-export * from './auth/jwt-authorizer-function';
-export * from './cache/cache-auth';
-export * from './cache/microservice-cache';
-export * from './cache/service-cache';
-export * from './mesh/call-graph';
-export * from './mesh/resilience';
-export * from './mesh/retry-policy';
-export * from './mesh/service-mesh';
-export * from './platform/microservice-platform';
-export * from './service/microservice';
-export * from './testing/normalize-template';
-export * from './monitoring/alarm-options';
-export * from './monitoring/platform-monitoring';
-export * from './monitoring/service-monitoring';
+// The public API, by name: nothing else of lib/ is part of it.
+export { ApiIntegration } from './api/api-integration';
+export type {
+  ApiConsumer, ApiOptions, ApiRoute, ConsumerQuota, HttpApiOptions, RestApiCacheOptions, RestApiConsumer, RestApiOptions, RestApiRoute,
+  RestApiWafOptions, ThrottleSettings,
+} from './api/api-options';
+export type { LoadBalancerIntegrationOptions } from './api/load-balancer';
+export { MicroserviceHttpApi } from './api/microservice-http-api';
+export { MicroserviceRestApi } from './api/microservice-rest-api';
+export { ServiceApiBase } from './api/service-api-base';
+export type { IServiceApi } from './api/service-api-base';
+export { StageWebAcl } from './api/stage-web-acl';
+export type { StageWebAclProps } from './api/stage-web-acl';
+export { ApiAuthorizer } from './auth/api-authorizer';
+export type { CognitoAuthorizerOptions, JwtAuthorizerOptions } from './auth/authorizer-options';
+export { JwtAuthorizerFunction } from './auth/jwt-authorizer-function';
+export type { JwtAuthorizerFunctionProps } from './auth/jwt-authorizer-function';
+export { CacheAuth } from './cache/cache-auth';
+export type { PasswordCacheAuthOptions } from './cache/cache-auth';
+export { CacheEngine } from './cache/cache-options';
+export type { CacheAttributes, NodeCacheOptions, ServerlessCacheOptions } from './cache/cache-options';
+export { ImportedCache } from './cache/imported-cache';
+export { MicroserviceCache } from './cache/microservice-cache';
+export { NodeBasedCache } from './cache/node-based-cache';
+export { ServerlessCache } from './cache/serverless-cache';
+export { ServiceCache } from './cache/service-cache';
+export { MAX_AMPLIFICATION_CONTEXT, ServiceCallGraph } from './mesh/call-graph';
+export type { CallGraphNode, CallGraphPath, CallGraphReport, CallGraphViolation } from './mesh/call-graph';
+export type { AppMeshOptions, ServiceConnectOptions } from './mesh/mesh-options';
+export type { ConnectionPool, OutlierDetection } from './mesh/resilience';
+export { GrpcRetryEvent, HttpRetryEvent, RetryPolicy, TcpRetryEvent } from './mesh/retry-policy';
+export type { GrpcRetryPolicyOptions, HttpRetryPolicyOptions } from './mesh/retry-policy';
+export { APP_MESH_END_OF_LIFE, ServiceMesh } from './mesh/service-mesh';
+export { AlarmSeverity } from './monitoring/alarm-options';
+export type { AlarmOverride, MicroserviceAlarmOptions } from './monitoring/alarm-options';
+export { PlatformMonitoring } from './monitoring/platform-monitoring';
+export type { PlatformMonitoringProps } from './monitoring/platform-monitoring';
+export { ServiceMonitoring } from './monitoring/service-monitoring';
+export type { ServiceAlarmProps } from './monitoring/service-monitoring';
+export { MicroservicePlatform } from './platform/microservice-platform';
+export type { ApiDomainOptions, IMicroservicePlatform, MicroservicePlatformProps } from './platform/microservice-platform';
+export { Microservice } from './service/microservice';
+export type {
+  FargateSpotOptions, MicroserviceAutoScalingOptions, MicroserviceDeploymentOptions, MicroserviceProps,
+} from './service/microservice-props';
+export { normalizeTemplate } from './testing/normalize-template';
+export type { NormalizeTemplateOptions } from './testing/normalize-template';

@@ -7,7 +7,6 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Template } from 'aws-cdk-lib/assertions';
 import { build as buildMinimal } from '../examples/minimal/app';
-import { build as buildAppMesh } from '../examples/app-mesh/app';
 import { build as buildMultiService } from '../examples/multi-service/app';
 import { build as buildRestApi } from '../examples/rest-api/app';
 import { buildMainApp } from '../bin/main';
@@ -18,7 +17,6 @@ const examples: Array<[string, (app: App) => App, string[]]> = [
   ['minimal', buildMinimal, ['MinimalService']],
   ['multi-service', buildMultiService, ['ShopPlatform', 'ShopCatalog', 'ShopCart']],
   ['rest-api', buildRestApi, ['RestPlatform', 'RestOrders', 'PartnerPlatform', 'RestPartners']],
-  ['app-mesh', buildAppMesh, ['MeshPlatform', 'MeshLedger', 'MeshPayments', 'MeshPaymentsV2', 'MeshOrders']],
   ['bin (the main job)', buildMainApp, ['Platform', 'Orders', 'Payments']],
 ];
 

@@ -4,7 +4,7 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ApiAuthorizer, ApiType, Microservice, MicroservicePlatform } from 'cdk-microservice';
+import { ApiAuthorizer, Microservice, MicroservicePlatform } from 'cdk-microservice';
 
 /**
  * REST APIs on two platforms: one trusting Cognito (scopes, app clients and API keys per
@@ -24,8 +24,7 @@ export function build(app: App): App {
     platform,
     image,
     containerPort: 8080,
-    api: {
-      type: ApiType.REST,
+    restApi: {
       routes: [
         { path: '/orders', methods: [apigwv2.HttpMethod.GET], scopes: ['orders/read'], cacheKeyQueryStrings: ['page'] },
         { path: '/orders', methods: [apigwv2.HttpMethod.POST], scopes: ['orders/write'], throttle: { rateLimit: 20, burstLimit: 40 } },
@@ -60,8 +59,7 @@ export function build(app: App): App {
     platform: partnerPlatform,
     image,
     containerPort: 8080,
-    api: {
-      type: ApiType.REST,
+    restApi: {
       routes: [
         { path: '/quotes', methods: [apigwv2.HttpMethod.POST], scopes: ['quotes:write'] },
         { path: '/quotes/{id}', methods: [apigwv2.HttpMethod.GET] },

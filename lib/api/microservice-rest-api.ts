@@ -5,22 +5,16 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct, IConstruct } from 'constructs';
-import { ApiIntegration } from './api-integration';
-import { ApiConsumer, ApiRoute, MicroserviceApiProps } from './microservice-api';
+import { Construct } from 'constructs';
+import type { RestApiConsumer, RestApiOptions, RestApiRoute, ThrottleSettings } from './api-options';
+import { DEFAULT_ROUTES, DEFAULT_THROTTLE, validateApi } from './api-validation';
+import { createLoadBalancer, validateLoadBalancerOptions } from './load-balancer';
 import { ServiceApiBase } from './service-api-base';
 import { StageWebAcl } from './stage-web-acl';
 import { JwtAuthorizerFunction } from '../auth/jwt-authorizer-function';
-import { safeName } from '../monitoring/names';
 import { countThrottledRequests } from '../private/api-metrics';
-import { DEFAULT_ROUTES, DEFAULT_THROTTLE, validateApiProps } from '../private/api-validation';
-import { pascal } from '../private/grants';
-
-/** What a REST API needs of the service and the platform, besides the HTTP API's needs. */
-export interface MicroserviceRestApiProps extends MicroserviceApiProps {
-  /** Called once: makes sure REST stages may write logs in the account (the platform's job). */
-  readonly enableLogging?: () => IConstruct | undefined;
-}
+import type { ApiWiring } from '../private/binding';
+import { pascal, safeName } from '../private/names';
 
 /** The JSON access log format of a REST stage: one line per request, as on HTTP APIs. */
 export const REST_ACCESS_LOG_FORMAT: { [field: string]: string } = {
@@ -62,6 +56,11 @@ export const VPC_LINK_STAGE_VARIABLE = 'vpcLinkId';
  * stage cache, and JSON access logs.
  */
 export class MicroserviceRestApi extends ServiceApiBase {
+  /** @internal */
+  public static _create(scope: Construct, id: string, options: RestApiOptions, wiring: ApiWiring): MicroserviceRestApi {
+    return new MicroserviceRestApi(scope, id, options, wiring);
+  }
+
   /** The REST API. */
   public readonly restApi: apigateway.RestApi;
   /** The stage. */
@@ -99,19 +98,22 @@ export class MicroserviceRestApi extends ServiceApiBase {
   /** Whether the stage has a cache (`cache`). */
   public readonly cacheEnabled: boolean;
 
-  constructor(scope: Construct, id: string, props: MicroserviceRestApiProps) {
+  private constructor(scope: Construct, id: string, props: RestApiOptions, wiring: ApiWiring) {
     super(scope, id);
-    const routes = props.routes ?? DEFAULT_ROUTES;
+    const routes: RestApiRoute[] = props.routes ?? DEFAULT_ROUTES;
     const throttle = props.throttle ?? DEFAULT_THROTTLE;
     const consumers = props.consumers ?? [];
     this.timeout = props.timeout ?? Duration.seconds(29);
-    const basePath = props.basePath ?? props.serviceName;
+    const basePath = props.basePath ?? wiring.serviceName;
     const stageName = props.stageName ?? DEFAULT_STAGE;
-    validateApiProps(scope.node.path, props, routes, consumers, true);
+    validateLoadBalancerOptions(`Microservice '${wiring.servicePath}'`, 'restApi.loadBalancer.', props.loadBalancer ?? {});
+    validateApi({ prop: 'restApi', servicePath: wiring.servicePath, serviceName: wiring.serviceName, auth: wiring.auth, hasDomain: wiring.domainName !== undefined },
+      props, routes, consumers, props);
 
-    const bound = (props.integration ?? ApiIntegration.loadBalancer()).bindRest(this, props.target);
-    this.loadBalancer = bound.loadBalancer;
-    this.targetGroup = bound.targetGroup;
+    const lb = createLoadBalancer(new Construct(this, 'Integration'), wiring.target, props.loadBalancer ?? {});
+    this.loadBalancer = lb.loadBalancer;
+    this.targetGroup = lb.targetGroup;
+    this.integrationPart = lb.part;
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.accessLogRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -120,7 +122,7 @@ export class MicroserviceRestApi extends ServiceApiBase {
 
     const cache = props.cache;
     this.cacheEnabled = cache !== undefined;
-    const isCached = (route: ApiRoute, m: string) => cache !== undefined && m === apigwv2.HttpMethod.GET && route.cache !== false;
+    const isCached = (route: RestApiRoute, m: string) => cache !== undefined && m === apigwv2.HttpMethod.GET && route.cache !== false;
     const logLevel = props.executionLogLevel ?? apigateway.MethodLoggingLevel.OFF;
     // Stage method settings (rendered when the stage is created): per-method throttling and caching.
     // A method's setting does not inherit the stage's: each repeats metrics, logging and throttling.
@@ -141,12 +143,12 @@ export class MicroserviceRestApi extends ServiceApiBase {
         for (const verb of m === apigwv2.HttpMethod.ANY ? ANY_VERBS : [m]) methodOptions[`${route.path}/${verb}`] = options;
       }
     }
-    this.restApiName = safeName(`${Stack.of(this).stackName}-${props.serviceName}`, 1024);
+    this.restApiName = safeName(`${Stack.of(this).stackName}-${wiring.serviceName}`, 1024);
     this.restApi = new apigateway.RestApi(this, 'RestApi', {
       restApiName: this.restApiName,
       description: `API of ${scope.node.path}`,
       endpointTypes: [apigateway.EndpointType.REGIONAL],
-      disableExecuteApiEndpoint: props.disableExecuteApiEndpoint ?? (props.domainName !== undefined),
+      disableExecuteApiEndpoint: props.disableExecuteApiEndpoint ?? (wiring.domainName !== undefined),
       cloudWatchRole: false,
       deploy: true,
       deployOptions: {
@@ -159,7 +161,7 @@ export class MicroserviceRestApi extends ServiceApiBase {
         tracingEnabled: props.tracing ?? false,
         cacheClusterEnabled: cache !== undefined,
         cacheClusterSize: cache ? cache.size ?? '0.5' : undefined,
-        variables: { [VPC_LINK_STAGE_VARIABLE]: props.target.vpcLink.vpcLinkId },
+        variables: { [VPC_LINK_STAGE_VARIABLE]: wiring.target.vpcLink.vpcLinkId },
         accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
         accessLogFormat: apigateway.AccessLogFormat.custom(JSON.stringify(REST_ACCESS_LOG_FORMAT)),
         methodOptions,
@@ -167,12 +169,12 @@ export class MicroserviceRestApi extends ServiceApiBase {
       defaultCorsPreflightOptions: props.cors ? restCors(props.cors) : undefined,
     });
     this.stage = this.restApi.deploymentStage;
-    const logging = props.enableLogging?.();
+    const logging = wiring.createApiGatewayAccountOnce();
     if (logging) this.stage.node.addDependency(logging);
     if (logLevel === apigateway.MethodLoggingLevel.OFF) {
       Validations.of(this.stage).acknowledge({
         id: 'AwsSolutions-APIG6',
-        reason: 'Execution logs can record request headers and tokens, so they are off unless the service owner sets api.executionLogLevel; the JSON access log records every request (id, method, resource, status, latency, caller, API key, WAF result).',
+        reason: 'Execution logs can record request headers and tokens, so they are off unless the service owner sets restApi.executionLogLevel; the JSON access log records every request (id, method, resource, status, latency, caller, API key, WAF result).',
       });
     }
 
@@ -183,9 +185,11 @@ export class MicroserviceRestApi extends ServiceApiBase {
       if (route.public) continue;
       for (const m of route.methods ?? [apigwv2.HttpMethod.ANY]) methodScopes[`${m} ${route.path}`] = route.scopes ?? [];
     }
+    let checksScopes = true;
+    let methodAcknowledgements: Array<{ readonly id: string; readonly reason: string }> = [];
     if (Object.keys(methodScopes).length > 0) {
-      const auth = props.authorizer.authorizeRestService(props.platformScope, this, {
-        resourceServerIdentifier: props.serviceName,
+      const auth = wiring.auth.authorizeRestApi(new Construct(this, 'Auth'), {
+        serviceName: wiring.serviceName,
         scopes: [...new Set(routes.flatMap((r) => r.scopes ?? []))],
         consumers: consumers.filter((c) => c.scopes?.length).map((c) => ({ name: c.name, scopes: c.scopes! })),
         methodScopes,
@@ -195,6 +199,8 @@ export class MicroserviceRestApi extends ServiceApiBase {
       this.authorizerFunction = auth.function;
       this.resourceServer = auth.resourceServer;
       this.consumerClients = auth.consumerClients;
+      checksScopes = auth.checksScopesNatively;
+      methodAcknowledgements = auth.methodAcknowledgements;
     } else {
       this.consumerClients = {};
     }
@@ -231,7 +237,7 @@ export class MicroserviceRestApi extends ServiceApiBase {
         const method = resource.addMethod(m, integration, {
           authorizer: route.public ? undefined : this.authorizer,
           authorizationType: route.public ? apigateway.AuthorizationType.NONE : undefined,
-          authorizationScopes: route.public || !route.scopes?.length || this.authorizerFunction ? undefined : route.scopes,
+          authorizationScopes: route.public || !route.scopes?.length || !checksScopes ? undefined : route.scopes,
           apiKeyRequired: !route.public && requireApiKey,
           requestParameters: Object.keys(requestParameters).length ? requestParameters : undefined,
           requestValidator: validator,
@@ -255,13 +261,10 @@ export class MicroserviceRestApi extends ServiceApiBase {
             reason: `Method "${methodKey}" is marked public: true by the service owner.`,
           });
         }
-        if (route.public || this.authorizerFunction) {
-          Validations.of(method).acknowledge({
-            id: 'AwsSolutions-COG4',
-            reason: route.public
-              ? `Method "${methodKey}" is marked public: true by the service owner.`
-              : 'The platform trusts a non-Cognito OIDC issuer (ApiAuthorizer.jwt); a Lambda authorizer checks its tokens\' signature, issuer, audience, lifetime and the method\'s scopes.',
-          });
+        if (route.public) {
+          Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason: `Method "${methodKey}" is marked public: true by the service owner.` });
+        } else {
+          for (const ack of methodAcknowledgements) Validations.of(method).acknowledge(ack);
         }
       }
     }
@@ -271,7 +274,7 @@ export class MicroserviceRestApi extends ServiceApiBase {
     if (props.waf) {
       this.webAcl = new StageWebAcl(this, 'Waf', {
         ...props.waf,
-        name: safeName(`${Stack.of(this).stackName}-${props.serviceName}`, 128),
+        name: safeName(`${Stack.of(this).stackName}-${wiring.serviceName}`, 128),
         restApiId: this.restApi.restApiId,
         stageName,
       });
@@ -279,27 +282,27 @@ export class MicroserviceRestApi extends ServiceApiBase {
     } else {
       Validations.of(this.stage).acknowledge({
         id: 'AwsSolutions-APIG3',
-        reason: 'The service owner has not turned on api.waf (a web ACL costs about $5 a month plus $1 per rule and $0.60 per million requests); stage, method and usage-plan throttling and the authorizer guard the API.',
+        reason: 'The service owner has not turned on restApi.waf (a web ACL costs about $5 a month plus $1 per rule and $0.60 per million requests); stage, method and usage-plan throttling and the authorizer guard the API.',
       });
     }
 
     countThrottledRequests(this.accessLogGroup);
 
-    if (props.domainName) {
+    if (wiring.domainName) {
       this.apiMapping = new apigwv2.CfnApiMapping(this, 'Mapping', {
         apiId: this.restApi.restApiId,
-        domainName: props.domainName.name,
+        domainName: wiring.domainName.name,
         stage: stageName,
         apiMappingKey: basePath,
       });
       this.apiMapping.node.addDependency(this.stage);
-      this.url = `https://${props.domainName.name}/${basePath}`;
+      this.url = `https://${wiring.domainName.name}/${basePath}`;
     } else {
       this.url = this.restApi.url;
     }
   }
 
-  private addConsumer(consumer: ApiConsumer, throttle: { rateLimit: number; burstLimit: number }): void {
+  private addConsumer(consumer: RestApiConsumer, throttle: ThrottleSettings): void {
     const id = pascal(consumer.name);
     const name = `${this.restApiName}-${consumer.name}`;
     const key = new apigateway.ApiKey(this, `ApiKey${id}`, {
@@ -340,6 +343,8 @@ export class MicroserviceRestApi extends ServiceApiBase {
       }));
   }
 
+  protected readonly apiProp = 'restApi';
+
   protected readonly errorMetricNames = { server: '5XXError', client: '4XXError' };
 
   protected get metricApiId(): string {
@@ -348,6 +353,21 @@ export class MicroserviceRestApi extends ServiceApiBase {
 
   protected get metricDimensions(): { [name: string]: string } {
     return { ApiName: this.restApiName, Stage: this.stage.stageName };
+  }
+
+  protected flavourRows(): cloudwatch.IWidget[][] {
+    if (!this.webAcl && !this.cacheEnabled) return [];
+    const graph = (title: string, left: cloudwatch.IMetric[], right?: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left, right, width: 8, height: 6 });
+    const widgets: cloudwatch.IWidget[] = [];
+    if (this.webAcl) {
+      const acl = this.webAcl;
+      widgets.push(
+        graph('WAF: allowed and blocked requests', [acl.metricAllowedRequests()], [acl.metricBlockedRequests()]),
+        graph('WAF: blocked by rule', acl.ruleNames.map((r) => acl.metricBlockedRequests(r, { label: r }))),
+      );
+    }
+    if (this.cacheEnabled) widgets.push(graph('API cache: hits and misses', [this.metricCacheHits(), this.metricCacheMisses()]));
+    return [widgets];
   }
 
   /**

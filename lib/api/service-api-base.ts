@@ -1,10 +1,21 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { throttledRequestsMetric } from '../private/api-metrics';
+import type { ServicePart } from '../private/binding';
 
-/** The metrics both API flavours give (`MicroserviceApi`, `MicroserviceRestApi`). */
-export interface IServiceApiMetrics {
+/** A service's front door, whichever its flavour (`MicroserviceHttpApi`, `MicroserviceRestApi`): what both give. */
+export interface IServiceApi {
+  /** The URL clients use: the custom domain and base path, or the stage URL. */
+  readonly url: string;
+  /** The integration timeout. */
+  readonly timeout: Duration;
+  /** The access log group. */
+  readonly accessLogGroup: logs.LogGroup;
+  /** The target group of the internal load balancer, when the API reaches the tasks through one. */
+  readonly targetGroup?: elbv2.ApplicationTargetGroup;
   /** Requests answered with 5XX, sum over 5 minutes. */
   metricServerError(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   /** Requests answered with 4XX, sum over 5 minutes. */
@@ -23,9 +34,17 @@ export interface IServiceApiMetrics {
  * What the two API flavours share: their AWS/ApiGateway metrics, which differ only in the names
  * of the error metrics (`5xx` / `5XXError`) and in their dimensions (`ApiId` / `ApiName`).
  */
-export abstract class ServiceApiBase extends Construct implements IServiceApiMetrics {
+export abstract class ServiceApiBase extends Construct implements IServiceApi {
+  public abstract readonly url: string;
+  public abstract readonly timeout: Duration;
+  public abstract readonly accessLogGroup: logs.LogGroup;
+  public abstract readonly targetGroup?: elbv2.ApplicationTargetGroup;
   /** Keys (`GET /orders`) of the routes marked `public: true`. */
   protected readonly publicKeys = new Set<string>();
+  /** The service's prop this API comes from: `api` or `restApi`. */
+  protected abstract readonly apiProp: string;
+  /** The integration's part (the load balancer's alarms and graphs), when it has one. */
+  protected integrationPart?: ServicePart;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -43,7 +62,7 @@ export abstract class ServiceApiBase extends Construct implements IServiceApiMet
     return this.routeAuthorizations()
       .filter((r) => !r.authorized && !this.publicKeys.has(r.key))
       .map((r) => `Route "${r.key}" of service ${this.node.scope?.node.path} has no authorizer and is not marked public: true. `
-        + 'Authorize it (the platform\'s authorizer) or mark it public in api.routes.');
+        + `Authorize it (the platform's authorizer) or mark it public in ${this.apiProp}.routes.`);
   }
   /** The names of the 5XX and 4XX metrics of this flavour. */
   protected abstract readonly errorMetricNames: { readonly server: string; readonly client: string };
@@ -108,6 +127,50 @@ export abstract class ServiceApiBase extends Construct implements IServiceApiMet
    */
   public metricThrottled(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return throttledRequestsMetric(this.metricApiId, props);
+  }
+
+  /**
+   * What the API hands the service's monitoring: its alarms, rows and golden signals, then its
+   * integration's.
+   *
+   * @internal
+   */
+  public _parts(): ServicePart[] {
+    const rate = (errors: cloudwatch.IMetric, label: string, period: Duration) => new cloudwatch.MathExpression({
+      expression: 'IF(requests > 0, 100 * errors / requests, 0)',
+      usingMetrics: { errors, requests: this.metricCount() },
+      period,
+      label,
+    });
+    const graph = (title: string, left: cloudwatch.IMetric[], right?: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left, right, width: 8, height: 6 });
+    const api: ServicePart = {
+      alarms: [
+        { key: 'apiServerErrorRate', metric: (period) => rate(this.metricServerError(), 'API 5XX (%)', period) },
+        { key: 'apiClientErrorRate', metric: (period) => rate(this.metricClientError(), 'API 4XX (%)', period) },
+        { key: 'apiLatencyP99', metric: (period) => this.metricLatency({ period }) },
+        { key: 'apiIntegrationLatencyP99', metric: (period) => this.metricIntegrationLatency({ period }) },
+        { key: 'apiThrottled', metric: (period) => this.metricThrottled({ period }) },
+      ],
+      signals: {
+        traffic: [this.metricCount()],
+        errors: [this.metricServerError(), this.metricClientError()],
+        latency: [this.metricLatency(), this.metricIntegrationLatency()],
+      },
+      dashboardRows: () => [
+        [
+          graph('API: requests and throttled', [this.metricCount()], [this.metricThrottled()]),
+          graph('API: 4XX and 5XX', [this.metricClientError(), this.metricServerError()]),
+          graph('API: latency and integration latency p99', [this.metricLatency(), this.metricIntegrationLatency()]),
+        ],
+        ...this.flavourRows(),
+      ],
+    };
+    return this.integrationPart ? [api, this.integrationPart] : [api];
+  }
+
+  /** Dashboard rows of the flavour's own features. */
+  protected flavourRows(): cloudwatch.IWidget[][] {
+    return [];
   }
 
   /** An AWS/ApiGateway metric of this API and stage. */

@@ -2,7 +2,7 @@ import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import type { RestApiWafOptions } from './microservice-api';
+import type { RestApiWafOptions } from './api-options';
 
 /** Default AWS managed rule groups of a REST stage's web ACL, in evaluation order. */
 export const DEFAULT_MANAGED_RULE_GROUPS = [

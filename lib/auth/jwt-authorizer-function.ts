@@ -59,8 +59,8 @@ export class JwtAuthorizerFunction extends Construct {
     };
     const size = Object.entries(environment).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
     if (size > MAX_ENVIRONMENT_BYTES) {
-      const errors = new PropErrors(`Microservice '${scope.node.scope?.node.path}'`);
-      errors.add(`api.routes with their scopes must fit the Lambda authorizer's environment (${MAX_ENVIRONMENT_BYTES} bytes with issuer and audience), got ${size} bytes: `
+      const errors = new PropErrors(`JwtAuthorizerFunction '${this.node.path}'`);
+      errors.add(`methodScopes (the API's routes with their scopes) must fit the Lambda authorizer's environment (${MAX_ENVIRONMENT_BYTES} bytes with issuer and audience), got ${size} bytes: `
         + 'use fewer routes (a {proxy+} route covers a subtree) or fewer scopes per route');
       errors.throwIfAny();
     }

@@ -82,14 +82,22 @@ export class ServiceCallGraph {
     this.maxAmplification = fromContext !== undefined ? Number(fromContext) : DEFAULT_MAX_AMPLIFICATION;
   }
 
-  /** Registers a service; `describe` is read at synth, when every prop is final. */
-  public addService(path: string, describe: () => CallGraphNode): void {
+  /**
+   * Registers a service; `describe` is read at synth, when every prop is final.
+   *
+   * @internal
+   */
+  public _addService(path: string, describe: () => CallGraphNode): void {
     this.nodes.set(path, describe);
     if (!this.edges.has(path)) this.edges.set(path, new Set());
   }
 
-  /** Records that `caller` calls `callee`. */
-  public addCall(caller: string, callee: string): void {
+  /**
+   * Records that `caller` calls `callee`.
+   *
+   * @internal
+   */
+  public _addCall(caller: string, callee: string): void {
     if (!this.edges.has(caller)) this.edges.set(caller, new Set());
     this.edges.get(caller)!.add(callee);
   }
@@ -189,8 +197,12 @@ export class ServiceCallGraph {
     };
   }
 
-  /** The violations whose path starts at `servicePath` (each is reported by its first service). */
-  public violationsOf(servicePath: string): string[] {
+  /**
+   * The violations whose path starts at `servicePath` (each is reported by its first service).
+   *
+   * @internal
+   */
+  public _violationsOf(servicePath: string): string[] {
     // Every service validates at synth: compute the report once per graph state.
     const key = `${this.maxAmplification}|${[...this.nodes.keys()].join(',')}|${[...this.edges].map(([k, v]) => `${k}>${[...v].join('+')}`).join(',')}`;
     if (this.cached?.key !== key) this.cached = { key, report: this.report() };

@@ -1,5 +1,4 @@
 import { Duration } from 'aws-cdk-lib';
-import { PropErrors } from '../private/validation';
 
 /**
  * Outlier detection: the circuit breaker. A task that answers `maxServerErrors` 5xx in a row
@@ -17,7 +16,7 @@ export interface OutlierDetection {
   readonly maxEjectionPercent: number;
 }
 
-/** Connection pool: the bulkhead. Limits of one caller's Envoy toward the service. */
+/** Connection pool: the bulkhead. Limits of each caller's proxy toward the service. */
 export interface ConnectionPool {
   /** Most upstream connections, 1 or more. */
   readonly maxConnections: number;
@@ -33,24 +32,4 @@ export interface ConnectionPool {
    * @default - the data plane's default
    */
   readonly maxRequests?: number;
-}
-
-export function validateResilience(errors: PropErrors, o: OutlierDetection | undefined, p: ConnectionPool | undefined): void {
-  if (o) {
-    errors.integer('outlierDetection.maxServerErrors', o.maxServerErrors, 1, 1_000_000);
-    positiveMs(errors, 'outlierDetection.interval', o.interval);
-    positiveMs(errors, 'outlierDetection.baseEjectionDuration', o.baseEjectionDuration);
-    errors.integer('outlierDetection.maxEjectionPercent', o.maxEjectionPercent, 0, 100);
-  }
-  if (p) {
-    errors.integer('connectionPool.maxConnections', p.maxConnections, 1, 1_000_000);
-    errors.integer('connectionPool.maxPendingRequests', p.maxPendingRequests, 1, 1_000_000);
-    errors.integer('connectionPool.maxRequests', p.maxRequests, 1, 1_000_000);
-  }
-}
-
-function positiveMs(errors: PropErrors, prop: string, d: Duration): void {
-  if (d.isUnresolved()) return;
-  const ms = d.toMilliseconds();
-  if (ms < 1) errors.add(`${prop} must be at least 1 ms, got ${ms} ms`);
 }

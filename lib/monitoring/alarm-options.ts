@@ -34,7 +34,10 @@ export interface AlarmOverride {
   readonly datapointsToAlarm?: number;
 }
 
-/** The alarms of a `Microservice`. Every default alarm is on unless turned off here. */
+/**
+ * The alarms of a `Microservice`. Every default alarm that applies to the service is on unless
+ * turned off here; each key's default is its entry in the alarm catalog (the README's table).
+ */
 export interface MicroserviceAlarmOptions {
   /**
    * Create the service's alarms, health alarm, deployment alarms and failed-deployment
@@ -49,7 +52,7 @@ export interface MicroserviceAlarmOptions {
   readonly memoryUtilization?: AlarmOverride;
   /** Tasks missing: desired minus running. Critical. @default - > 0 for 5 of 5 × 1 min */
   readonly runningTasks?: AlarmOverride;
-  /** API 5XX responses, percent of requests. Critical. @default - > 1 for 3 of 3 × 5 min */
+  /** API 5XX responses, percent of requests. Critical, rolls back. @default - > 1 for 3 of 3 × 5 min */
   readonly apiServerErrorRate?: AlarmOverride;
   /** API 4XX responses, percent of requests. Warning. @default - > 10 for 3 of 3 × 5 min */
   readonly apiClientErrorRate?: AlarmOverride;
@@ -59,14 +62,32 @@ export interface MicroserviceAlarmOptions {
   readonly apiIntegrationLatencyP99?: AlarmOverride;
   /** API requests throttled (429), per 5 min. Warning. @default - > 10 for 2 of 2 × 5 min */
   readonly apiThrottled?: AlarmOverride;
-  /** Load balancer target 5XX, per 5 min. Critical. @default - > 10 for 2 of 2 × 5 min */
+  /** Load balancer target 5XX, per 5 min. Critical, rolls back. @default - > 10 for 2 of 2 × 5 min */
   readonly loadBalancerTarget5xx?: AlarmOverride;
-  /** Load balancer unhealthy targets. Critical. @default - >= 1 for 3 of 3 × 1 min */
+  /** Load balancer unhealthy targets. Critical, rolls back. @default - >= 1 for 3 of 3 × 1 min */
   readonly loadBalancerUnhealthyHosts?: AlarmOverride;
   /** Load balancer p99 target response time, seconds. Warning. @default - > 2 for 3 of 3 × 5 min */
   readonly loadBalancerTargetResponseTime?: AlarmOverride;
-  /** Service Connect 5XX answered by this service, percent of its requests. Critical. @default - > 1 for 3 of 3 × 5 min */
+  /** Service Connect 5XX answered by this service, percent of its requests. Critical, rolls back. @default - > 1 for 3 of 3 × 5 min */
   readonly meshServerErrorRate?: AlarmOverride;
   /** Service Connect p99 target response time, ms. Warning. @default - > 2000 for 3 of 3 × 5 min */
   readonly meshLatencyP99?: AlarmOverride;
+  /** Node-based cache: engine CPU of the busiest node, percent. Warning. @default - > 80 for 3 of 3 × 5 min */
+  readonly cacheEngineCpu?: AlarmOverride;
+  /** Node-based cache: memory used of the fullest node, percent of maxmemory. Warning. @default - > 80 for 3 of 3 × 5 min */
+  readonly cacheMemory?: AlarmOverride;
+  /** Node-based cache: keys evicted per 5 min on the node that evicted most. Warning. @default - > 1000 for 2 of 2 × 5 min */
+  readonly cacheEvictions?: AlarmOverride;
+  /** Node-based cache: client connections of the busiest node. Warning. @default - > 5000 for 3 of 3 × 5 min */
+  readonly cacheConnections?: AlarmOverride;
+  /** Node-based cache with replicas: replication lag of any replica, seconds. Warning. @default - > 1 for 3 of 3 × 5 min */
+  readonly cacheReplicationLag?: AlarmOverride;
+  /** Serverless cache: ECPUs, percent of `maxEcpuPerSecond`. Warning. @default - > 80 for 3 of 3 × 1 min */
+  readonly cacheEcpu?: AlarmOverride;
+  /** Serverless cache: data stored, percent of `maxDataStorageGb`. Warning. @default - > 80 for 3 of 3 × 5 min */
+  readonly cacheStorage?: AlarmOverride;
+  /** Serverless cache: commands throttled per 5 min. Warning. @default - >= 1 for 1 of 1 × 5 min */
+  readonly cacheThrottledCommands?: AlarmOverride;
+  /** Serverless cache: p99 read latency, microseconds. Warning. @default - > 2000 for 3 of 3 × 5 min */
+  readonly cacheReadLatency?: AlarmOverride;
 }

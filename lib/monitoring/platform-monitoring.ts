@@ -8,19 +8,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { safeName } from './names';
-
-/** One service's row on the platform's overview dashboard: literal names only. */
-export interface OverviewServiceRow {
-  /** The service's discovery name. */
-  readonly name: string;
-  /** The ECS service name. */
-  readonly ecsServiceName: string;
-  /** The name of the service's health alarm, when it has alarms. */
-  readonly healthAlarmName?: string;
-  /** The Service Connect discovery name, on Service Connect. */
-  readonly serviceConnectDiscoveryName?: string;
-}
+import type { OverviewRow } from '../private/binding';
+import { safeName } from '../private/names';
 
 /** What the platform owns for alarms: the topics, their key, the overview dashboard. */
 export interface PlatformMonitoringProps {
@@ -85,8 +74,12 @@ export class PlatformMonitoring extends Construct {
     }));
   }
 
-  /** Adds a service's row, from literal names: the platform stack never depends on a service stack. */
-  public addServiceRow(row: OverviewServiceRow): void {
+  /**
+   * Adds a service's row, from literal names: the platform stack never depends on a service stack.
+   *
+   * @internal
+   */
+  public _addServiceRow(row: OverviewRow): void {
     const cluster = this.cluster.clusterName;
     const ecsMetric = (metricName: string, statistic: string, namespace = 'AWS/ECS') => new cloudwatch.Metric({
       namespace, metricName, statistic, period: Duration.minutes(5),
@@ -114,24 +107,7 @@ export class PlatformMonitoring extends Construct {
       left: [ecsMetric('RunningTaskCount', 'Average', 'ECS/ContainerInsights'), ecsMetric('DesiredTaskCount', 'Average', 'ECS/ContainerInsights')],
       width: 6, height: 4,
     }));
-    if (row.serviceConnectDiscoveryName) {
-      // Target metrics come from the callers' proxies, under TargetDiscoveryName.
-      const sc = (metricName: string) => new cloudwatch.Metric({
-        namespace: 'AWS/ECS', metricName, statistic: 'Sum', period: Duration.minutes(5),
-        dimensionsMap: { TargetDiscoveryName: row.serviceConnectDiscoveryName! },
-      });
-      widgets.push(new cloudwatch.GraphWidget({
-        title: `${row.name}: responses and 5XX (Service Connect)`,
-        left: [new cloudwatch.MathExpression({
-          expression: 'c2 + c3 + c4 + c5',
-          usingMetrics: { c2: sc('HTTPCode_Target_2XX_Count'), c3: sc('HTTPCode_Target_3XX_Count'), c4: sc('HTTPCode_Target_4XX_Count'), c5: sc('HTTPCode_Target_5XX_Count') },
-          period: Duration.minutes(5),
-          label: 'responses',
-        })],
-        right: [sc('HTTPCode_Target_5XX_Count')],
-        width: 7, height: 4,
-      }));
-    }
+    widgets.push(...row.meshWidgets);
     this.overviewDashboard.addWidgets(new cloudwatch.Row(...widgets));
   }
 
@@ -139,8 +115,10 @@ export class PlatformMonitoring extends Construct {
    * Alarms of a user pool the platform created: sign-in and token-refresh throttles (critical) and
    * a low sign-in success ratio (warning). One Metrics Insights query per alarm (CloudWatch allows
    * one per alarm), over every app client of the pool.
+   *
+   * @internal
    */
-  public monitorUserPool(pool: cognito.IUserPool): void {
+  public _monitorUserPool(pool: cognito.IUserPool): void {
     if (this.userPoolAlarms.length > 0) return;
     const query = (select: string, label: string) => new cloudwatch.MathExpression({
       expression: `SELECT ${select} FROM SCHEMA("AWS/Cognito", UserPool, UserPoolClient) WHERE UserPool = '${pool.userPoolId}'`,

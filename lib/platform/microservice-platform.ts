@@ -11,14 +11,20 @@ import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as route53targets from 'aws-cdk-lib/aws-route53-targets';
 import { Construct, IConstruct } from 'constructs';
-import { ApiAuthorizer } from '../auth/api-authorizer';
-import { ServiceMesh } from '../mesh/service-mesh';
-import { OverviewServiceRow, PlatformMonitoring } from '../monitoring/platform-monitoring';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { ApiAuthorizer } from '../auth/api-authorizer';
+import { ServiceMesh } from '../mesh/service-mesh';
+import { PlatformMonitoring } from '../monitoring/platform-monitoring';
+import type { PlatformAuthorizer } from '../private/binding';
+import { registerPlatformServices } from '../private/platform-services';
 import { PropErrors } from '../private/validation';
 
-/** What every `Microservice` needs from the platform it runs on. */
+/**
+ * A platform services run on, as its users see it: read-only. What services need besides (the VPC
+ * link, the authorizer's user pool, the overview dashboard) they reach through the platform
+ * itself, never through this interface.
+ */
 export interface IMicroservicePlatform extends IConstruct {
   /** The VPC the services run in. */
   readonly vpc: ec2.IVpc;
@@ -32,28 +38,10 @@ export interface IMicroservicePlatform extends IConstruct {
   readonly auth: ApiAuthorizer;
   /** The data plane between services. */
   readonly mesh: ServiceMesh;
-  /** The VPC link through which the services' APIs reach them; created on first use. */
-  readonly vpcLink: apigwv2.IVpcLink;
-  /** The security group of the VPC link's network interfaces. */
-  readonly vpcLinkSecurityGroup: ec2.ISecurityGroup;
-  /** The custom domain on which each service's API is mapped under its base path, if any. */
-  readonly apiDomainName?: apigwv2.IDomainName;
-  /** The scope in which the platform creates shared resources on first use (a user pool). */
-  readonly sharedScope: Construct;
   /** Critical alarms: each service's health alarm and failed deployments publish here. */
   readonly alarmTopic: sns.ITopic;
   /** Warnings publish here. */
   readonly warningTopic: sns.ITopic;
-  /** Adds a service's row to the overview dashboard (literal names only). */
-  addServiceToOverview(row: OverviewServiceRow): void;
-  /** Creates the alarms of a user pool the platform created, once. */
-  monitorUserPool(pool: cognito.IUserPool): void;
-  /**
-   * Makes sure REST API stages may write logs: API Gateway's account setting names a role for
-   * CloudWatch Logs. Called by each service with a REST API; the first call creates it, unless the
-   * platform was told the account already has one. Returns the setting, for stages to depend on.
-   */
-  enableRestApiLogging(): IConstruct | undefined;
 }
 
 /** A custom domain for the services' APIs: one host, one base path per service. */
@@ -217,14 +205,15 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
   public readonly flowLog?: ec2.FlowLog;
   public readonly auth: ApiAuthorizer;
   public readonly mesh: ServiceMesh;
+  /** The custom domain on which each service's API is mapped under its base path, with `apiDomain`. */
   public readonly apiDomainName?: apigwv2.DomainName;
   /** Alarm topics, their key and the overview dashboard. */
   public readonly monitoring: PlatformMonitoring;
-  /** API Gateway's account setting, once a REST API needed it. */
-  public apiGatewayAccount?: apigateway.CfnAccount;
+  private _apiGatewayAccount?: apigateway.CfnAccount;
   private _vpcLink?: apigwv2.VpcLink;
   private _vpcLinkSecurityGroup?: ec2.SecurityGroup;
   private readonly manageApiGatewayAccount: boolean;
+  private readonly boundAuth: PlatformAuthorizer;
 
   constructor(scope: Construct, id: string, props: MicroservicePlatformProps = {}) {
     super(scope, id);
@@ -289,8 +278,8 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
 
     this.auth = props.auth ?? ApiAuthorizer.cognito();
     this.mesh = props.mesh ?? ServiceMesh.serviceConnect();
-    this.mesh.bindPlatform(this);
     this.monitoring = new PlatformMonitoring(this, 'Monitoring', { alarmEmails: props.alarmEmails ?? [], cluster: this.cluster });
+    this.boundAuth = this.auth._bindPlatform(this, { onUserPoolCreated: (pool) => this.monitoring._monitorUserPool(pool) });
 
     if (props.apiDomain) {
       this.apiDomainName = new apigwv2.DomainName(this, 'ApiDomain', {
@@ -308,10 +297,16 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
         });
       }
     }
-  }
 
-  public get sharedScope(): Construct {
-    return this;
+    registerPlatformServices(this, {
+      scope: this,
+      mesh: this.mesh._bindPlatform(this),
+      auth: this.boundAuth,
+      apiDomainName: this.apiDomainName,
+      createVpcLinkOnce: () => this.createVpcLinkOnce(),
+      createApiGatewayAccountOnce: () => this.createApiGatewayAccountOnce(),
+      addOverviewRow: (row) => this.monitoring._addServiceRow(row),
+    });
   }
 
   public get alarmTopic(): sns.ITopic {
@@ -327,17 +322,34 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
     return this.monitoring.overviewDashboard;
   }
 
-  public addServiceToOverview(row: OverviewServiceRow): void {
-    this.monitoring.addServiceRow(row);
+  /** The authorizer's user pool: the one brought, or the one created once a service needed it. */
+  public get userPool(): cognito.IUserPool | undefined {
+    return this.boundAuth.userPool;
   }
 
-  public monitorUserPool(pool: cognito.IUserPool): void {
-    this.monitoring.monitorUserPool(pool);
+  /** The OAuth token endpoint of the user pool the platform created, once created. */
+  public get tokenEndpoint(): string | undefined {
+    return this.boundAuth.tokenEndpoint;
   }
 
-  /** The VPC link of the services' APIs, in the service subnets; created on first use. */
-  public get vpcLink(): apigwv2.IVpcLink {
-    if (!this._vpcLink) {
+  /** The VPC link of the services' APIs, once a service with an API created it. */
+  public get vpcLink(): apigwv2.IVpcLink | undefined {
+    return this._vpcLink;
+  }
+
+  /** The security group of the VPC link, once created. */
+  public get vpcLinkSecurityGroup(): ec2.ISecurityGroup | undefined {
+    return this._vpcLinkSecurityGroup;
+  }
+
+  /** API Gateway's account setting, once a REST API needed it. */
+  public get apiGatewayAccount(): apigateway.CfnAccount | undefined {
+    return this._apiGatewayAccount;
+  }
+
+  /** The VPC link of the services' APIs, in the service subnets: created by the first call. */
+  private createVpcLinkOnce(): { vpcLink: apigwv2.IVpcLink; securityGroup: ec2.ISecurityGroup } {
+    if (!this._vpcLink || !this._vpcLinkSecurityGroup) {
       this._vpcLinkSecurityGroup = new ec2.SecurityGroup(this, 'VpcLinkSecurityGroup', {
         vpc: this.vpc,
         description: `API Gateway VPC link of ${this.node.path}: outbound to service tasks only`,
@@ -349,12 +361,15 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
         securityGroups: [this._vpcLinkSecurityGroup],
       });
     }
-    return this._vpcLink;
+    return { vpcLink: this._vpcLink, securityGroup: this._vpcLinkSecurityGroup };
   }
 
-  /** The security group of the VPC link; created with it. */
-  public enableRestApiLogging(): IConstruct | undefined {
-    if (this.apiGatewayAccount || !this.manageApiGatewayAccount) return this.apiGatewayAccount;
+  /**
+   * API Gateway's account setting names a role for CloudWatch Logs, without which REST stages
+   * cannot log: created by the first call, unless the platform was told the account has one.
+   */
+  private createApiGatewayAccountOnce(): IConstruct | undefined {
+    if (this._apiGatewayAccount || !this.manageApiGatewayAccount) return this._apiGatewayAccount;
     // One setting per account and region: two platforms setting it would overwrite each other.
     const stack = Stack.of(this);
     const env = `${stack.account}/${stack.region}`;
@@ -376,18 +391,13 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       reason: 'AmazonAPIGatewayPushToCloudWatchLogs is the policy API Gateway documents for its account-wide logging role; only apigateway.amazonaws.com can assume the role, and the log groups it writes are chosen per stage.',
     });
-    this.apiGatewayAccount = new apigateway.CfnAccount(this, 'ApiGatewayAccount', { cloudWatchRoleArn: role.roleArn });
-    this.apiGatewayAccount.node.addDependency(role);
+    this._apiGatewayAccount = new apigateway.CfnAccount(this, 'ApiGatewayAccount', { cloudWatchRoleArn: role.roleArn });
+    this._apiGatewayAccount.node.addDependency(role);
     // Deleting the platform must not take logging away from every REST API of the account:
     // the setting and its role stay (as aws-cdk-lib's own RestApi keeps them).
     role.applyRemovalPolicy(RemovalPolicy.RETAIN);
-    this.apiGatewayAccount.applyRemovalPolicy(RemovalPolicy.RETAIN);
-    return this.apiGatewayAccount;
-  }
-
-  public get vpcLinkSecurityGroup(): ec2.ISecurityGroup {
-    void this.vpcLink;
-    return this._vpcLinkSecurityGroup!;
+    this._apiGatewayAccount.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    return this._apiGatewayAccount;
   }
 }
 

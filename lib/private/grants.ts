@@ -13,7 +13,3 @@ export function grantXRayWrite(role: iam.IRole): void {
   });
 }
 
-/** 'web-client' → 'WebClient': a construct id from a name. */
-export function pascal(name: string): string {
-  return name.split(/[^A-Za-z0-9]+/).filter(Boolean).map((p) => p[0].toUpperCase() + p.slice(1)).join('');
-}

@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { MicroserviceApiOptions } from '../api/microservice-api';
+import { HttpApiOptions, RestApiOptions } from '../api/api-options';
 import { ServiceCache } from '../cache/service-cache';
 import { ConnectionPool, OutlierDetection } from '../mesh/resilience';
 import { RetryPolicy } from '../mesh/retry-policy';
@@ -176,12 +176,22 @@ export interface MicroserviceProps {
   readonly enableExecuteCommand?: boolean;
 
   /**
-   * The service's own API Gateway front door (HTTP API): routes authorized by the platform's
+   * The service's own API Gateway front door, an HTTP API: routes authorized by the platform's
    * authorizer, throttling, access logs, a private integration through the platform's VPC link.
+   * Mutually exclusive with `restApi`.
    *
    * @default - no API: the service is reachable only by callers wired in through `connections`
    */
-  readonly api?: MicroserviceApiOptions;
+  readonly api?: HttpApiOptions;
+
+  /**
+   * The service's own API Gateway front door as a REST API: the same routes, scopes and public
+   * routes as `api`, plus usage plans and API keys, per-method throttling, WAF and a stage cache,
+   * reaching the tasks through an internal load balancer. Mutually exclusive with `api`.
+   *
+   * @default - no REST API
+   */
+  readonly restApi?: RestApiOptions;
 
   /**
    * The service's own cache, which only its tasks can reach: `ServiceCache.valkey()` (node-based),
@@ -201,48 +211,42 @@ export interface MicroserviceProps {
   readonly retryPolicy?: RetryPolicy;
 
   /**
-   * How long a request into this service may take through the mesh (App Mesh route and listener
-   * timeout; Service Connect perRequestTimeout), 1 ms to 1 hour. The call-graph check holds each
-   * caller's and the API's timeout against it.
+   * How long a request into this service may take through the mesh (Service Connect's
+   * perRequestTimeout), 1 ms to 1 hour. The call-graph check holds each caller's and the API's
+   * timeout against it.
    *
-   * With Service Connect, at least 1 second.
+   * With Service Connect, at least 1 second and whole seconds.
    *
-   * @default - 15 seconds, or `api.timeout` when that is shorter (at least 1 s with Service Connect)
+   * @default - 15 seconds, or the API's timeout when that is shorter (rounded down to whole seconds, at least 1 s, with Service Connect)
    */
   readonly requestTimeout?: Duration;
 
   /**
    * How long an idle connection to this service is kept, 1 second to 1 hour.
    *
-   * @default - the data plane's default (App Mesh and Service Connect: 300 s)
+   * @default - the data plane's default (Service Connect: 300 s)
    */
   readonly idleTimeout?: Duration;
 
   /**
-   * The circuit breaker: eject tasks that keep failing (App Mesh; Service Connect uses its own).
+   * The circuit breaker: eject tasks that keep failing. Service Connect ejects by its own fixed
+   * outlier detection and warns that it does not honour this.
    *
    * @default - no outlier detection
    */
   readonly outlierDetection?: OutlierDetection;
 
   /**
-   * The bulkhead: limits of each caller toward this service (App Mesh only).
+   * The bulkhead: limits of each caller toward this service. Service Connect has no connection
+   * limits and warns that it does not honour this.
    *
    * @default - no limits
    */
   readonly connectionPool?: ConnectionPool;
 
   /**
-   * Path of the HTTP health check of the mesh (App Mesh listener).
-   *
-   * @default '/'
-   */
-  readonly healthCheckPath?: string;
-
-  /**
    * How ECS replaces tasks on a deploy: `ecs.DeploymentStrategy.ROLLING` (default), or ECS's native
-   * `BLUE_GREEN`, `CANARY` and `LINEAR` strategies, which shift Service Connect traffic (the
-   * Service Connect counterpart of App Mesh's weighted routing).
+   * `BLUE_GREEN`, `CANARY` and `LINEAR` strategies, which shift Service Connect traffic.
    *
    * @default - rolling, with the circuit breaker
    */

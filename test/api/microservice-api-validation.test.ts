@@ -2,13 +2,13 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
-import { ApiAuthorizer, ApiIntegration, Microservice, MicroserviceApiOptions, MicroservicePlatform } from '../../lib';
+import { ApiAuthorizer, ApiIntegration, HttpApiOptions, Microservice, MicroservicePlatform } from '../../lib';
 import { IMAGE, testApp } from '../util';
 
 const CONSUMER = [{ name: 'web', scopes: ['orders/read'] }];
 const ROUTES = [{ path: '/orders', scopes: ['orders/read'] }];
 
-function make(api: MicroserviceApiOptions, auth?: ApiAuthorizer, withDomain = false): () => Microservice {
+function make(api: HttpApiOptions, auth?: ApiAuthorizer, withDomain = false): () => Microservice {
   return () => {
     const stack = new Stack(testApp(), 'S');
     const platform = new MicroservicePlatform(stack, 'P', {
@@ -20,7 +20,7 @@ function make(api: MicroserviceApiOptions, auth?: ApiAuthorizer, withDomain = fa
 }
 
 describe('throttle and timeout at both ends of their range', () => {
-  test.each<[string, MicroserviceApiOptions, MicroserviceApiOptions, RegExp]>([
+  test.each<[string, HttpApiOptions, HttpApiOptions, RegExp]>([
     ['api.throttle.rateLimit', { throttle: { rateLimit: 0, burstLimit: 0 } }, { throttle: { rateLimit: -1, burstLimit: 0 } }, /api.throttle.rateLimit must be between 0 and 10000, got -1/],
     ['api.throttle.rateLimit', { throttle: { rateLimit: 10000, burstLimit: 5000 } }, { throttle: { rateLimit: 10001, burstLimit: 10 } }, /api.throttle.rateLimit must be between 0 and 10000, got 10001/],
     ['api.throttle.burstLimit', { throttle: { rateLimit: 1, burstLimit: 0 } }, { throttle: { rateLimit: 1, burstLimit: -1 } }, /api.throttle.burstLimit must be an integer between 0 and 5000, got -1/],
@@ -36,7 +36,7 @@ describe('throttle and timeout at both ends of their range', () => {
 });
 
 describe('routes', () => {
-  test.each<[string, MicroserviceApiOptions, RegExp]>([
+  test.each<[string, HttpApiOptions, RegExp]>([
     ['an empty route list', { routes: [] }, /api.routes must have at least one route when given, got \[\]/],
     ['a path without a leading slash', { routes: [{ path: 'orders', public: true }] }, /api.routes\[0\].path must be a path starting with "\/" .*, got "orders"/],
     ['an empty path', { routes: [{ path: '', public: true }] }, /api.routes\[0\].path must not be empty, got ""/],
@@ -60,7 +60,7 @@ describe('routes', () => {
 });
 
 describe('consumers', () => {
-  test.each<[string, MicroserviceApiOptions, ApiAuthorizer | undefined, RegExp]>([
+  test.each<[string, HttpApiOptions, ApiAuthorizer | undefined, RegExp]>([
     ['an upper-case name', { routes: ROUTES, consumers: [{ name: 'Web', scopes: ['orders/read'] }] }, undefined, /api.consumers\[0\].name must be lower-case letters, digits and inner hyphens, 1-48 characters, got "Web"/],
     ['an empty name', { routes: ROUTES, consumers: [{ name: '', scopes: ['orders/read'] }] }, undefined, /api.consumers\[0\].name must not be empty, got ""/],
     ['a repeated name', { routes: ROUTES, consumers: [CONSUMER[0], CONSUMER[0]] }, undefined, /api.consumers must not repeat a name, got "web" twice/],

@@ -5,7 +5,8 @@ import * as integrations from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import { ACCESS_LOG_FORMAT, ApiAuthorizer, ApiIntegration, Microservice, MicroservicePlatform } from '../../lib';
+import { ApiAuthorizer, ApiIntegration, Microservice, MicroservicePlatform } from '../../lib';
+import { ACCESS_LOG_FORMAT } from '../../lib/api/microservice-http-api';
 import { IMAGE, logicalId, testApp } from '../util';
 
 
@@ -35,9 +36,11 @@ describe('an API with Cognito, scopes, consumers, a public route and a route thr
   });
   const t = Template.fromStack(stack);
   const p = Template.fromStack(platformStack);
-  const api = orders.api!;
+  const api = orders.httpApi!;
 
   test('gives the service its own HTTP API and an auto-deployed $default stage', () => {
+    expect(orders.api).toBe(api);
+    expect(orders.restApi).toBeUndefined();
     t.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
     t.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP', DisableExecuteApiEndpoint: false });
     t.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
@@ -126,7 +129,7 @@ describe('an API with Cognito, scopes, consumers, a public route and a route thr
     p.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
       Domain: { 'Fn::Join': ['', [Match.stringLikeRegexp('^ms-[0-9a-f]{8}-$'), { Ref: 'AWS::AccountId' }]] },
     });
-    expect(platform.auth.tokenEndpoint).toMatch(/oauth2\/token$/);
+    expect(platform.tokenEndpoint).toMatch(/oauth2\/token$/);
   });
 
   test('logs every request as JSON, with principal and throttling fields, to a log group kept a month', () => {
@@ -227,13 +230,13 @@ describe('ApiIntegration.loadBalancer()', () => {
   test('integrates the API with the listener through the VPC link, with the timeout', () => {
     t.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
       ConnectionType: 'VPC_LINK',
-      IntegrationUri: { Ref: logicalId(payments.api!.loadBalancer!.node.findChild('Listener')) },
+      IntegrationUri: { Ref: logicalId(payments.httpApi!.loadBalancer!.node.findChild('Listener')) },
       TimeoutInMillis: 5000,
     });
   });
 
   test('only the VPC link reaches the ALB, and only the ALB reaches the tasks', () => {
-    const lbSg = t.toJSON().Resources[logicalId(payments.api!.loadBalancer!.connections.securityGroups[0])];
+    const lbSg = t.toJSON().Resources[logicalId(payments.httpApi!.loadBalancer!.connections.securityGroups[0])];
     expect(lbSg.Properties.SecurityGroupIngress).toHaveLength(1);
     expect(lbSg.Properties.SecurityGroupIngress[0]).toMatchObject({ FromPort: 80, ToPort: 80, IpProtocol: 'tcp' });
     expect(JSON.stringify(lbSg.Properties.SecurityGroupIngress[0].SourceSecurityGroupId)).toContain('VpcLinkSecurityGroup');
@@ -242,13 +245,13 @@ describe('ApiIntegration.loadBalancer()', () => {
     t.resourceCountIs('AWS::EC2::SecurityGroupIngress', 1);
     t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
       FromPort: 9000, ToPort: 9000, GroupId: { 'Fn::GetAtt': [logicalId(payments.securityGroup), 'GroupId'] },
-      SourceSecurityGroupId: { 'Fn::GetAtt': [logicalId(payments.api!.loadBalancer!.connections.securityGroups[0]), 'GroupId'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [logicalId(payments.httpApi!.loadBalancer!.connections.securityGroups[0]), 'GroupId'] },
     });
     t.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { FromPort: 9000, ToPort: 9000 });
   });
 
   test('acknowledges ELB2 on the load balancer only when it has no access log bucket', () => {
-    expect(JSON.stringify(payments.api!.loadBalancer!.node.metadata)).toContain('AwsSolutions-ELB2');
+    expect(JSON.stringify(payments.httpApi!.loadBalancer!.node.metadata)).toContain('AwsSolutions-ELB2');
   });
 
   test('a service whose routes are all public creates no authorizer and no user pool', () => {
@@ -315,8 +318,8 @@ describe('the every-route-authorized check at synth', () => {
       image: IMAGE,
       api: { routes: [{ path: '/a', public: true }] },
     });
-    svc.api!.httpApi.addRoutes({ path: '/admin', methods: [apigwv2.HttpMethod.DELETE], integration: new integrations.HttpUrlIntegration('U', 'https://example.com') });
-    expect(() => app.synth()).toThrow(/Route "DELETE \/admin" of service S\/Orders has no authorizer and is not marked public: true/);
+    svc.httpApi!.httpApi.addRoutes({ path: '/admin', methods: [apigwv2.HttpMethod.DELETE], integration: new integrations.HttpUrlIntegration('U', 'https://example.com') });
+    expect(() => app.synth()).toThrow(/Route "DELETE \/admin" of service S\/Orders has no authorizer and is not marked public: true. Authorize it \(the platform.s authorizer\) or mark it public in api.routes./);
   });
 
   test('passes when the extra route is authorized', () => {
@@ -327,7 +330,7 @@ describe('the every-route-authorized check at synth', () => {
       platform: new MicroservicePlatform(stack, 'P', { auth: ApiAuthorizer.jwt({ issuer: 'https://idp.example.com', audience: ['a'] }) }),
       api: {},
     });
-    svc.api!.httpApi.addRoutes({ path: '/admin', integration: new integrations.HttpUrlIntegration('U', 'https://example.com'), authorizer: svc.api!.authorizer });
+    svc.httpApi!.httpApi.addRoutes({ path: '/admin', integration: new integrations.HttpUrlIntegration('U', 'https://example.com'), authorizer: svc.httpApi!.authorizer });
     expect(() => app.synth()).not.toThrow();
   });
 
@@ -349,8 +352,8 @@ describe('the every-route-authorized check at synth', () => {
     t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { JwtConfiguration: Match.objectLike({ Audience: ['webclientid'] }) });
   });
 
-  test('metric helpers fail clearly on a service without an API', () => {
+  test('fails clearly when a metric helper is called on a service without an API', () => {
     const svc = new Microservice(new Stack(testApp(), 'S'), 'Orders', { image: IMAGE });
-    expect(() => svc.metricLatency()).toThrow("metricLatency() of Microservice 'S/Orders' needs the api prop: this service has no API");
+    expect(() => svc.metricLatency()).toThrow("metricLatency() of Microservice 'S/Orders' needs the api or restApi prop: this service has no API");
   });
 });

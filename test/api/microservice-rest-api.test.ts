@@ -7,10 +7,8 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import {
-  ApiAuthorizer, ApiIntegration, ApiType, JwtAuthorizerFunction, Microservice, MicroserviceApiOptions,
-  MicroservicePlatform, REST_ACCESS_LOG_FORMAT,
-} from '../../lib';
+import { ApiAuthorizer, ApiIntegration, JwtAuthorizerFunction, Microservice, MicroservicePlatform, RestApiOptions } from '../../lib';
+import { REST_ACCESS_LOG_FORMAT } from '../../lib/api/microservice-rest-api';
 import { configFromEnv } from '../../lambda/jwt-authorizer/authorizer';
 import { IMAGE, logicalId, testApp } from '../util';
 
@@ -25,8 +23,7 @@ describe('a REST API with Cognito, consumers with API keys, WAF, a stage cache a
   const orders = new Microservice(stack, 'Orders', {
     platform,
     image: IMAGE,
-    api: {
-      type: ApiType.REST,
+    restApi: {
       routes: [
         { path: '/orders', methods: [GET], scopes: ['orders/read'], cacheKeyQueryStrings: ['page'] },
         { path: '/orders', methods: [POST], scopes: ['orders/write'], throttle: { rateLimit: 20, burstLimit: 40 } },
@@ -46,7 +43,7 @@ describe('a REST API with Cognito, consumers with API keys, WAF, a stage cache a
   });
   // A second REST service on the same platform: the account setting is created once.
   new Microservice(new Stack(app, 'Payments'), 'Payments', {
-    platform, image: IMAGE, api: { type: ApiType.REST, routes: [{ path: '/pay', public: true }] },
+    platform, image: IMAGE, restApi: { routes: [{ path: '/pay', public: true }] },
   });
   const t = Template.fromStack(stack);
   const p = Template.fromStack(platformStack);
@@ -58,7 +55,8 @@ describe('a REST API with Cognito, consumers with API keys, WAF, a stage cache a
     .find((s: any) => s.ResourcePath === resourcePath && s.HttpMethod === httpMethod);
 
   test('gives the service a regional REST API and a "prod" stage, and no HTTP API', () => {
-    expect(orders.api).toBeUndefined();
+    expect(orders.httpApi).toBeUndefined();
+    expect(orders.api).toBe(api);
     t.resourceCountIs('AWS::ApiGateway::RestApi', 1);
     t.hasResourceProperties('AWS::ApiGateway::RestApi', { EndpointConfiguration: { Types: ['REGIONAL'] }, DisableExecuteApiEndpoint: false });
     t.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
@@ -67,7 +65,7 @@ describe('a REST API with Cognito, consumers with API keys, WAF, a stage cache a
   });
 
   test('integrates every method with the internal ALB through the platform VPC link v2 (L1 override)', () => {
-    const vpcLinkOutput = (platform.vpcLink.node.defaultChild as apigwv2.CfnVpcLink);
+    const vpcLinkOutput = (platform.vpcLink!.node.defaultChild as apigwv2.CfnVpcLink);
     for (const key of Object.keys(api.methods)) {
       expect(method(key).Integration).toMatchObject({
         Type: 'HTTP_PROXY',
@@ -233,10 +231,10 @@ describe('a REST API with Cognito, consumers with API keys, WAF, a stage cache a
   test('fails synthesis on a method added without an authorizer and not marked public', () => {
     const app2 = testApp();
     const svc = new Microservice(new Stack(app2, 'S'), 'Svc', {
-      image: IMAGE, api: { type: ApiType.REST, routes: [{ path: '/a', public: true }] },
+      image: IMAGE, restApi: { routes: [{ path: '/a', public: true }] },
     });
     svc.restApi!.restApi.root.addResource('admin').addMethod('DELETE', new apigateway.MockIntegration());
-    expect(() => app2.synth()).toThrow(/Route "DELETE \/admin" of service S\/Svc has no authorizer and is not marked public: true/);
+    expect(() => app2.synth()).toThrow(/Route "DELETE \/admin" of service S\/Svc has no authorizer and is not marked public: true. Authorize it \(the platform.s authorizer\) or mark it public in restApi.routes./);
   });
 });
 
@@ -256,8 +254,7 @@ describe('a REST API on a platform that trusts an outside issuer: the bundled La
   const partners = new Microservice(stack, 'Partners', {
     platform,
     image: IMAGE,
-    api: {
-      type: ApiType.REST,
+    restApi: {
       stageName: 'v1',
       authorizerCacheTtl: Duration.minutes(1),
       routes: [
@@ -358,57 +355,51 @@ describe('a REST API on a platform that trusts an outside issuer: the bundled La
 });
 
 describe('REST props are checked at synth', () => {
-  const make = (api: MicroserviceApiOptions, auth?: ApiAuthorizer) => () => {
+  const make = (restApi: RestApiOptions, auth?: ApiAuthorizer) => () => {
     const app = testApp();
     const platform = new MicroservicePlatform(new Stack(app, 'P'), 'Platform', auth ? { auth } : {});
-    new Microservice(new Stack(app, 'S'), 'Orders', { platform, image: IMAGE, api });
+    new Microservice(new Stack(app, 'S'), 'Orders', { platform, image: IMAGE, restApi });
   };
-  const rest = (api: MicroserviceApiOptions): MicroserviceApiOptions => ({ type: ApiType.REST, routes: [{ path: '/a', public: true }], ...api });
+  const rest = (restApi: RestApiOptions): RestApiOptions => ({ routes: [{ path: '/a', public: true }], ...restApi });
   const jwt = ApiAuthorizer.jwt({ issuer: 'https://idp.example.com', audience: ['a'] });
 
-  test.each<[string, MicroserviceApiOptions, RegExp, ApiAuthorizer?]>([
-    ['REST-only options on an HTTP API', { routes: [{ path: '/a', public: true, cache: true }], waf: {}, stageName: 'v1' },
-      /api.stageName is only for type: ApiType.REST[^\n]*got "v1"[\s\S]*api.waf is only for type: ApiType.REST[\s\S]*api.routes\[0\].cache is only for type: ApiType.REST/],
-    ['a consumer usage plan on an HTTP API', { routes: [{ path: '/a', scopes: ['orders/read'] }], consumers: [{ name: 'c', scopes: ['orders/read'], rateLimit: 5 }] },
-      /api.consumers\[0\].rateLimit is only for type: ApiType.REST \(an HTTP API has no such setting\), got 5 on an HTTP API/],
-    ['Cloud Map on REST', rest({ integration: ApiIntegration.cloudMap() }),
-      /api.integration must be ApiIntegration.loadBalancer\(\) on a REST API .*got ApiIntegration.cloudMap\(\)/],
-    ['a timeout past 29 s on REST', rest({ timeout: Duration.seconds(30) }), /api.timeout must be between 50 ms and 29 s on a REST API, got 30000 ms/],
-    ['a bad stage name', rest({ stageName: 'v 1' }), /api.stageName must be letters, digits, hyphens and underscores, 1-128 characters, got "v 1"/],
-    ['a WAF window of 3 minutes', rest({ waf: { rateLimitWindow: Duration.minutes(3) } }), /api.waf.rateLimitWindow must be 1, 2, 5 or 10 minutes, got 180 s/],
-    ['a WAF rate under 10', rest({ waf: { rateLimitPerIp: 9 } }), /api.waf.rateLimitPerIp must be an integer between 10 and 2000000000, got 9/],
-    ['a repeated rule group', rest({ waf: { managedRuleGroups: ['A', 'A'] } }), /api.waf.managedRuleGroups must not repeat a group, got \["A", "A"\]/],
-    ['a cache size', rest({ cache: { size: '2' } }), /api.cache.size must be one of "0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237", got "2"/],
-    ['a cache TTL past an hour', rest({ cache: { ttl: Duration.seconds(3601) } }), /api.cache.ttl must be a whole number of seconds between 0 and 3600, got 3601 s/],
-    ['an authorizer TTL past an hour', rest({ authorizerCacheTtl: Duration.hours(2) }), /api.authorizerCacheTtl must be a whole number of seconds between 0 and 3600, got 7200 s/],
-    ['route caching without a stage cache', rest({ routes: [{ path: '/a', public: true, methods: [GET], cache: true }] }), /api.routes\[0\].cache and api.routes\[0\].cacheKeyQueryStrings need api.cache/],
-    ['caching a POST route', rest({ cache: {}, routes: [{ path: '/a', public: true, methods: [POST], cache: true }] }), /api.routes\[0\].cache may be true only on a route with the GET method .*got methods \["POST"\]/],
-    ['requireApiKey without consumers', rest({ requireApiKey: true }), /api.requireApiKey needs at least one consumer .*got requireApiKey: true and no consumers/],
-    ['a quota of 0', rest({ routes: [{ path: '/a' }], consumers: [{ name: 'c', quota: { limit: 0 } }] }), /api.consumers\[0\].quota.limit must be an integer between 1 and/, jwt],
-    ['a usage-plan burst over 5000', rest({ routes: [{ path: '/a' }], consumers: [{ name: 'c', burstLimit: 5001 }] }), /api.consumers\[0\].burstLimit must be an integer between 0 and 5000, got 5001/, jwt],
-    ['a secret field without a secret', rest({ routes: [{ path: '/a' }], consumers: [{ name: 'c', apiKeySecretField: 'key' }] }), /api.consumers\[0\].apiKeySecretField needs api.consumers\[0\].apiKeySecret/, jwt],
+  test.each<[string, RestApiOptions, RegExp, ApiAuthorizer?]>([
+    ['a timeout past 29 s on REST', rest({ timeout: Duration.seconds(30) }), /restApi.timeout must be between 50 ms and 29 s on a REST API, got 30000 ms/],
+    ['a bad stage name', rest({ stageName: 'v 1' }), /restApi.stageName must be letters, digits, hyphens and underscores, 1-128 characters, got "v 1"/],
+    ['a WAF window of 3 minutes', rest({ waf: { rateLimitWindow: Duration.minutes(3) } }), /restApi.waf.rateLimitWindow must be 1, 2, 5 or 10 minutes, got 180 s/],
+    ['a WAF rate under 10', rest({ waf: { rateLimitPerIp: 9 } }), /restApi.waf.rateLimitPerIp must be an integer between 10 and 2000000000, got 9/],
+    ['a repeated rule group', rest({ waf: { managedRuleGroups: ['A', 'A'] } }), /restApi.waf.managedRuleGroups must not repeat a group, got \["A", "A"\]/],
+    ['a cache size', rest({ cache: { size: '2' } }), /restApi.cache.size must be one of "0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237", got "2"/],
+    ['a cache TTL past an hour', rest({ cache: { ttl: Duration.seconds(3601) } }), /restApi.cache.ttl must be a whole number of seconds between 0 and 3600, got 3601 s/],
+    ['an authorizer TTL past an hour', rest({ authorizerCacheTtl: Duration.hours(2) }), /restApi.authorizerCacheTtl must be a whole number of seconds between 0 and 3600, got 7200 s/],
+    ['route caching without a stage cache', rest({ routes: [{ path: '/a', public: true, methods: [GET], cache: true }] }), /restApi.routes\[0\].cache and restApi.routes\[0\].cacheKeyQueryStrings need restApi.cache/],
+    ['caching a POST route', rest({ cache: {}, routes: [{ path: '/a', public: true, methods: [POST], cache: true }] }), /restApi.routes\[0\].cache may be true only on a route with the GET method .*got methods \["POST"\]/],
+    ['requireApiKey without consumers', rest({ requireApiKey: true }), /restApi.requireApiKey needs at least one consumer .*got requireApiKey: true and no consumers/],
+    ['a quota of 0', rest({ routes: [{ path: '/a' }], consumers: [{ name: 'c', quota: { limit: 0 } }] }), /restApi.consumers\[0\].quota.limit must be an integer between 1 and/, jwt],
+    ['a usage-plan burst over 5000', rest({ routes: [{ path: '/a' }], consumers: [{ name: 'c', burstLimit: 5001 }] }), /restApi.consumers\[0\].burstLimit must be an integer between 0 and 5000, got 5001/, jwt],
+    ['a secret field without a secret', rest({ routes: [{ path: '/a' }], consumers: [{ name: 'c', apiKeySecretField: 'key' }] }), /restApi.consumers\[0\].apiKeySecretField needs restApi.consumers\[0\].apiKeySecret/, jwt],
     ['an unscoped authorized route with Cognito', rest({ routes: [{ path: '/a' }] }),
-      /api.routes\[0\].scopes must list at least one scope on a REST API with a Cognito authorizer .*got none; or mark the route public: true/],
+      /restApi.routes\[0\].scopes must list at least one scope on a REST API with a Cognito authorizer .*got none; or mark the route public: true/],
     ['a Cognito consumer without scopes', rest({ routes: [{ path: '/a', scopes: ['orders/read'] }], consumers: [{ name: 'c' }] }),
-      /api.consumers\[0\].scopes must list at least one scope on a REST API with a Cognito authorizer .*got none/],
+      /restApi.consumers\[0\].scopes must list at least one scope on a REST API with a Cognito authorizer .*got none/],
     ['two path variables under one parent', rest({ routes: [{ path: '/o/{id}', public: true }, { path: '/o/{orderId}/items', public: true }] }),
-      /api.routes must not have two different path variables under "\/o" on a REST API .*got \{id\} and \{orderId\}/],
+      /restApi.routes must not have two different path variables under "\/o" on a REST API .*got \{id\} and \{orderId\}/],
     ['a variable and a greedy variable under one parent', rest({ routes: [{ path: '/{id}', public: true }, { path: '/{proxy+}', public: true }] }),
-      /api.routes must not have two different path variables under "\/" on a REST API .*got \{id\} and \{proxy\+\}/],
+      /restApi.routes must not have two different path variables under "\/" on a REST API .*got \{id\} and \{proxy\+\}/],
     ['a path segment REST refuses', rest({ routes: [{ path: '/a~b', public: true }] }),
-      /api.routes path segments must use only letters, digits and ":._-\$" on a REST API .*got "a~b" in "\/a~b"/],
+      /restApi.routes path segments must use only letters, digits and ":._-\$" on a REST API .*got "a~b" in "\/a~b"/],
     ['a stage cache without a cached route', rest({ cache: {}, routes: [{ path: '/a', public: true, methods: [GET], cache: false }, { path: '/b', public: true }] }),
-      /api.cache needs at least one GET route that is not cache: false .*got a stage cache and no cached route/],
+      /restApi.cache needs at least one GET route that is not cache: false .*got a stage cache and no cached route/],
     ['countRules of a group the web ACL lacks', rest({ waf: { managedRuleGroups: ['AWSManagedRulesCommonRuleSet'], countRules: { AWSManagedRulesAmazonIpReputationList: ['X'] } } }),
-      /api.waf.countRules keys must be managed rule groups of the web ACL \("AWSManagedRulesCommonRuleSet"\), got "AWSManagedRulesAmazonIpReputationList"/],
+      /restApi.waf.countRules keys must be managed rule groups of the web ACL \("AWSManagedRulesCommonRuleSet"\), got "AWSManagedRulesAmazonIpReputationList"/],
     ['a quota past int32', rest({ routes: [{ path: '/a', scopes: ['orders/read'] }], consumers: [{ name: 'c', scopes: ['orders/read'], quota: { limit: 2147483648 } }] }),
-      /api.consumers\[0\].quota.limit must be an integer between 1 and 2147483647, got 2147483648/],
+      /restApi.consumers\[0\].quota.limit must be an integer between 1 and 2147483647, got 2147483648/],
     ['consumer scopes with an outside issuer', rest({ routes: [{ path: '/a', scopes: ['x:read'] }], consumers: [{ name: 'c', scopes: ['x:read'] }] }),
-      /api.consumers\[0\].scopes requires a Cognito authorizer on the platform .*got \["x:read"\]/, jwt],
-  ])('%s', (...row) => {
+      /restApi.consumers\[0\].scopes requires a Cognito authorizer on the platform .*got \["x:read"\]/, jwt],
+  ])('fails on %s', (...row) => {
     // Rows without an authorizer have three elements: a fourth named parameter would read as jest's done().
-    const [, api, message, auth] = row;
-    expect(make(api, auth)).toThrow(message);
+    const [, restApi, message, auth] = row;
+    expect(make(restApi, auth)).toThrow(message);
   });
 
   test('accepts the edges: a 29 s timeout, a 10-minute WAF window, rate 10, TTLs of 0 and 3600 s', () => {
@@ -421,30 +412,51 @@ describe('REST props are checked at synth', () => {
     }))).not.toThrow();
   });
 
-  test('refuses a second platform setting the API Gateway account logging role in the same account and region', () => {
+  test('fails on a second platform setting the API Gateway account logging role in the same account and region', () => {
     const app = testApp();
     for (const id of ['A', 'B']) {
       const platform = new MicroservicePlatform(new Stack(app, `P${id}`), 'Platform');
-      const build = () => new Microservice(new Stack(app, `S${id}`), 'Svc', { platform, image: IMAGE, api: rest({}) });
+      const build = () => new Microservice(new Stack(app, `S${id}`), 'Svc', { platform, image: IMAGE, restApi: rest({}) });
       if (id === 'A') build();
       else expect(build).toThrow(/manageApiGatewayAccount must be false on all platforms of an account and region but one .*got true here and on PA\/Platform/);
     }
   });
 
-  test('refuses routes and scopes that do not fit the Lambda authorizer environment', () => {
+  test('fails on routes and scopes that do not fit the Lambda authorizer environment', () => {
     const routes = Array.from({ length: 120 }, (_, i) => ({ path: `/resource-number-${i}`, scopes: [`scope:number-${i}`] }));
-    expect(make({ type: ApiType.REST, routes }, jwt)).toThrow(/api.routes with their scopes must fit the Lambda authorizer's environment \(4096 bytes with issuer and audience\), got \d+ bytes/);
+    expect(make({ routes }, jwt)).toThrow(/Invalid props for JwtAuthorizerFunction 'S\/Orders\/Api\/Auth\/Function':\n {2}- methodScopes \(the API's routes with their scopes\) must fit the Lambda authorizer's environment \(4096 bytes with issuer and audience\), got \d+ bytes/);
   });
 });
+
+// Type checks: tsc compiles these functions and nothing calls them. The line after each
+// expect-error directive must fail to compile, or tsc reports the directive as unused.
+
+/** The REST-only options, each on its own, do not compile on an HTTP API (`api`). */
+export function restOnlyOptionsOnAnHttpApi(stack: Stack): void {
+  // @ts-expect-error stageName is an option of restApi only
+  new Microservice(stack, 'StageName', { image: IMAGE, api: { stageName: 'v1' } });
+  // @ts-expect-error waf is an option of restApi only
+  new Microservice(stack, 'Waf', { image: IMAGE, api: { waf: {} } });
+  // @ts-expect-error a route's cache is an option of restApi routes only
+  new Microservice(stack, 'RouteCache', { image: IMAGE, api: { routes: [{ path: '/a', public: true, cache: true }] } });
+  // @ts-expect-error a consumer's usage plan (rateLimit) is an option of restApi consumers only
+  new Microservice(stack, 'ConsumerRateLimit', { image: IMAGE, api: { routes: [{ path: '/a', scopes: ['orders/read'] }], consumers: [{ name: 'c', scopes: ['orders/read'], rateLimit: 5 }] } });
+}
+
+/** A REST API takes no integration (it reaches the tasks through its load balancer): Cloud Map does not compile on it. */
+export function cloudMapOnARestApi(stack: Stack): void {
+  // @ts-expect-error integration is an option of api (HTTP) only
+  new Microservice(stack, 'CloudMap', { image: IMAGE, restApi: { integration: ApiIntegration.cloudMap() } });
+}
 
 describe('the REST deployment', () => {
   const synth = (change?: 'vpcLink' | 'loadBalancer') => {
     const app = testApp();
     const stack = new Stack(app, 'S');
     const platform = new MicroservicePlatform(stack, 'Platform');
-    const svc = new Microservice(stack, 'Svc', { platform, image: IMAGE, api: { type: ApiType.REST, routes: [{ path: '/a', public: true }] } });
+    const svc = new Microservice(stack, 'Svc', { platform, image: IMAGE, restApi: { routes: [{ path: '/a', public: true }] } });
     // The same methods, with a replaced VPC link or load balancer.
-    if (change === 'vpcLink') (platform.vpcLink.node.defaultChild as apigwv2.CfnVpcLink).overrideLogicalId('OtherVpcLink');
+    if (change === 'vpcLink') (platform.vpcLink!.node.defaultChild as apigwv2.CfnVpcLink).overrideLogicalId('OtherVpcLink');
     if (change === 'loadBalancer') (svc.restApi!.loadBalancer.node.defaultChild as any).overrideLogicalId('OtherLoadBalancer');
     const t = Template.fromStack(stack);
     return {

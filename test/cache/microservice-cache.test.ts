@@ -4,7 +4,9 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { CacheAuth, CacheEngine, Microservice, MicroservicePlatform, ServiceCache } from '../../lib';
+import {
+  CacheAuth, CacheEngine, ImportedCache, Microservice, MicroserviceAlarmOptions, MicroservicePlatform, NodeBasedCache, ServerlessCache, ServiceCache,
+} from '../../lib';
 import { IMAGE, logicalId, testApp } from '../util';
 
 const env = (t: Template) => Object.values(t.findResources('AWS::ECS::TaskDefinition'))[0].Properties.ContainerDefinitions[0];
@@ -15,7 +17,11 @@ describe('ServiceCache.valkey() with defaults', () => {
   const stack = new Stack(app, 'Orders');
   const orders = new Microservice(stack, 'Orders', { platform, image: IMAGE, cache: ServiceCache.valkey() });
   const t = Template.fromStack(stack);
-  const cache = orders.cache!;
+  const cache = orders.cache as NodeBasedCache;
+
+  test('service.cache is a NodeBasedCache', () => {
+    expect(orders.cache).toBeInstanceOf(NodeBasedCache);
+  });
 
   test('creates a Valkey 8.2 replication group: primary and one replica on cache.t4g.small, Multi-AZ with failover', () => {
     t.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
@@ -89,8 +95,13 @@ describe('ServiceCache.valkey() with defaults', () => {
   });
 
   test('alarms on engine CPU, memory, evictions, connections and replication lag, maximum over the nodes', () => {
-    expect(Object.keys(cache.alarms).sort()).toEqual(['Connections', 'EngineCpu', 'Evictions', 'Memory', 'ReplicationLag']);
+    expect(Object.keys(orders.alarms).filter((id) => id.startsWith('Cache')).sort())
+      .toEqual(['CacheConnections', 'CacheEngineCpu', 'CacheEvictions', 'CacheMemory', 'CacheReplicationLag']);
+    expect(orders.alarms.CacheEngineCpu.node.path).toBe('Orders/Orders/Monitoring/CacheEngineCpu');
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'Orders-orders-CacheEngineCpu',
+      AlarmDescription: 'cache engine CPU of the busiest node (%) > 80 (warning, Orders/Orders)',
+      AlarmActions: [{ 'Fn::GetStackOutput': Match.objectLike({ OutputName: Match.stringLikeRegexp('WarningTopic') }) }],
       Threshold: 80,
       EvaluationPeriods: 3,
       DatapointsToAlarm: 3,
@@ -112,8 +123,8 @@ describe('ServiceCache.valkey() with defaults', () => {
         }),
       ]),
     });
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 1000, EvaluationPeriods: 2, AlarmDescription: Match.stringLikeRegexp('evicting') });
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 5000, AlarmDescription: Match.stringLikeRegexp('connections') });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 1000, EvaluationPeriods: 2, AlarmDescription: 'cache keys evicted per 5 minutes (busiest node) > 1000 (warning, Orders/Orders)' });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 5000, AlarmDescription: 'cache client connections (busiest node) > 5000 (warning, Orders/Orders)' });
     // Replication lag over every node: after a failover any node may be the replica.
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 1,
@@ -124,8 +135,14 @@ describe('ServiceCache.valkey() with defaults', () => {
     });
   });
 
-  test('serverless-only metrics fail clearly on a node-based cache', () => {
-    expect(() => cache.metricThrottledCommands()).toThrow('metricThrottledCommands() of the cache of Orders/Orders is for serverless caches (ServiceCache.serverless()), this one is node');
+  test('serverless-only metrics are a compile error on a node-based cache', () => {
+    // Never called: it only has to type-check, with the error expected.
+    function serverlessMetricOnNodeCache(c: NodeBasedCache): void {
+      // @ts-expect-error metricThrottledCommands() is a ServerlessCache metric
+      c.metricThrottledCommands();
+    }
+    void serverlessMetricOnNodeCache;
+    expect('metricThrottledCommands' in cache).toBe(false);
   });
 
   test('grantConnect fails on a cache without IAM authentication', () => {
@@ -153,11 +170,21 @@ describe('ServiceCache.valkey() with every option', () => {
       snapshotRetentionDays: 7,
       kmsKey: key,
       auth: CacheAuth.iam(),
-      alarms: { engineCpuPercent: 70, memoryPercent: 90, evictions: 0, connections: 100, replicationLagSeconds: 0.5 },
     }),
+    alarms: {
+      cacheEngineCpu: { threshold: 70 },
+      cacheMemory: { threshold: 90 },
+      cacheEvictions: { threshold: 0 },
+      cacheConnections: { threshold: 100 },
+      cacheReplicationLag: { threshold: 0.5 },
+    },
   });
   const t = Template.fromStack(stack);
-  const cache = svc.cache!;
+  const cache = svc.cache as NodeBasedCache;
+
+  test('service.cache is a NodeBasedCache', () => {
+    expect(svc.cache).toBeInstanceOf(NodeBasedCache);
+  });
 
   test('applies engine, version, size, replicas, port, windows, retention and key', () => {
     t.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
@@ -208,13 +235,13 @@ describe('ServiceCache.valkey() with every option', () => {
   test('applies the alarm thresholds, over three nodes', () => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 70, Metrics: Match.arrayWith([Match.objectLike({ Expression: 'MAX([enginecpuutilization_n1,enginecpuutilization_n2,enginecpuutilization_n3])' })]) });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 90 });
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 0, AlarmDescription: Match.stringLikeRegexp('evicting') });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 0, AlarmDescription: 'cache keys evicted per 5 minutes (busiest node) > 0 (warning, Svc/Svc)' });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 100 });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 0.5, Metrics: Match.arrayWith([Match.objectLike({ Expression: 'MAX([replicationlag_n1,replicationlag_n2,replicationlag_n3])' })]) });
   });
 
   test('acknowledges AEC6 (RBAC instead of an AUTH token) and AEC5 (Redis OSS default port) only when they apply', () => {
-    const acks = JSON.stringify(cache.replicationGroup!.node.metadata);
+    const acks = JSON.stringify(cache.replicationGroup.node.metadata);
     expect(acks).toContain('AwsSolutions-AEC6');
     expect(acks).not.toContain('AwsSolutions-AEC5'); // port 6390
     expect(acks).not.toContain('AwsSolutions-AEC4'); // Multi-AZ
@@ -226,11 +253,16 @@ describe('ServiceCache.valkey() with one node and a password user', () => {
   const svc = new Microservice(stack, 'Svc', { image: IMAGE, cache: ServiceCache.valkey({ replicas: 0, auth: CacheAuth.password({ accessString: 'on ~app:* +@read +@write' }) }) });
   const t = Template.fromStack(stack);
 
+  test('service.cache is a NodeBasedCache', () => {
+    expect(svc.cache).toBeInstanceOf(NodeBasedCache);
+  });
+
   test('runs a single node without failover or Multi-AZ, acknowledged for cdk-nag with the reason', () => {
     t.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { NumCacheClusters: 1, AutomaticFailoverEnabled: false, MultiAZEnabled: false });
-    expect(JSON.stringify(svc.cache!.replicationGroup!.node.metadata)).toContain('AwsSolutions-AEC4');
+    expect(JSON.stringify((svc.cache as NodeBasedCache).replicationGroup.node.metadata)).toContain('AwsSolutions-AEC4');
     expect(svc.cache!.readerHost).toBeUndefined();
-    expect(Object.keys(svc.cache!.alarms)).not.toContain('ReplicationLag');
+    expect(Object.keys(svc.alarms)).toContain('CacheEngineCpu');
+    expect(Object.keys(svc.alarms)).not.toContain('CacheReplicationLag');
   });
 
   test('creates a user "app" whose password is the generated secret, passed as CACHE_PASSWORD', () => {
@@ -254,7 +286,11 @@ describe('ServiceCache.serverless()', () => {
   const stack = new Stack(testApp(), 'S');
   const svc = new Microservice(stack, 'Svc', { image: IMAGE, cache: ServiceCache.serverless() });
   const t = Template.fromStack(stack);
-  const cache = svc.cache!;
+  const cache = svc.cache as ServerlessCache;
+
+  test('service.cache is a ServerlessCache', () => {
+    expect(svc.cache).toBeInstanceOf(ServerlessCache);
+  });
 
   test('a Valkey user group holds only the service user: no default user without a password', () => {
     t.resourceCountIs('AWS::ElastiCache::User', 1);
@@ -284,7 +320,8 @@ describe('ServiceCache.serverless()', () => {
   });
 
   test('alarms on ECPUs, storage, throttled commands and read latency against the limits', () => {
-    expect(Object.keys(cache.alarms).sort()).toEqual(['Ecpu', 'ReadLatency', 'Storage', 'ThrottledCommands']);
+    expect(Object.keys(svc.alarms).filter((id) => id.startsWith('Cache')).sort())
+      .toEqual(['CacheEcpu', 'CacheReadLatency', 'CacheStorage', 'CacheThrottledCommands']);
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ElastiCacheProcessingUnits', Statistic: 'Sum', Period: 60, Threshold: 0.8 * 10000 * 60, Dimensions: [{ Name: 'clusterId', Value: Match.anyValue() }] });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'BytesUsedForCache', Threshold: 0.8 * 10 * 1e9 });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ThrottledCmds', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
@@ -292,8 +329,14 @@ describe('ServiceCache.serverless()', () => {
     expect(stack.resolve(cache.metricWriteLatency())).toMatchObject({ metricName: 'SuccessfulWriteRequestLatency', statistic: 'p99' });
   });
 
-  test('node-only metrics fail clearly', () => {
-    expect(() => cache.metricEvictions()).toThrow('metricEvictions() of the cache of S/Svc is for node-based caches (ServiceCache.valkey()), this one is serverless');
+  test('node-only metrics are a compile error on a serverless cache', () => {
+    // Never called: it only has to type-check, with the error expected.
+    function nodeMetricOnServerlessCache(c: ServerlessCache): void {
+      // @ts-expect-error metricEvictions() is a NodeBasedCache metric
+      c.metricEvictions();
+    }
+    void nodeMetricOnServerlessCache;
+    expect('metricEvictions' in cache).toBe(false);
   });
 });
 
@@ -306,11 +349,12 @@ describe('ServiceCache.fromAttributes()', () => {
     const secret = new secretsmanager.Secret(owner, 'Token');
     const stack = new Stack(app, 'Svc');
     const platform = new MicroservicePlatform(stack, 'P', { vpc });
-    new Microservice(stack, 'Svc', {
+    const svc = new Microservice(stack, 'Svc', {
       platform,
       image: IMAGE,
       cache: ServiceCache.fromAttributes({ host: 'shared.abc.cache.amazonaws.com', port: 6390, securityGroup: sg, secret }),
     });
+    expect(svc.cache).toBeInstanceOf(ImportedCache);
     const t = Template.fromStack(stack);
     t.resourceCountIs('AWS::ElastiCache::ReplicationGroup', 0);
     expect(Object.values(t.findResources('AWS::CloudWatch::Alarm')).filter((a) => JSON.stringify(a).includes('ElastiCache'))).toEqual([]);
@@ -357,11 +401,17 @@ describe('bad input', () => {
     ['an access string that does not enable the user', () => CacheAuth.password({ accessString: 'off ~*' }) as any, /accessString must be an ACL access string that starts with "on"/],
     ['an empty imported host', () => ServiceCache.fromAttributes({ host: '', port: 6379 }), /host must not be empty, got ""/],
     ['an imported port of 0', () => ServiceCache.fromAttributes({ host: 'h', port: 0 }), /port must be an integer between 1 and 65535, got 0/],
-    ['an alarm percent above 100', () => ServiceCache.valkey({ alarms: { memoryPercent: 101 } }), /alarms.memoryPercent must be between 1 and 100, got 101/],
-    ['a connection threshold above 65000', () => ServiceCache.valkey({ alarms: { connections: 65001 } }), /alarms.connections must be an integer between 1 and 65000, got 65001/],
-    ['a serverless ECPU alarm percent of 0', () => ServiceCache.serverless({ alarms: { ecpuPercent: 0 } }), /alarms.ecpuPercent must be between 1 and 100, got 0/],
   ])('fails on %s', (_name, create, message) => {
     expect(create).toThrow(message);
+  });
+
+  test.each<[string, () => ServiceCache, MicroserviceAlarmOptions, string]>([
+    ['a cache alarm percent above 100', () => ServiceCache.valkey(), { cacheMemory: { threshold: 101 } }, 'alarms.cacheMemory.threshold must be between 1 and 100, got 101'],
+    ['a serverless ECPU alarm percent of 0', () => ServiceCache.serverless(), { cacheEcpu: { threshold: 0 } }, 'alarms.cacheEcpu.threshold must be between 1 and 100, got 0'],
+    ['a connection threshold above 65000', () => ServiceCache.valkey(), { cacheConnections: { threshold: 65001 } }, 'alarms.cacheConnections.threshold must be between 1 and 65000, got 65001'],
+  ])('fails on %s', (_name, cache, alarms, message) => {
+    expect(() => new Microservice(new Stack(testApp(), 'S'), 'Svc', { image: IMAGE, cache: cache(), alarms }))
+      .toThrow(`Invalid props for Microservice 'S/Svc':\n  - ${message}`);
   });
 
   test('accepts the edges', () => {

@@ -1,13 +1,13 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { MAX_AMPLIFICATION_CONTEXT, Microservice, MicroservicePlatform, RetryPolicy, ServiceCallGraph, ServiceMesh } from '../../lib';
+import { MAX_AMPLIFICATION_CONTEXT, Microservice, MicroservicePlatform, RetryPolicy, ServiceCallGraph } from '../../lib';
 import { CDK_CONTEXT, IMAGE } from '../util';
 
 interface Hop { readonly timeout: number; readonly retries?: number; readonly perTry?: number; readonly api?: number }
 
-/** A chain gateway -> orders -> payments, one stack each, on an App Mesh platform. */
+/** A chain gateway -> orders -> payments, one stack each, on one platform. */
 function chain(hops: [Hop, Hop, Hop], context: object = {}): { app: App; services: Microservice[] } {
   const app = new App({ context: { ...CDK_CONTEXT, ...context } });
-  const platform = new MicroservicePlatform(new Stack(app, 'Platform'), 'Platform', { mesh: ServiceMesh.appMesh() });
+  const platform = new MicroservicePlatform(new Stack(app, 'Platform'), 'Platform');
   const services = ['Gateway', 'Orders', 'Payments'].map((name, i) => new Microservice(new Stack(app, name), name, {
     platform,
     image: IMAGE,

@@ -1,7 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { AlarmSeverity, ApiIntegration, Microservice, MicroservicePlatform, ServiceCache, ServiceMesh } from '../../lib';
+import { AlarmSeverity, ApiIntegration, Microservice, MicroservicePlatform, ServiceCache, ServiceMonitoring } from '../../lib';
 import { IMAGE, logicalId, testApp } from '../util';
 
 
@@ -219,6 +219,8 @@ describe('tracing: true', () => {
       Command: ['--config=/etc/ecs/ecs-xray.yaml'],
       Essential: false,
       ReadonlyRootFilesystem: true,
+      Cpu: 64,
+      MemoryReservation: 64,
       HealthCheck: { Command: ['CMD', '/healthcheck'] },
     });
     expect(svc.collector).toBeDefined();
@@ -260,14 +262,17 @@ test('a platform user pool gets throttle alarms (critical) and a sign-in success
   p.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'Platform-user-pool-sign-in-throttles', Threshold: 0, AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmTopic') }] });
 });
 
-test('a service with neither an API nor Service Connect shows notes, not empty graphs', () => {
-  const app = testApp();
-  const platform = new MicroservicePlatform(new Stack(app, 'P'), 'P', { mesh: ServiceMesh.appMesh() });
-  const stack = new Stack(app, 'S');
-  const svc = new Microservice(stack, 'Svc', { platform, image: IMAGE });
-  const json = JSON.stringify(svc.widgets().map((w) => stack.resolve((w as any).toJson())));
+test('a service none of whose parts sees its requests shows notes, not empty graphs', () => {
+  // Every service's mesh publishes request metrics: the monitoring is given parts that publish none.
+  const stack = new Stack(testApp(), 'S');
+  const svc = new Microservice(stack, 'Svc', { image: IMAGE });
+  const monitoring = ServiceMonitoring._create(svc, 'Unseen', {
+    name: 'unseen', servicePath: svc.node.path, service: svc.service,
+    alarmTopic: svc.platform.alarmTopic, warningTopic: svc.platform.warningTopic, options: {}, parts: [],
+  });
+  const json = JSON.stringify(monitoring.widgets().map((w) => stack.resolve((w as any).toJson())));
   expect(json).toContain('No request metrics');
-  for (const w of svc.widgets().flatMap((x) => stack.resolve((x as any).toJson()))) {
+  for (const w of monitoring.widgets().flatMap((x) => stack.resolve((x as any).toJson()))) {
     if (w.type === 'metric') expect(w.properties.metrics?.length).toBeGreaterThan(0);
   }
 });

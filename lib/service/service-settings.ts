@@ -1,9 +1,24 @@
 import { Duration } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { validateResilience } from '../mesh/resilience';
-import { describeMemoryFor, FARGATE_TASK_SIZES } from './fargate';
-import { fmt, PropErrors } from './validation';
-import type { FargateSpotOptions, MicroserviceProps } from '../service/microservice-props';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { FargateSpotOptions, MicroserviceProps } from './microservice-props';
+import { describeMemoryFor, FARGATE_TASK_SIZES } from '../private/fargate';
+import { kebab, volumeName } from '../private/names';
+import { validateResilience } from '../private/resilience-validation';
+import { fmt, PropErrors } from '../private/validation';
+
+/** Defaults of {@link MicroserviceProps}. */
+const DEFAULTS = {
+  containerPort: 8080,
+  cpu: 512,
+  memoryLimitMiB: 1024,
+  logRetention: logs.RetentionDays.ONE_MONTH,
+  writablePaths: ['/tmp'],
+  minCapacity: 2,
+  maxCapacity: 10,
+  targetCpuUtilizationPercent: 70,
+  targetMemoryUtilizationPercent: 80,
+} as const;
 
 /** Most tasks one ECS service may run (service quota "Tasks per service"). */
 const MAX_TASKS_PER_SERVICE = 5000;
@@ -11,8 +26,12 @@ const MAX_TASKS_PER_SERVICE = 5000;
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,58}[a-z0-9])?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** Every setting of a service with its default applied. */
 export interface ResolvedSettings {
+  readonly path: string;
   readonly containerPort: number;
+  readonly readonlyRootFilesystem: boolean;
+  readonly logRetention: logs.RetentionDays;
   readonly cpu: number;
   readonly memoryLimitMiB: number;
   readonly cpuArchitecture: ecs.CpuArchitecture;
@@ -25,8 +44,33 @@ export interface ResolvedSettings {
   readonly discoveryName: string;
 }
 
-export function validate(path: string, props: MicroserviceProps, s: ResolvedSettings): void {
+/** Resolves every default once and reports every bad input of the service's own props at once. */
+export function resolveSettings(path: string, id: string, props: MicroserviceProps): ResolvedSettings {
+  const enableExecuteCommand = props.enableExecuteCommand ?? false;
+  const minCapacity = props.autoScaling?.minCapacity ?? DEFAULTS.minCapacity;
+  const s: ResolvedSettings = {
+    path,
+    containerPort: props.containerPort ?? DEFAULTS.containerPort,
+    cpu: props.cpu ?? DEFAULTS.cpu,
+    memoryLimitMiB: props.memoryLimitMiB ?? DEFAULTS.memoryLimitMiB,
+    cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.X86_64,
+    enableExecuteCommand,
+    readonlyRootFilesystem: props.readonlyRootFilesystem ?? !enableExecuteCommand,
+    logRetention: props.logRetention ?? DEFAULTS.logRetention,
+    writablePaths: props.writablePaths ?? [...DEFAULTS.writablePaths],
+    minCapacity,
+    maxCapacity: props.autoScaling?.maxCapacity ?? Math.max(DEFAULTS.maxCapacity, minCapacity),
+    targetCpu: props.autoScaling?.targetCpuUtilizationPercent ?? DEFAULTS.targetCpuUtilizationPercent,
+    targetMemory: props.autoScaling?.targetMemoryUtilizationPercent ?? DEFAULTS.targetMemoryUtilizationPercent,
+    discoveryName: props.discoveryName ?? kebab(id),
+  };
+  validate(path, props, s);
+  return s;
+}
+
+function validate(path: string, props: MicroserviceProps, s: ResolvedSettings): void {
   const errors = new PropErrors(`Microservice '${path}'`);
+  errors.exclusive('api', props.api, 'restApi', props.restApi, 'a service has one front door: an HTTP API or a REST API');
   errors.integer('containerPort', s.containerPort, 1, 65535);
   errors.text('discoveryName', s.discoveryName, DNS_LABEL, 'a lower-case DNS label (a-z, 0-9 and "-", 1-60 characters)');
 
@@ -90,7 +134,6 @@ export function validate(path: string, props: MicroserviceProps, s: ResolvedSett
   validateResilience(errors, props.outlierDetection, props.connectionPool);
   durationMs(errors, 'requestTimeout', props.requestTimeout, 1, 3_600_000);
   durationMs(errors, 'idleTimeout', props.idleTimeout, 1000, 3_600_000);
-  errors.text('healthCheckPath', props.healthCheckPath, /^\/\S*$/, 'an absolute path such as "/health"');
   const d = props.deployment;
   if (d) {
     const strategy = d.strategy ?? ecs.DeploymentStrategy.ROLLING;
@@ -125,21 +168,4 @@ export function capacityProviderStrategies(spot: FargateSpotOptions | undefined)
 
 function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
-}
-
-/** 'OrderHistory' → 'order-history'; 'API2Gateway' → 'api2-gateway'. */
-export function kebab(id: string): string {
-  return id
-    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1-$2')
-    .replace(/[^A-Za-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .toLowerCase()
-    .slice(0, 60)
-    .replace(/-+$/, '');
-}
-
-/** '/var/cache/nginx' → 'writable-var-cache-nginx' (ECS volume names: letters, digits, '-' and '_'). */
-export function volumeName(path: string): string {
-  return `writable${path.replace(/[^A-Za-z0-9_-]+/g, '-')}`.replace(/-+$/, '').slice(0, 255);
 }

@@ -1,0 +1,60 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+
+/** Options of {@link ApiAuthorizer.cognito}. */
+export interface CognitoAuthorizerOptions {
+  /**
+   * An existing user pool to trust instead of creating one. Services still create their resource
+   * servers and consumer app clients in it.
+   *
+   * @default - a new user pool in the platform, hardened (see the README)
+   */
+  readonly userPool?: cognito.IUserPool;
+
+  /**
+   * App clients of `userPool` whose tokens every service's API accepts, besides each service's
+   * own consumers (a web or mobile client, for example). Only with `userPool`.
+   *
+   * @default - none
+   */
+  readonly clients?: cognito.IUserPoolClient[];
+
+  /**
+   * Prefix of the new user pool's Cognito domain, which serves the OAuth token endpoint
+   * (`https://<prefix>.auth.<region>.amazoncognito.com/oauth2/token`): lower-case letters, digits
+   * and hyphens, not containing "aws", "amazon" or "cognito". Only without `userPool`.
+   *
+   * @default - `ms-<hash of the platform path>-<account id>`
+   */
+  readonly domainPrefix?: string;
+
+  /**
+   * Feature plan of the new user pool. PLUS turns on threat protection (compromised credentials,
+   * adaptive authentication) in full-function mode. Only without `userPool`.
+   *
+   * @default cognito.FeaturePlan.PLUS
+   */
+  readonly featurePlan?: cognito.FeaturePlan;
+
+  /**
+   * Lifetime of access tokens issued to service consumers, 5 minutes to 1 day.
+   *
+   * @default Duration.hours(1)
+   */
+  readonly accessTokenValidity?: Duration;
+}
+
+/** Options of {@link ApiAuthorizer.jwt}. */
+export interface JwtAuthorizerOptions {
+  /** The issuer URL (`iss` claim), https. Its OIDC discovery document must be public. */
+  readonly issuer: string;
+  /** Accepted audiences (`aud` claim, or `client_id` when a token has no `aud`). At least one. */
+  readonly audience: string[];
+  /**
+   * The issuer's JWKS URL, https (REST APIs: the Lambda authorizer fetches it). HTTP APIs always
+   * use the issuer's OIDC discovery document.
+   *
+   * @default - `jwks_uri` of the issuer's OIDC discovery document, read once per authorizer container
+   */
+  readonly jwksUri?: string;
+}

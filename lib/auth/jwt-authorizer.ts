@@ -1,0 +1,69 @@
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as authorizers from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { Construct } from 'constructs';
+import type { JwtAuthorizerOptions } from './authorizer-options';
+import { JwtAuthorizerFunction } from './jwt-authorizer-function';
+import { checkScopes } from './scopes';
+import type { ApiAuthValidation, HttpApiAuthorization, PlatformAuthorizer, RestApiAuthorization, RestApiAuthRequest } from '../private/binding';
+import { fmt, PropErrors } from '../private/validation';
+
+/**
+ * An outside OIDC issuer on one platform: API Gateway's JWT authorizer on HTTP APIs, the bundled
+ * Lambda authorizer on REST APIs. Its clients are registered at the issuer, never here.
+ */
+export class JwtPlatformAuthorizer implements PlatformAuthorizer {
+  public readonly userPool = undefined;
+  public readonly tokenEndpoint = undefined;
+
+  constructor(private readonly options: JwtAuthorizerOptions) {}
+
+  public validateApi(errors: PropErrors, api: ApiAuthValidation): void {
+    checkScopes(errors, api, false);
+    if (!api.rest && api.consumers.length > 0) {
+      errors.add(`${api.apiProp}.consumers requires a Cognito authorizer on the platform `
+        + `(clients of another issuer are registered there), got ${api.consumers.length} consumer(s) with ApiAuthorizer.jwt`);
+    }
+    if (api.rest) {
+      for (const c of api.consumers) {
+        if (c.scopes !== undefined) {
+          errors.add(`${c.prop}.scopes requires a Cognito authorizer on the platform (clients of another issuer are registered there; a REST consumer of ApiAuthorizer.jwt gets an API key and usage plan only), got ${fmt(c.scopes)}`);
+        }
+      }
+    }
+  }
+
+  public authorizeHttpApi(): HttpApiAuthorization {
+    return {
+      authorizer: new authorizers.HttpJwtAuthorizer('Authorizer', this.options.issuer, { jwtAudience: this.options.audience }),
+      consumerClients: {},
+    };
+  }
+
+  public authorizeRestApi(scope: Construct, request: RestApiAuthRequest): RestApiAuthorization {
+    const fn = new JwtAuthorizerFunction(scope, 'Function', {
+      issuer: this.options.issuer,
+      audience: this.options.audience,
+      jwksUri: this.options.jwksUri,
+      methodScopes: request.methodScopes,
+    });
+    const authorizer = new apigateway.RequestAuthorizer(scope, 'Authorizer', {
+      handler: fn.function,
+      identitySources: [
+        apigateway.IdentitySource.header('Authorization'),
+        apigateway.IdentitySource.context('httpMethod'),
+        apigateway.IdentitySource.context('resourcePath'),
+      ],
+      resultsCacheTtl: request.resultsCacheTtl,
+    });
+    return {
+      authorizer,
+      function: fn,
+      consumerClients: {},
+      checksScopesNatively: false,
+      methodAcknowledgements: [{
+        id: 'AwsSolutions-COG4',
+        reason: 'The platform trusts a non-Cognito OIDC issuer (ApiAuthorizer.jwt); a Lambda authorizer checks its tokens\' signature, issuer, audience, lifetime and the method\'s scopes.',
+      }],
+    };
+  }
+}

@@ -1,0 +1,191 @@
+import { AlarmSeverity } from './alarm-options';
+import type { AlarmKey } from '../private/binding';
+
+/** The layer of the service an alarm watches, in request order. */
+export type AlarmLayer = 'tasks' | 'api' | 'load balancer' | 'mesh' | 'cache';
+
+/** One default alarm: everything but the metric, which the part that measures it supplies. */
+export interface AlarmSpec {
+  /** Construct id, alarm-name suffix and key in `service.alarms`. */
+  readonly id: string;
+  readonly layer: AlarmLayer;
+  /** What is measured, with its unit. */
+  readonly what: string;
+  /** The metric behind it: namespace and metric names. */
+  readonly source: string;
+  /** The statistic over each period. */
+  readonly statistic: string;
+  readonly periodMinutes: number;
+  readonly threshold: number;
+  /** '>' or '>='. */
+  readonly comparison: '>' | '>=';
+  readonly evaluationPeriods: number;
+  readonly severity: AlarmSeverity;
+  /** Whether ECS rolls a deployment back when the alarm fires during it. */
+  readonly rollback: boolean;
+  /** When the part creates it, when not always. */
+  readonly when?: string;
+  /** The thresholds an override may set, when narrower than 0 to 100 (percent) or 0 and up. */
+  readonly range?: readonly [number, number];
+  /** Why the alarm exists and why at this threshold. */
+  readonly why: string;
+}
+
+const W = AlarmSeverity.WARNING;
+const C = AlarmSeverity.CRITICAL;
+
+/**
+ * Every default alarm of a service, defined once. Each part of the service (tasks, API, load
+ * balancer, mesh, cache) supplies the metric of the entries that apply to it; overrides
+ * (`alarms.<key>`), the README's table and the option docs are checked against this catalog.
+ */
+export const ALARM_CATALOG: { readonly [K in AlarmKey]: AlarmSpec } = {
+  cpuUtilization: {
+    id: 'CpuUtilization', layer: 'tasks', what: 'ECS CPU utilization (%)', statistic: 'Average', periodMinutes: 5,
+    threshold: 85, comparison: '>', evaluationPeriods: 3, severity: W, rollback: false,
+    source: 'AWS/ECS CPUUtilization',
+    why: 'autoscaling should hold 70 %; sustained 85 % means it is at `maxCapacity` or too slow',
+  },
+  memoryUtilization: {
+    id: 'MemoryUtilization', layer: 'tasks', what: 'ECS memory utilization (%)', statistic: 'Average', periodMinutes: 5,
+    threshold: 85, comparison: '>', evaluationPeriods: 3, severity: W, rollback: false,
+    source: 'AWS/ECS MemoryUtilization',
+    why: 'memory pressure precedes out-of-memory kills',
+  },
+  runningTasks: {
+    id: 'RunningTasks', layer: 'tasks', what: 'tasks missing (desired - running)', statistic: 'Average', periodMinutes: 1,
+    threshold: 0, comparison: '>', evaluationPeriods: 5, severity: C, rollback: false,
+    source: 'ECS/ContainerInsights DesiredTaskCount - RunningTaskCount',
+    why: 'tasks crash, fail health checks or cannot be placed',
+  },
+  apiServerErrorRate: {
+    id: 'ApiServerErrorRate', layer: 'api', what: 'API 5XX rate (%)', statistic: 'Sum', periodMinutes: 5,
+    threshold: 1, comparison: '>', evaluationPeriods: 3, severity: C, rollback: true, when: 'with an API',
+    source: 'AWS/ApiGateway 100 × 5xx / Count (REST: 5XXError)',
+    why: 'the service fails requests',
+  },
+  apiClientErrorRate: {
+    id: 'ApiClientErrorRate', layer: 'api', what: 'API 4XX rate (%)', statistic: 'Sum', periodMinutes: 5,
+    threshold: 10, comparison: '>', evaluationPeriods: 3, severity: W, rollback: false, when: 'with an API',
+    source: 'AWS/ApiGateway 100 × 4xx / Count (REST: 4XXError)',
+    why: 'an authorizer or client misconfiguration shows up here first',
+  },
+  apiLatencyP99: {
+    id: 'ApiLatencyP99', layer: 'api', what: 'API p99 latency (ms)', statistic: 'p99', periodMinutes: 5,
+    threshold: 2000, comparison: '>', evaluationPeriods: 3, severity: C, rollback: false, when: 'with an API',
+    source: 'AWS/ApiGateway Latency',
+    why: 'clients wait too long',
+  },
+  apiIntegrationLatencyP99: {
+    id: 'ApiIntegrationLatencyP99', layer: 'api', what: 'API p99 integration latency (ms)', statistic: 'p99', periodMinutes: 5,
+    threshold: 1500, comparison: '>', evaluationPeriods: 3, severity: W, rollback: false, when: 'with an API',
+    source: 'AWS/ApiGateway IntegrationLatency',
+    why: "the service itself is slow (latency minus API Gateway's part)",
+  },
+  apiThrottled: {
+    id: 'ApiThrottled', layer: 'api', what: 'API requests throttled (429) per 5 minutes', statistic: 'Sum', periodMinutes: 5,
+    threshold: 10, comparison: '>', evaluationPeriods: 2, severity: W, rollback: false, when: 'with an API',
+    source: 'ThrottledRequests: 429s counted from the access log',
+    why: 'the throttle is too tight, or a client misbehaves',
+  },
+  loadBalancerTarget5xx: {
+    id: 'LoadBalancerTarget5xx', layer: 'load balancer', what: 'load balancer target 5XX per 5 minutes', statistic: 'Sum', periodMinutes: 5,
+    threshold: 10, comparison: '>', evaluationPeriods: 2, severity: C, rollback: true, when: 'behind a load balancer',
+    source: 'AWS/ApplicationELB HTTPCode_Target_5XX_Count',
+    why: 'the tasks answer 5XX',
+  },
+  loadBalancerUnhealthyHosts: {
+    id: 'LoadBalancerUnhealthyHosts', layer: 'load balancer', what: 'unhealthy load balancer targets', statistic: 'Maximum', periodMinutes: 1,
+    threshold: 1, comparison: '>=', evaluationPeriods: 3, severity: C, rollback: true, when: 'behind a load balancer',
+    source: 'AWS/ApplicationELB UnHealthyHostCount',
+    why: 'tasks fail the ALB health check',
+  },
+  loadBalancerTargetResponseTime: {
+    id: 'LoadBalancerTargetResponseTime', layer: 'load balancer', what: 'load balancer p99 target response time (s)', statistic: 'p99', periodMinutes: 5,
+    threshold: 2, comparison: '>', evaluationPeriods: 3, severity: W, rollback: false, when: 'behind a load balancer',
+    source: 'AWS/ApplicationELB TargetResponseTime',
+    why: 'the tasks are slow',
+  },
+  meshServerErrorRate: {
+    id: 'MeshServerErrorRate', layer: 'mesh', what: 'Service Connect 5XX rate (%)', statistic: 'Sum', periodMinutes: 5,
+    threshold: 1, comparison: '>', evaluationPeriods: 3, severity: C, rollback: true, when: 'on Service Connect',
+    source: 'AWS/ECS 100 × HTTPCode_Target_5XX_Count / (2XX + 3XX + 4XX + 5XX) by TargetDiscoveryName, reported by the callers\' proxies',
+    why: 'callers inside the mesh get errors',
+  },
+  meshLatencyP99: {
+    id: 'MeshLatencyP99', layer: 'mesh', what: 'Service Connect p99 response time (ms)', statistic: 'p99', periodMinutes: 5,
+    threshold: 2000, comparison: '>', evaluationPeriods: 3, severity: W, rollback: false, when: 'on Service Connect',
+    source: 'AWS/ECS TargetResponseTime by TargetDiscoveryName',
+    why: 'callers inside the mesh wait',
+  },
+  cacheEngineCpu: {
+    id: 'CacheEngineCpu', layer: 'cache', what: 'cache engine CPU of the busiest node (%)', statistic: 'Average', periodMinutes: 5,
+    threshold: 80, comparison: '>', evaluationPeriods: 3, severity: W, rollback: false, when: 'with a node-based cache', range: [1, 100],
+    source: 'AWS/ElastiCache EngineCPUUtilization, busiest node',
+    why: 'the single-threaded engine is saturated: every command waits',
+  },
+  cacheMemory: {
+    id: 'CacheMemory', layer: 'cache', what: 'cache memory used of the fullest node (% of maxmemory)', statistic: 'Average', periodMinutes: 5,
+    threshold: 80, comparison: '>', evaluationPeriods: 3, severity: W, rollback: false, when: 'with a node-based cache', range: [1, 100],
+    source: 'AWS/ElastiCache DatabaseMemoryUsagePercentage, fullest node',
+    why: 'the cache is about to evict keys or refuse writes',
+  },
+  cacheEvictions: {
+    id: 'CacheEvictions', layer: 'cache', what: 'cache keys evicted per 5 minutes (busiest node)', statistic: 'Sum', periodMinutes: 5,
+    threshold: 1000, comparison: '>', evaluationPeriods: 2, severity: W, rollback: false, when: 'with a node-based cache',
+    source: 'AWS/ElastiCache Evictions, node that evicted most',
+    why: 'the working set no longer fits: the hit rate falls and load moves to the service',
+  },
+  cacheConnections: {
+    id: 'CacheConnections', layer: 'cache', what: 'cache client connections (busiest node)', statistic: 'Maximum', periodMinutes: 5,
+    threshold: 5000, comparison: '>', evaluationPeriods: 3, severity: W, rollback: false, when: 'with a node-based cache', range: [1, 65000],
+    source: 'AWS/ElastiCache CurrConnections, busiest node',
+    why: 'a connection leak or a client without pooling (the engine allows 65,000)',
+  },
+  cacheReplicationLag: {
+    id: 'CacheReplicationLag', layer: 'cache', what: 'cache replication lag of any replica (s)', statistic: 'Maximum', periodMinutes: 5,
+    threshold: 1, comparison: '>', evaluationPeriods: 3, severity: W, rollback: false, when: 'with a node-based cache with replicas', range: [0.001, 3600],
+    source: 'AWS/ElastiCache ReplicationLag, most lagging replica',
+    why: 'reads from replicas are stale, and a failover would lose writes',
+  },
+  cacheEcpu: {
+    id: 'CacheEcpu', layer: 'cache', what: 'cache ECPUs (% of maxEcpuPerSecond)', statistic: 'Sum', periodMinutes: 1,
+    threshold: 80, comparison: '>', evaluationPeriods: 3, severity: W, rollback: false, when: 'with a serverless cache', range: [1, 100],
+    source: 'AWS/ElastiCache ElastiCacheProcessingUnits per minute, against 60 × maxEcpuPerSecond',
+    why: 'the cache nears its ECPU ceiling, beyond which commands are throttled',
+  },
+  cacheStorage: {
+    id: 'CacheStorage', layer: 'cache', what: 'cache data stored (% of maxDataStorageGb)', statistic: 'Maximum', periodMinutes: 5,
+    threshold: 80, comparison: '>', evaluationPeriods: 3, severity: W, rollback: false, when: 'with a serverless cache', range: [1, 100],
+    source: 'AWS/ElastiCache BytesUsedForCache, against maxDataStorageGb',
+    why: 'the cache nears its storage ceiling',
+  },
+  cacheThrottledCommands: {
+    id: 'CacheThrottledCommands', layer: 'cache', what: 'cache commands throttled per 5 minutes', statistic: 'Sum', periodMinutes: 5,
+    threshold: 1, comparison: '>=', evaluationPeriods: 1, severity: W, rollback: false, when: 'with a serverless cache', range: [1, Number.MAX_SAFE_INTEGER],
+    source: 'AWS/ElastiCache ThrottledCmds',
+    why: 'the ECPU ceiling is reached: commands fail',
+  },
+  cacheReadLatency: {
+    id: 'CacheReadLatency', layer: 'cache', what: 'cache p99 read latency (µs)', statistic: 'p99', periodMinutes: 5,
+    threshold: 2000, comparison: '>', evaluationPeriods: 3, severity: W, rollback: false, when: 'with a serverless cache', range: [1, 10_000_000],
+    source: 'AWS/ElastiCache SuccessfulReadRequestLatency',
+    why: 'reads are slow: the cache is scaling or overloaded',
+  },
+};
+
+/** The option doc of an entry: `> 85 for 3 of 3 × 5 min`. */
+export function describeDefault(spec: AlarmSpec): string {
+  return `${spec.comparison} ${spec.threshold} for ${spec.evaluationPeriods} of ${spec.evaluationPeriods} × ${spec.periodMinutes} min`;
+}
+
+/** The README's table of default alarms, rendered from the catalog. */
+export function renderAlarmTable(): string {
+  const rows = Object.entries(ALARM_CATALOG).map(([key, s]) =>
+    `| \`${key}\` | ${s.layer}${s.when ? ` (${s.when})` : ''} | ${s.what}: ${s.source} | ${s.statistic} | ${describeDefault(s)} | ${s.severity} | ${s.rollback ? 'yes' : '-'} | ${s.why} |`);
+  return [
+    '| Key (`alarms.<key>`) | Layer | Metric | Statistic | Default | Severity | Rolls back | Why |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
+}

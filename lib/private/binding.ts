@@ -1,0 +1,272 @@
+import { Duration } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
+import { Construct, IConstruct } from 'constructs';
+import type { PropErrors } from './validation';
+import type { JwtAuthorizerFunction } from '../auth/jwt-authorizer-function';
+import type { ConnectionPool, OutlierDetection } from '../mesh/resilience';
+import type { RetryPolicy } from '../mesh/retry-policy';
+import type { MicroserviceAlarmOptions } from '../monitoring/alarm-options';
+
+// The internal seams between a service and its parts. A strategy (mesh, authorizer, cache,
+// integration) binds through one internal method, creates its resources in a scope named for it,
+// and hands back one of these: nothing outside a strategy's folder asks which kind it is.
+
+/** The key of a default alarm in the catalog (and of its override in `alarms`). */
+export type AlarmKey = Exclude<keyof MicroserviceAlarmOptions, 'enabled'>;
+
+/** A default alarm as the part that measures it supplies it: the catalog holds the rest. */
+export interface AlarmSource {
+  readonly key: AlarmKey;
+  /** The metric, at the given period (the catalog entry's). */
+  metric(period: Duration): cloudwatch.IMetric;
+  /** Converts a threshold in the catalog's unit (a percent of a limit, say) to the metric's unit. */
+  readonly toMetricUnit?: (threshold: number) => number;
+}
+
+/** Traffic, errors and latency of the requests into a service, where a part sees them. */
+export interface GoldenSignals {
+  readonly traffic: cloudwatch.IMetric[];
+  readonly errors: cloudwatch.IMetric[];
+  readonly latency: cloudwatch.IMetric[];
+}
+
+/** What every part of a service hands monitoring: its alarms, its dashboard rows, its signals. */
+export interface ServicePart {
+  /** The default alarms this part contributes (catalog keys). */
+  readonly alarms?: AlarmSource[];
+  /** Rows of the service dashboard, in request order; read each time the widgets are asked for. */
+  dashboardRows?(): cloudwatch.IWidget[][];
+  /** The golden signals, when this part sees the requests into the service. */
+  readonly signals?: GoldenSignals;
+}
+
+/** A container that runs beside the application in its task. */
+export interface SidecarOptions {
+  /** Construct id of the container definition. */
+  readonly id: string;
+  readonly containerName: string;
+  readonly image: ecs.ContainerImage;
+  /** CPU units reserved for it: counted against the task size. */
+  readonly cpu: number;
+  /** Memory reserved for it, MiB: counted against the task size. */
+  readonly memoryReservationMiB: number;
+  readonly essential: boolean;
+  readonly command?: string[];
+  readonly user?: string;
+  readonly environment?: { [name: string]: string };
+  readonly healthCheck?: ecs.HealthCheck;
+  readonly portMappings?: ecs.PortMapping[];
+  readonly ulimits?: ecs.Ulimit[];
+  readonly stopTimeout?: Duration;
+  /** The app container starts once this sidecar has started (START) or is healthy (HEALTHY). */
+  readonly appStartsAfter: ecs.ContainerDependencyCondition;
+  /** Environment the app container receives. */
+  readonly appEnvironment?: { [name: string]: string };
+}
+
+/** The service's task as its parts see it. */
+export interface ServiceTask {
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+  /** The application container. */
+  readonly container: ecs.ContainerDefinition;
+  readonly logGroup: logs.ILogGroup;
+  /** Adds a sidecar: counted against the task size, started before the app, logging to the service's log group. */
+  addSidecar(options: SidecarOptions): ecs.ContainerDefinition;
+  /** Adds a plain environment variable to the app container. */
+  addEnvironment(name: string, value: string): void;
+  /** Adds a secret to the app container. */
+  addSecret(name: string, secret: ecs.Secret): void;
+}
+
+/** What a mesh needs to know of one service. */
+export interface MeshServiceContext {
+  readonly servicePath: string;
+  readonly discoveryName: string;
+  readonly containerPort: number;
+  readonly service: ecs.FargateService;
+  readonly task: ServiceTask;
+  readonly cloudMapService: servicediscovery.IService;
+  readonly namespace: servicediscovery.IPrivateDnsNamespace;
+  readonly clusterName: string;
+  readonly retryPolicy: RetryPolicy;
+  /** As given by the user, undefined for the mesh's default. */
+  readonly requestTimeout?: Duration;
+  readonly idleTimeout?: Duration;
+  /** The API's integration timeout as given, when the service has an API. */
+  readonly apiTimeout?: Duration;
+  readonly outlierDetection?: OutlierDetection;
+  readonly connectionPool?: ConnectionPool;
+}
+
+/** One service in a mesh. */
+export interface MeshService extends ServicePart {
+  /** The URL callers reach this service at. */
+  readonly endpoint: string;
+  /** How long a request into this service may take, as the mesh resolved it. */
+  readonly requestTimeout: Duration;
+  /** Declares, on the caller's side, that this service calls `callee`; returns the URL the caller's app uses. */
+  connect(callee: MeshService): string;
+  /** Sends `percent` of this service's traffic to `canary`. */
+  routeCanary(canary: MeshService, percent: number): void;
+  /** The service's mesh widgets on the platform's overview: literal names only. */
+  overviewWidgets(): cloudwatch.IWidget[];
+}
+
+/** A mesh as bound to one platform: what services bind to. */
+export interface PlatformMesh {
+  bindService(scope: Construct, context: MeshServiceContext): MeshService;
+}
+
+/** A route as an authorizer judges it. */
+export interface AuthorizedRoute {
+  /** The prop path of the route (`api.routes[0]`). */
+  readonly prop: string;
+  readonly public: boolean;
+  readonly scopes: string[];
+}
+
+/** A consumer as an authorizer judges it. */
+export interface AuthorizedConsumer {
+  readonly prop: string;
+  readonly name: string;
+  /** Undefined when the consumer declares none (REST consumers with an API key only). */
+  readonly scopes?: string[];
+}
+
+/** What an authorizer checks of a service's API before anything is created. */
+export interface ApiAuthValidation {
+  /** The API prop's name (`api` or `restApi`). */
+  readonly apiProp: string;
+  readonly rest: boolean;
+  readonly serviceName: string;
+  readonly routes: AuthorizedRoute[];
+  readonly consumers: AuthorizedConsumer[];
+}
+
+/** What a service's API asks of the platform's authorizer. */
+export interface ApiAuthRequest {
+  /** The service's resource server identifier and scope prefix (`orders` for `orders/read`). */
+  readonly serviceName: string;
+  /** Every scope the routes require. */
+  readonly scopes: string[];
+  /** Machine callers with scopes: one app client each, where the authorizer issues them. */
+  readonly consumers: Array<{ readonly name: string; readonly scopes: string[] }>;
+}
+
+/** What a REST API asks besides. */
+export interface RestApiAuthRequest extends ApiAuthRequest {
+  /** Scopes (any of) each authorized method requires, by `<METHOD> <resource path>`. */
+  readonly methodScopes: { [methodKey: string]: string[] };
+  readonly resultsCacheTtl: Duration;
+}
+
+/** Acknowledgement a strategy asks to be put on each of a set of constructs. */
+export interface Acknowledgement {
+  readonly id: string;
+  readonly reason: string;
+}
+
+/** What an authorizer gives an HTTP API. */
+export interface HttpApiAuthorization {
+  readonly authorizer: apigwv2.IHttpRouteAuthorizer;
+  readonly resourceServer?: cognito.UserPoolResourceServer;
+  readonly consumerClients: { [name: string]: cognito.UserPoolClient };
+}
+
+/** What an authorizer gives a REST API. */
+export interface RestApiAuthorization {
+  readonly authorizer: apigateway.IAuthorizer;
+  readonly function?: JwtAuthorizerFunction;
+  readonly resourceServer?: cognito.UserPoolResourceServer;
+  readonly consumerClients: { [name: string]: cognito.UserPoolClient };
+  /** Whether API Gateway checks each method's scopes itself (authorizationScopes). */
+  readonly checksScopesNatively: boolean;
+  /** Acknowledgements for every authorized method. */
+  readonly methodAcknowledgements: Acknowledgement[];
+}
+
+/** An authorizer as bound to one platform: it keeps that platform's state (a user pool). */
+export interface PlatformAuthorizer {
+  /** The user pool, once created or when brought; no side effect. */
+  readonly userPool?: cognito.IUserPool;
+  /** The OAuth token endpoint of a user pool the platform created, once created. */
+  readonly tokenEndpoint?: string;
+  /** Reports what this authorizer cannot serve in a service's API. */
+  validateApi(errors: PropErrors, api: ApiAuthValidation): void;
+  authorizeHttpApi(scope: Construct, request: ApiAuthRequest): HttpApiAuthorization;
+  authorizeRestApi(scope: Construct, request: RestApiAuthRequest): RestApiAuthorization;
+}
+
+/** What an API integration needs of the service. */
+export interface IntegrationTarget {
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly vpcLink: apigwv2.IVpcLink;
+  readonly vpcLinkSecurityGroup: ec2.ISecurityGroup;
+  readonly service: ecs.FargateService;
+  readonly cloudMapService: servicediscovery.IService;
+  readonly taskSecurityGroup: ec2.ISecurityGroup;
+  readonly containerPort: number;
+}
+
+/** What an integration gives an HTTP API. */
+export interface HttpIntegrationBinding extends ServicePart {
+  readonly integration: apigwv2.HttpRouteIntegration;
+  readonly loadBalancer?: elbv2.ApplicationLoadBalancer;
+  readonly targetGroup?: elbv2.ApplicationTargetGroup;
+}
+
+/** What a service's API, of either flavour, needs of the service and the platform. */
+export interface ApiWiring {
+  readonly servicePath: string;
+  /** The discovery name: scope prefix, resource server identifier, default base path. */
+  readonly serviceName: string;
+  readonly auth: PlatformAuthorizer;
+  readonly domainName?: apigwv2.IDomainName;
+  readonly target: IntegrationTarget;
+  /** API Gateway's account logging setting (REST stages need it): created by the first call. */
+  createApiGatewayAccountOnce(): IConstruct | undefined;
+}
+
+/** What a service's cache needs of the service. */
+export interface CacheContext {
+  readonly servicePath: string;
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly taskSecurityGroup: ec2.ISecurityGroup;
+  readonly task: ServiceTask;
+  readonly taskRole: iam.IRole;
+}
+
+/** One service's row on the platform's overview dashboard: literal names only. */
+export interface OverviewRow {
+  readonly name: string;
+  readonly ecsServiceName: string;
+  /** The health alarm's name, when the service has alarms. */
+  readonly healthAlarmName?: string;
+  /** The mesh's widgets for the row. */
+  readonly meshWidgets: cloudwatch.IWidget[];
+}
+
+/** The platform's services to its microservices: never reachable by users. */
+export interface PlatformServices {
+  /** Where the platform creates shared resources on first use. */
+  readonly scope: Construct;
+  readonly mesh: PlatformMesh;
+  readonly auth: PlatformAuthorizer;
+  readonly apiDomainName?: apigwv2.IDomainName;
+  /** The VPC link of the services' APIs and its security group: created by the first call. */
+  createVpcLinkOnce(): { readonly vpcLink: apigwv2.IVpcLink; readonly securityGroup: ec2.ISecurityGroup };
+  /** API Gateway's account logging setting for REST stages: created by the first call, unless turned off. */
+  createApiGatewayAccountOnce(): IConstruct | undefined;
+  addOverviewRow(row: OverviewRow): void;
+}

@@ -1,0 +1,69 @@
+import { Duration } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
+import { Construct } from 'constructs';
+import type { MicroserviceProps } from './microservice-props';
+import { capacityProviderStrategies, ResolvedSettings } from './service-settings';
+import type { ServiceTaskDefinition } from './service-task';
+import type { IMicroservicePlatform } from '../platform/microservice-platform';
+
+/** The service's place on the network: its closed security group, the Fargate service, its Cloud Map registration. */
+export interface ServiceNetwork {
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly service: ecs.FargateService;
+  readonly cloudMapService: servicediscovery.Service;
+  readonly connections: ec2.Connections;
+}
+
+/**
+ * The Fargate service in the platform's private subnets, behind a security group that admits no
+ * caller until one is wired in, registered in the namespace with A and SRV records.
+ */
+export function createServiceNetwork(scope: Construct, s: ResolvedSettings, platform: IMicroservicePlatform,
+  task: ServiceTaskDefinition, props: MicroserviceProps): ServiceNetwork {
+  const securityGroup = new ec2.SecurityGroup(scope, 'SecurityGroup', {
+    vpc: platform.vpc,
+    description: `Tasks of ${scope.node.path}: no ingress until a caller is wired in`,
+    allowAllOutbound: true,
+  });
+  const service = new ecs.FargateService(scope, 'Service', {
+    serviceName: s.discoveryName,
+    cluster: platform.cluster,
+    taskDefinition: task.taskDefinition,
+    securityGroups: [securityGroup],
+    vpcSubnets: platform.serviceSubnets,
+    assignPublicIp: false,
+    minHealthyPercent: 100,
+    maxHealthyPercent: 200,
+    circuitBreaker: { enable: true, rollback: true },
+    deploymentStrategy: props.deployment?.strategy,
+    canaryConfiguration: props.deployment?.canary,
+    linearConfiguration: props.deployment?.linear,
+    bakeTime: props.deployment?.bakeTime,
+    capacityProviderStrategies: capacityProviderStrategies(props.fargateSpot),
+    enableExecuteCommand: s.enableExecuteCommand,
+    propagateTags: ecs.PropagatedTagSource.SERVICE,
+    enableECSManagedTags: true,
+  });
+  // A and SRV records: `<name>.<namespace>` resolves to the tasks (what plain DNS clients need),
+  // and the SRV records carry the port (what API Gateway needs).
+  const cloudMapService = new servicediscovery.Service(scope, 'CloudMapService', {
+    namespace: platform.namespace,
+    name: s.discoveryName,
+    dnsRecordType: servicediscovery.DnsRecordType.SRV,
+    dnsTtl: Duration.seconds(10),
+    customHealthCheck: { failureThreshold: 1 },
+  });
+  (cloudMapService.node.defaultChild as servicediscovery.CfnService).addPropertyOverride('DnsConfig.DnsRecords', [
+    { Type: 'A', TTL: 10 },
+    { Type: 'SRV', TTL: 10 },
+  ]);
+  service.associateCloudMapService({ service: cloudMapService, container: task.container, containerPort: s.containerPort });
+  // The strategy names the cluster's Fargate capacity providers: create the service only after
+  // the cluster's capacity provider association exists (a cross-stack cluster is already
+  // deployed; an imported one adds nothing).
+  service.node.addDependency(platform.cluster);
+  const connections = new ec2.Connections({ securityGroups: [securityGroup], defaultPort: ec2.Port.tcp(s.containerPort) });
+  return { securityGroup, service, cloudMapService, connections };
+}

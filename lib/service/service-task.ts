@@ -1,0 +1,164 @@
+import { Duration, RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { MicroserviceProps } from './microservice-props';
+import type { ResolvedSettings } from './service-settings';
+import type { ServicePart, ServiceTask, SidecarOptions } from '../private/binding';
+import { APP_CONTAINER_NAME, APP_PORT_MAPPING_NAME, volumeName } from '../private/names';
+
+/** What the application container keeps at least, after the sidecars' reservations. */
+const APP_MIN_CPU = 128;
+const APP_MIN_MEMORY_MIB = 256;
+
+/**
+ * The task of a service: its definition, its log group, the application container with its
+ * writable scratch volumes, and the sidecars its parts add. Every sidecar goes through
+ * `addSidecar`, which counts its CPU and memory against the task size, starts the application
+ * after it, and hands the application its environment.
+ */
+export class ServiceTaskDefinition implements ServiceTask {
+  public readonly taskDefinition: ecs.FargateTaskDefinition;
+  public readonly container: ecs.ContainerDefinition;
+  public readonly logGroup: logs.LogGroup;
+  private readonly sidecars: Array<{ readonly name: string; readonly cpu: number; readonly memory: number }> = [];
+  private environmentAcknowledged = false;
+
+  constructor(scope: Construct, private readonly s: ResolvedSettings, props: MicroserviceProps) {
+    this.taskDefinition = new ecs.FargateTaskDefinition(scope, 'TaskDefinition', {
+      cpu: s.cpu,
+      memoryLimitMiB: s.memoryLimitMiB,
+      runtimePlatform: { cpuArchitecture: s.cpuArchitecture, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+    });
+    this.logGroup = new logs.LogGroup(scope, 'LogGroup', {
+      retention: s.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.container = this.taskDefinition.addContainer('App', {
+      containerName: APP_CONTAINER_NAME,
+      image: props.image,
+      essential: true,
+      command: props.command,
+      environment: props.environment,
+      secrets: props.secrets,
+      healthCheck: props.healthCheck,
+      readonlyRootFilesystem: s.readonlyRootFilesystem,
+      portMappings: [{
+        containerPort: s.containerPort,
+        protocol: ecs.Protocol.TCP,
+        name: APP_PORT_MAPPING_NAME,
+        appProtocol: ecs.AppProtocol.http,
+      }],
+      logging: ecs.LogDrivers.awsLogs({
+        logGroup: this.logGroup,
+        streamPrefix: APP_CONTAINER_NAME,
+        mode: ecs.AwsLogDriverMode.NON_BLOCKING,
+        maxBufferSize: Size.mebibytes(25),
+      }),
+    });
+    for (const path of s.writablePaths) {
+      const sourceVolume = volumeName(path);
+      this.taskDefinition.addVolume({ name: sourceVolume });
+      this.container.addMountPoints({ containerPath: path, sourceVolume, readOnly: false });
+    }
+    if (props.environment && Object.keys(props.environment).length > 0) this.acknowledgeEnvironment();
+    if (s.enableExecuteCommand) {
+      Validations.of(this.taskDefinition.taskRole).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'ECS Exec: the ssmmessages channel actions do not support resource-level permissions (Service Authorization Reference, Amazon Session Manager Message Gateway Service).',
+      });
+    }
+    scope.node.addValidation({ validate: () => this.sizeErrors() });
+  }
+
+  public addSidecar(o: SidecarOptions): ecs.ContainerDefinition {
+    const sidecar = this.taskDefinition.addContainer(o.id, {
+      containerName: o.containerName,
+      image: o.image,
+      essential: o.essential,
+      command: o.command,
+      user: o.user,
+      environment: o.environment,
+      healthCheck: o.healthCheck,
+      portMappings: o.portMappings,
+      ulimits: o.ulimits,
+      stopTimeout: o.stopTimeout,
+      cpu: o.cpu,
+      memoryReservationMiB: o.memoryReservationMiB,
+      readonlyRootFilesystem: true,
+      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: o.containerName }),
+    });
+    this.container.addContainerDependencies({ container: sidecar, condition: o.appStartsAfter });
+    for (const [k, v] of Object.entries(o.appEnvironment ?? {})) this.addEnvironment(k, v);
+    this.sidecars.push({ name: o.containerName, cpu: o.cpu, memory: o.memoryReservationMiB });
+    return sidecar;
+  }
+
+  public addEnvironment(name: string, value: string): void {
+    this.container.addEnvironment(name, value);
+    this.acknowledgeEnvironment();
+  }
+
+  public addSecret(name: string, secret: ecs.Secret): void {
+    this.container.addSecret(name, secret);
+  }
+
+  /** The tasks' alarms (CPU, memory, tasks missing) and their dashboard row. */
+  public part(service: ecs.FargateService, clusterName: string, ecsServiceName: string): ServicePart {
+    const insights = (metricName: string, period: Duration) => new cloudwatch.Metric({
+      namespace: 'ECS/ContainerInsights',
+      metricName,
+      statistic: 'Average',
+      period,
+      dimensionsMap: { ClusterName: clusterName, ServiceName: ecsServiceName },
+    });
+    const graph = (title: string, left: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left, width: 8, height: 6 });
+    const minute = Duration.minutes(1);
+    return {
+      alarms: [
+        { key: 'cpuUtilization', metric: (period) => service.metricCpuUtilization({ period }) },
+        { key: 'memoryUtilization', metric: (period) => service.metricMemoryUtilization({ period }) },
+        {
+          key: 'runningTasks',
+          metric: (period) => new cloudwatch.MathExpression({
+            expression: 'desired - running',
+            usingMetrics: { desired: insights('DesiredTaskCount', period), running: insights('RunningTaskCount', period) },
+            period,
+            label: 'Tasks missing',
+          }),
+        },
+      ],
+      dashboardRows: () => [[
+        graph('Tasks: CPU (%)', [service.metricCpuUtilization({ period: minute })]),
+        graph('Tasks: memory (%)', [service.metricMemoryUtilization({ period: minute })]),
+        graph('Tasks: running and desired', [insights('RunningTaskCount', minute), insights('DesiredTaskCount', minute)]),
+      ]],
+    };
+  }
+
+  /** The sidecars must leave the application its minimum of CPU and memory. */
+  private sizeErrors(): string[] {
+    if (this.sidecars.length === 0) return [];
+    const list = this.sidecars.map((c) => `${c.name} ${c.cpu} CPU units / ${c.memory} MiB`).join(', ');
+    const cpuLeft = this.s.cpu - this.sidecars.reduce((n, c) => n + c.cpu, 0);
+    const memoryLeft = this.s.memoryLimitMiB - this.sidecars.reduce((n, c) => n + c.memory, 0);
+    const errors: string[] = [];
+    if (cpuLeft < APP_MIN_CPU) {
+      errors.push(`cpu of Microservice '${this.s.path}' must leave the app container at least ${APP_MIN_CPU} CPU units after its sidecars (${list}), got cpu ${this.s.cpu}, which leaves ${cpuLeft}: raise cpu`);
+    }
+    if (memoryLeft < APP_MIN_MEMORY_MIB) {
+      errors.push(`memoryLimitMiB of Microservice '${this.s.path}' must leave the app container at least ${APP_MIN_MEMORY_MIB} MiB after its sidecars (${list}), got memoryLimitMiB ${this.s.memoryLimitMiB}, which leaves ${memoryLeft}: raise memoryLimitMiB`);
+    }
+    return errors;
+  }
+
+  private acknowledgeEnvironment(): void {
+    if (this.environmentAcknowledged) return;
+    this.environmentAcknowledged = true;
+    Validations.of(this.taskDefinition).acknowledge({
+      id: 'AwsSolutions-ECS2',
+      reason: 'Plain environment variables carry non-secret configuration only (the environment prop, the cache and callee endpoints, the tracing settings); secrets are injected from Secrets Manager or SSM as ECS secrets.',
+    });
+  }
+}
