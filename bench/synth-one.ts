@@ -6,16 +6,21 @@ import * as path from 'path';
 import { performance } from 'perf_hooks';
 import { App, Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { Microservice, MicroservicePlatform } from 'cdk-microservice';
+import { Duration } from 'aws-cdk-lib';
+import { Microservice, MicroservicePlatform, RetryPolicy, ServiceMesh } from 'cdk-microservice';
 import { peerStacks, peerStacksWithApi } from './peer/hand-written';
 import { CDK_CONTEXT_FOR_BENCH } from './context';
 
 const [impl, countArg, variant = 'ecs'] = process.argv.slice(2);
 const count = Number(countArg);
-if (!['ours', 'peer'].includes(impl) || !Number.isInteger(count) || count < 1 || !['ecs', 'ecs+api'].includes(variant)) {
-  throw new Error(`usage: synth-one.ts ours|peer N [ecs|ecs+api], got ${impl} ${countArg} ${variant}`);
+if (!['ours', 'peer'].includes(impl) || !Number.isInteger(count) || count < 1 || !['ecs', 'ecs+api', 'ecs+envoy'].includes(variant)) {
+  throw new Error(`usage: synth-one.ts ours|peer N [ecs|ecs+api|ecs+envoy], got ${impl} ${countArg} ${variant}`);
 }
 const withApi = variant === 'ecs+api';
+// ecs+envoy: ours on ServiceMesh.envoy(), every service calling service 0 (retry policy, outlier
+// detection), so every service but the first runs the Envoy sidecar and its metrics collector; the peer is the
+// plain ECS peer (Service Connect, no calls), so the ratio is the price of the whole data plane.
+const withEnvoy = variant === 'ecs+envoy';
 
 const outdir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${impl}-${count}-`));
 const t0 = performance.now();
@@ -24,10 +29,12 @@ const image = ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx-unpriv
 const platformStack = new Stack(app, 'Platform');
 const serviceStacks = Array.from({ length: count }, (_, i) => new Stack(app, `Service${i}`));
 if (impl === 'ours') {
-  const platform = new MicroservicePlatform(platformStack, 'Platform');
-  serviceStacks.forEach((s, i) => new Microservice(s, `Svc${i}`, {
+  const platform = new MicroservicePlatform(platformStack, 'Platform', withEnvoy ? { mesh: ServiceMesh.envoy() } : {});
+  const services = serviceStacks.map((s, i) => new Microservice(s, `Svc${i}`, {
     platform,
     image,
+    retryPolicy: withEnvoy ? RetryPolicy.http({ maxRetries: 2, perRetryTimeout: Duration.seconds(1) }) : undefined,
+    outlierDetection: withEnvoy ? { maxServerErrors: 5, interval: Duration.seconds(10), baseEjectionDuration: Duration.seconds(30), maxEjectionPercent: 50 } : undefined,
     // The peer writes no alarms: compare like with like.
     alarms: { enabled: false },
     api: withApi ? {
@@ -35,6 +42,7 @@ if (impl === 'ours') {
       consumers: [{ name: 'client', scopes: [`svc${i}/read`] }],
     } : undefined,
   }));
+  if (withEnvoy) services.slice(1).forEach((svc) => svc.connectTo(services[0]));
 } else if (withApi) {
   peerStacksWithApi(platformStack, serviceStacks, image);
 } else {

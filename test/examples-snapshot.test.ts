@@ -1,6 +1,7 @@
 // Normalized snapshots of every stack of every example (bin/ and examples/): a change to the
 // library that changes what users deploy shows up here, resource by resource.
 import { App, Stack } from 'aws-cdk-lib';
+import { build as buildEnvoy } from '../examples/envoy/app';
 import { build as buildMinimal } from '../examples/minimal/app';
 import { build as buildMultiService } from '../examples/multi-service/app';
 import { build as buildRestApi } from '../examples/rest-api/app';
@@ -12,6 +13,7 @@ const examples: Array<[string, (app: App) => App]> = [
   ['minimal', buildMinimal],
   ['multi-service', buildMultiService],
   ['rest-api', buildRestApi],
+  ['envoy', buildEnvoy],
   ['bin', buildMainApp],
 ];
 

@@ -6,6 +6,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Template } from 'aws-cdk-lib/assertions';
+import { build as buildEnvoy } from '../examples/envoy/app';
 import { build as buildMinimal } from '../examples/minimal/app';
 import { build as buildMultiService } from '../examples/multi-service/app';
 import { build as buildRestApi } from '../examples/rest-api/app';
@@ -17,6 +18,7 @@ const examples: Array<[string, (app: App) => App, string[]]> = [
   ['minimal', buildMinimal, ['MinimalService']],
   ['multi-service', buildMultiService, ['ShopPlatform', 'ShopCatalog', 'ShopCart']],
   ['rest-api', buildRestApi, ['RestPlatform', 'RestOrders', 'PartnerPlatform', 'RestPartners']],
+  ['envoy', buildEnvoy, ['EnvoyPlatform', 'EnvoyLedger', 'EnvoyPayments', 'EnvoyPaymentsV2', 'EnvoyOrders']],
   ['bin (the main job)', buildMainApp, ['Platform', 'Orders', 'Payments']],
 ];
 

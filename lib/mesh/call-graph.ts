@@ -15,6 +15,8 @@ export interface CallGraphNode {
   readonly requestTimeout: Duration;
   /** The integration timeout of its API, when it has one. */
   readonly apiTimeout?: Duration;
+  /** How the data plane applies its retry policy to its callers. */
+  readonly retriesEnforced?: string;
 }
 
 /** One violation of the call-graph rules. */
@@ -32,12 +34,14 @@ export interface CallGraphPath {
   readonly services: string[];
   /** Worst-case requests the last service receives per request into the first: the product of attempts. */
   readonly amplification: number;
+  /** For each hop, `<callee>: <the retries the data plane applies>`. */
+  readonly retriesEnforced: string[];
 }
 
 /** The result of {@link ServiceCallGraph.report}. */
 export interface CallGraphReport {
   readonly maxAmplification: number;
-  readonly services: Array<{ readonly path: string; readonly name: string; readonly attempts: number; readonly perRetryTimeoutMs?: number; readonly requestTimeoutMs: number; readonly apiTimeoutMs?: number }>;
+  readonly services: Array<{ readonly path: string; readonly name: string; readonly attempts: number; readonly perRetryTimeoutMs?: number; readonly requestTimeoutMs: number; readonly apiTimeoutMs?: number; readonly retriesEnforced?: string }>;
   readonly calls: Array<{ readonly caller: string; readonly callee: string }>;
   readonly paths: CallGraphPath[];
   readonly violations: CallGraphViolation[];
@@ -153,7 +157,11 @@ export class ServiceCallGraph {
       const next = [...(this.edges.get(last) ?? [])].filter((p) => nodes.has(p));
       if (next.length === 0 && path.length > 1) {
         const entry = nodes.get(path[0])!.apiTimeout ? ['api'] : [];
-        paths.push({ services: [...entry, ...path.map(name)], amplification });
+        paths.push({
+          services: [...entry, ...path.map(name)],
+          amplification,
+          retriesEnforced: path.slice(1).map((p) => `${name(p)}: ${nodes.get(p)!.retriesEnforced ?? 'unknown'}`),
+        });
       }
       for (const n of next) {
         if (path.includes(n)) {
@@ -190,6 +198,7 @@ export class ServiceCallGraph {
         perRetryTimeoutMs: n.perRetryTimeout?.toMilliseconds(),
         requestTimeoutMs: n.requestTimeout.toMilliseconds(),
         apiTimeoutMs: n.apiTimeout?.toMilliseconds(),
+        retriesEnforced: n.retriesEnforced,
       })),
       calls: [...this.edges].flatMap(([caller, callees]) => [...callees].map((callee) => ({ caller, callee }))),
       paths,

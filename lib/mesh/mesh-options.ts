@@ -1,3 +1,6 @@
+import { Duration } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+
 /** Options of {@link ServiceMesh.serviceConnect}. */
 export interface ServiceConnectOptions {
   /**
@@ -28,4 +31,107 @@ export interface AppMeshOptions {
   readonly tracing?: boolean;
   /** @deprecated App Mesh is retired. */
   readonly xrayDaemonImage?: string;
+}
+
+/** How much of a backend's traffic retries may be, for {@link EnvoyMeshOptions.retryBudget}. */
+export interface RetryBudget {
+  /**
+   * Most retries in flight to a backend, as a percent of the requests in flight to it (active and
+   * pending), 1 to 100.
+   *
+   * @default 20
+   */
+  readonly budgetPercent?: number;
+  /**
+   * Retries always allowed in flight, whatever the share, so a quiet backend can still be retried,
+   * 1 to 1000.
+   *
+   * @default 3
+   */
+  readonly minRetryConcurrency?: number;
+}
+
+/** Options of {@link ServiceMesh.envoy}. */
+export interface EnvoyMeshOptions {
+  /**
+   * The Envoy image of every caller's sidecar. It must contain `envoy` on its PATH and `bash` (the
+   * health check probes the admin `/ready` endpoint with bash's /dev/tcp): the official Ubuntu-based
+   * image does, its distroless variant does not. Mutually exclusive with `pullThroughCachePrefix`.
+   *
+   * @default - ecs.ContainerImage.fromRegistry('envoyproxy/envoy:v1.40.2') (Docker Hub)
+   */
+  readonly image?: ecs.ContainerImage;
+  /**
+   * The repository prefix of an ECR pull-through cache rule for Docker Hub in the services'
+   * account and region (`docker-hub` for `<account>.dkr.ecr.<region>.amazonaws.com/docker-hub/...`):
+   * the sidecars pull `envoyproxy/envoy` through it, and each service's execution role may import
+   * the image into the cache. Docker Hub limits anonymous pulls; the cache does not.
+   *
+   * @default - pull from Docker Hub directly
+   */
+  readonly pullThroughCachePrefix?: string;
+  /**
+   * The Envoy version, with `pullThroughCachePrefix`: a tag of `envoyproxy/envoy` (`v1.40.2`).
+   *
+   * @default 'v1.40.2'
+   */
+  readonly version?: string;
+  /**
+   * CPU units reserved for each Envoy sidecar, 32 to 4096; counted against the task size.
+   *
+   * @default 128
+   */
+  readonly cpu?: number;
+  /**
+   * Memory reserved for each Envoy sidecar, MiB, 32 to 8192; counted against the task size.
+   *
+   * @default 128
+   */
+  readonly memoryReservationMiB?: number;
+  /**
+   * The retry budget of every backend: retries beyond it are refused (and counted), so retries can
+   * never multiply a backend's load by more than 1 + budgetPercent / 100.
+   *
+   * @default - 20 % of the requests in flight, at least 3 retries
+   */
+  readonly retryBudget?: RetryBudget;
+  /**
+   * The base interval of the exponential back-off between retries, 1 ms to 10 s: the n-th retry
+   * waits a random time between 0 and (2^n - 1) x this, at most `retryBackoffMax`.
+   *
+   * @default Duration.millis(25) (Envoy's default)
+   */
+  readonly retryBackoffBase?: Duration;
+  /**
+   * The longest back-off between retries, at least `retryBackoffBase`, at most 60 s.
+   *
+   * @default - 10 x retryBackoffBase (Envoy's default: 250 ms)
+   */
+  readonly retryBackoffMax?: Duration;
+  /**
+   * How long a sidecar waits for a TCP connection to a backend task, 1 ms to 60 s.
+   *
+   * @default Duration.seconds(1)
+   */
+  readonly connectTimeout?: Duration;
+  /**
+   * The first port of the local listeners: the n-th backend a service calls is reached at
+   * `http://127.0.0.1:<egressPortBase + n - 1>`, 1024 to 65000.
+   *
+   * @default 15001
+   */
+  readonly egressPortBase?: number;
+  /**
+   * One JSON access-log line per request through a sidecar, to the service's log group. They
+   * carry the latency of each edge: without them there is no edge latency metric or alarm.
+   *
+   * @default true
+   */
+  readonly accessLogs?: boolean;
+  /**
+   * The collector image that turns the sidecars' statistics into CloudWatch metrics.
+   *
+   * @default 'public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0'
+   */
+  readonly metricsCollectorImage?: string;
 }

@@ -33,3 +33,13 @@ export interface ConnectionPool {
    */
   readonly maxRequests?: number;
 }
+
+/** The protocol a service answers on: what a mesh speaks to it. */
+export enum ServiceProtocol {
+  /** HTTP/1.1. */
+  HTTP = 'http',
+  /** HTTP/2 (cleartext, prior knowledge). */
+  HTTP2 = 'http2',
+  /** gRPC (over HTTP/2). */
+  GRPC = 'grpc',
+}

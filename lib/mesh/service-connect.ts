@@ -67,7 +67,7 @@ export class ServiceConnectPlatformMesh implements PlatformMesh {
     // ECS fixes Service Connect's retries and outlier detection: say so, never silently drop them.
     const warn = (field: string, what: string) => Annotations.of(service).addWarningV2(
       `cdk-microservice:serviceConnectIgnores:${field}`,
-      `${field} is not honoured by ECS Service Connect (${what}); it is used by the call-graph check only.`,
+      `${field} is not honoured by ECS Service Connect (${what}); it is used by the call-graph check only. ServiceMesh.envoy() on the platform honours it.`,
     );
     if (c.retryPolicy.maxRetries > 0) warn('retryPolicy', 'its proxy retries failed requests by its own fixed policy');
     if (c.outlierDetection) warn('outlierDetection', 'its proxy ejects failing tasks by its own fixed outlier detection');
@@ -81,26 +81,30 @@ export class ServiceConnectPlatformMesh implements PlatformMesh {
 class ServiceConnectService implements MeshService {
   public readonly alarms: AlarmSource[];
   public readonly signals: GoldenSignals;
+  public readonly retriesEnforced = "Service Connect's own: 2 retries on connection failure or 503 (containers-roadmap #1963), whatever retryPolicy says";
 
   private readonly discoveryName: string;
 
   constructor(public readonly endpoint: string, public readonly requestTimeout: Duration, private readonly name: string,
     private readonly servicePath: string) {
     this.discoveryName = `${name}${SERVICE_CONNECT_SUFFIX}`;
+    // The callers' proxies publish the Target metrics under more than TargetDiscoveryName (the
+    // caller's ClusterName and ServiceName too): a Metrics Insights query over every AWS/ECS series
+    // that carries this TargetDiscoveryName holds whatever the dimension set is.
     this.alarms = [
-      { key: 'meshServerErrorRate', metric: () => this.responses('IF(c2 + c3 + c4 + c5 > 0, 100 * c5 / (c2 + c3 + c4 + c5), 0)', 'Service Connect 5XX (%)') },
-      { key: 'meshLatencyP99', metric: (period: Duration) => this.metric('TargetResponseTime', 'p99', period) },
+      { key: 'meshServerErrors', metric: (period: Duration) => this.insights('SUM', 'HTTPCode_Target_5XX_Count', 'Service Connect 5XX', period) },
+      { key: 'meshLatency', metric: (period: Duration) => this.insights('AVG', 'TargetResponseTime', 'Service Connect response time (ms)', period) },
     ];
     this.signals = {
-      traffic: [this.requests()],
-      errors: [this.metric('HTTPCode_Target_5XX_Count', 'Sum')],
-      latency: [this.metric('TargetResponseTime', 'p99')],
+      traffic: this.responseCodes(),
+      errors: [this.insights('SUM', 'HTTPCode_Target_5XX_Count', '5XX (Service Connect)')],
+      latency: [this.insights('AVG', 'TargetResponseTime', 'average (Service Connect)')],
     };
   }
 
-  public connect(callee: MeshService): string {
+  public connect(callee: MeshService): { url: string } {
     // Every Service Connect service of the namespace is a client of the others: nothing to declare.
-    return callee.endpoint;
+    return { url: callee.endpoint };
   }
 
   public routeCanary(): void {
@@ -113,52 +117,36 @@ class ServiceConnectService implements MeshService {
   public dashboardRows(): cloudwatch.IWidget[][] {
     const graph = (title: string, left: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left, width: 8, height: 6 });
     return [[
-      graph('Mesh: requests', [this.requests()]),
-      graph('Mesh: 4XX and 5XX', [this.metric('HTTPCode_Target_4XX_Count', 'Sum'), this.metric('HTTPCode_Target_5XX_Count', 'Sum')]),
-      graph('Mesh: response time p99 (ms)', [this.metric('TargetResponseTime', 'p99')]),
+      graph('Mesh: responses by code class', this.responseCodes()),
+      graph('Mesh: 4XX and 5XX', [this.insights('SUM', 'HTTPCode_Target_4XX_Count', '4XX'), this.insights('SUM', 'HTTPCode_Target_5XX_Count', '5XX')]),
+      graph('Mesh: response time (ms)', [this.insights('AVG', 'TargetResponseTime', 'average'), this.insights('MAX', 'TargetResponseTime', 'maximum')]),
+      new cloudwatch.TextWidget({
+        markdown: '### Mesh metrics\nService Connect publishes the traffic into a service from its callers\' proxies only: a service that no other service of the mesh calls (only API Gateway, say) has none, and its mesh graphs stay empty.',
+        width: 24, height: 2,
+      }),
     ]];
   }
 
   public overviewWidgets(): cloudwatch.IWidget[] {
     return [new cloudwatch.GraphWidget({
-      title: `${this.name}: responses and 5XX (Service Connect)`,
-      left: [this.responses('c2 + c3 + c4 + c5', 'responses')],
-      right: [this.metric('HTTPCode_Target_5XX_Count', 'Sum')],
+      title: `${this.name}: responses by code (Service Connect)`,
+      left: this.responseCodes(),
       width: 7, height: 4,
     })];
   }
 
-  /**
-   * A Service Connect metric of the traffic into this service. ECS publishes the Target metrics
-   * (HTTP codes, response time) from the callers' proxies under TargetDiscoveryName.
-   */
-  private metric(metricName: string, statistic: string, period = Duration.minutes(5)): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: 'AWS/ECS',
-      metricName,
-      statistic,
-      period,
-      dimensionsMap: { TargetDiscoveryName: this.discoveryName },
-    });
-  }
-
-  /** Requests answered by this service through Service Connect: the sum of its response codes. */
-  private requests(): cloudwatch.MathExpression {
-    return this.responses('c2 + c3 + c4 + c5', 'Requests (Service Connect)');
-  }
-
-  /** An expression over the response-code counts c2..c5 of the traffic into this service. */
-  private responses(expression: string, label: string): cloudwatch.MathExpression {
+  /** A Metrics Insights query over every AWS/ECS series of `metricName` that carries this service's TargetDiscoveryName. */
+  private insights(fn: string, metricName: string, label: string, period = Duration.minutes(5)): cloudwatch.MathExpression {
     return new cloudwatch.MathExpression({
-      expression,
-      usingMetrics: {
-        c2: this.metric('HTTPCode_Target_2XX_Count', 'Sum'),
-        c3: this.metric('HTTPCode_Target_3XX_Count', 'Sum'),
-        c4: this.metric('HTTPCode_Target_4XX_Count', 'Sum'),
-        c5: this.metric('HTTPCode_Target_5XX_Count', 'Sum'),
-      },
-      period: Duration.minutes(5),
+      expression: `SELECT ${fn}(${metricName}) FROM "AWS/ECS" WHERE TargetDiscoveryName = '${this.discoveryName}'`,
+      usingMetrics: {},
+      period,
       label,
     });
+  }
+
+  /** The responses this service gave its callers in the mesh, by code class. */
+  private responseCodes(): cloudwatch.IMetric[] {
+    return ['2XX', '3XX', '4XX', '5XX'].map((c) => this.insights('SUM', `HTTPCode_Target_${c}_Count`, c));
   }
 }

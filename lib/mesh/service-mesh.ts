@@ -1,5 +1,8 @@
+import { Aws, Duration } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
-import { AppMeshOptions, ServiceConnectOptions } from './mesh-options';
+import { EnvoyPlatformMesh, ResolvedEnvoyOptions } from './envoy-mesh';
+import { AppMeshOptions, EnvoyMeshOptions, ServiceConnectOptions } from './mesh-options';
 import { ServiceConnectPlatformMesh } from './service-connect';
 import type { PlatformMesh } from '../private/binding';
 import { PropErrors } from '../private/validation';
@@ -7,15 +10,29 @@ import { PropErrors } from '../private/validation';
 /** AWS's notice: the App Mesh console and API are gone after this date. */
 export const APP_MESH_END_OF_LIFE = '2026-09-30';
 
+/** The Envoy release the sidecars run by default (Envoy's release notes: v1.40.2, 2026-10-27). */
+export const DEFAULT_ENVOY_VERSION = 'v1.40.2';
+const DEFAULT_COLLECTOR_IMAGE = 'public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0';
+
 /**
  * The data plane between services, chosen once on the platform: `ServiceMesh.serviceConnect()`
- * (Amazon ECS Service Connect, the default). Every service describes how it may be called
- * (`retryPolicy`, `requestTimeout`, `outlierDetection`, `connectionPool`) independently of it.
+ * (Amazon ECS Service Connect, the default) or `ServiceMesh.envoy()`. Every service describes how it
+ * may be called (`retryPolicy`, `requestTimeout`, `outlierDetection`, `connectionPool`)
+ * independently of it.
  */
 export abstract class ServiceMesh {
   /** Amazon ECS Service Connect: managed proxies, client aliases `http://<name>:<port>`, fixed retries. */
   public static serviceConnect(options: ServiceConnectOptions = {}): ServiceMesh {
     return new ServiceConnectMesh(options);
+  }
+
+  /**
+   * An Envoy sidecar in every service that calls others, configured at synth from its callees'
+   * descriptions, with no control plane: retries with jittered back-off and a retry budget,
+   * timeouts, outlier detection, connection limits and canary weights, as App Mesh applied them.
+   */
+  public static envoy(options: EnvoyMeshOptions = {}): ServiceMesh {
+    return new EnvoyMesh(options);
   }
 
   /**
@@ -28,7 +45,8 @@ export abstract class ServiceMesh {
   public static appMesh(_options: AppMeshOptions = {}): ServiceMesh {
     const errors = new PropErrors('ServiceMesh.appMesh');
     errors.add(`mesh must not be ServiceMesh.appMesh(): AWS App Mesh is retired (its console and API are unreachable since ${APP_MESH_END_OF_LIFE}), `
-      + 'so its resources cannot deploy. Use ServiceMesh.serviceConnect() (Amazon ECS Service Connect, the default); '
+      + 'so its resources cannot deploy. Use ServiceMesh.serviceConnect() (Amazon ECS Service Connect, the default) '
+      + 'or ServiceMesh.envoy() (the Envoy proxy App Mesh ran, configured at synth: it honours the whole retry policy); '
       + 'retryPolicy, requestTimeout, outlierDetection and connectionPool stay as they are. Got ServiceMesh.appMesh()');
     errors.throwIfAny();
     throw new Error('unreachable');
@@ -53,4 +71,59 @@ class ServiceConnectMesh extends ServiceMesh {
   public _bindPlatform(): PlatformMesh {
     return new ServiceConnectPlatformMesh(this.options);
   }
+}
+
+class EnvoyMesh extends ServiceMesh {
+  private readonly resolved: ResolvedEnvoyOptions;
+
+  constructor(o: EnvoyMeshOptions) {
+    super();
+    const errors = new PropErrors('ServiceMesh.envoy');
+    errors.exclusive('image', o.image, 'pullThroughCachePrefix', o.pullThroughCachePrefix, 'the cache serves the official image');
+    errors.exclusive('image', o.image, 'version', o.version, 'an image names its own version');
+    errors.text('pullThroughCachePrefix', o.pullThroughCachePrefix, /^[a-z0-9][a-z0-9._/-]{1,29}$/, 'an ECR repository prefix such as "docker-hub" (2-30 lower-case letters, digits, ".", "_", "-", "/")');
+    errors.text('version', o.version, /^v\d+\.\d+\.\d+$/, 'an envoyproxy/envoy release tag such as "v1.40.2"');
+    errors.integer('cpu', o.cpu, 32, 4096);
+    errors.integer('memoryReservationMiB', o.memoryReservationMiB, 32, 8192);
+    errors.range('retryBudget.budgetPercent', o.retryBudget?.budgetPercent, 1, 100);
+    errors.integer('retryBudget.minRetryConcurrency', o.retryBudget?.minRetryConcurrency, 1, 1000);
+    durationMs(errors, 'retryBackoffBase', o.retryBackoffBase, 1, 10_000);
+    durationMs(errors, 'retryBackoffMax', o.retryBackoffMax, 1, 60_000);
+    durationMs(errors, 'connectTimeout', o.connectTimeout, 1, 60_000);
+    errors.integer('egressPortBase', o.egressPortBase, 1024, 65000);
+    errors.text('metricsCollectorImage', o.metricsCollectorImage);
+    const base = o.retryBackoffBase ?? Duration.millis(25);
+    const max = o.retryBackoffMax ?? Duration.millis(base.toMilliseconds() * 10);
+    if (!base.isUnresolved() && !max.isUnresolved() && max.toMilliseconds() < base.toMilliseconds()) {
+      errors.add(`retryBackoffMax must be at least retryBackoffBase (${base.toMilliseconds()} ms), got ${max.toMilliseconds()} ms`);
+    }
+    errors.throwIfAny();
+    const version = o.version ?? DEFAULT_ENVOY_VERSION;
+    this.resolved = {
+      image: o.image ?? ecs.ContainerImage.fromRegistry(o.pullThroughCachePrefix
+        ? `${Aws.ACCOUNT_ID}.dkr.ecr.${Aws.REGION}.${Aws.URL_SUFFIX}/${o.pullThroughCachePrefix}/envoyproxy/envoy:${version}`
+        : `envoyproxy/envoy:${version}`),
+      pullThroughCachePrefix: o.pullThroughCachePrefix,
+      cpu: o.cpu ?? 128,
+      memoryReservationMiB: o.memoryReservationMiB ?? 128,
+      budgetPercent: o.retryBudget?.budgetPercent ?? 20,
+      minRetryConcurrency: o.retryBudget?.minRetryConcurrency ?? 3,
+      backoffBase: base,
+      backoffMax: max,
+      connectTimeout: o.connectTimeout ?? Duration.seconds(1),
+      egressPortBase: o.egressPortBase ?? 15001,
+      accessLogs: o.accessLogs ?? true,
+      collectorImage: o.metricsCollectorImage ?? DEFAULT_COLLECTOR_IMAGE,
+    };
+  }
+
+  public _bindPlatform(): PlatformMesh {
+    return new EnvoyPlatformMesh(this.resolved);
+  }
+}
+
+function durationMs(errors: PropErrors, prop: string, d: Duration | undefined, min: number, max: number): void {
+  if (!d || d.isUnresolved()) return;
+  const ms = d.toMilliseconds();
+  if (!Number.isFinite(ms) || ms < min || ms > max) errors.add(`${prop} must be between ${min} ms and ${max / 1000} s, got ${ms} ms`);
 }

@@ -68,10 +68,22 @@ export interface MicroserviceAlarmOptions {
   readonly loadBalancerUnhealthyHosts?: AlarmOverride;
   /** Load balancer p99 target response time, seconds. Warning. @default - > 2 for 3 of 3 × 5 min */
   readonly loadBalancerTargetResponseTime?: AlarmOverride;
-  /** Service Connect 5XX answered by this service, percent of its requests. Critical, rolls back. @default - > 1 for 3 of 3 × 5 min */
+  /** Service Connect: 5XX this service answered to callers in the mesh, per 5 min. Critical, rolls back. @default - > 10 for 2 of 2 × 5 min */
+  readonly meshServerErrors?: AlarmOverride;
+  /** Service Connect: average response time to callers in the mesh, ms. Warning. @default - > 1000 for 3 of 3 × 5 min */
+  readonly meshLatency?: AlarmOverride;
+  /** Envoy: 5XX rate of the requests callers' sidecars sent this service, percent. Critical, rolls back. @default - > 1 for 3 of 3 × 5 min */
   readonly meshServerErrorRate?: AlarmOverride;
-  /** Service Connect p99 target response time, ms. Warning. @default - > 2000 for 3 of 3 × 5 min */
+  /** Envoy: p99 request time of the callers, ms. Warning. @default - > 2000 for 3 of 3 × 5 min */
   readonly meshLatencyP99?: AlarmOverride;
+  /** Envoy, per backend this service calls: 5XX rate after retries, percent. Critical. @default - > 1 for 3 of 3 × 5 min */
+  readonly edgeServerErrorRate?: AlarmOverride;
+  /** Envoy, per backend: p99 time of the calls, ms. Warning. @default - > 2000 for 3 of 3 × 5 min */
+  readonly edgeLatencyP99?: AlarmOverride;
+  /** Envoy, per backend: retries refused by the retry budget, per 5 min. Warning. @default - > 0 for 1 of 1 × 5 min */
+  readonly edgeRetryBudgetExhausted?: AlarmOverride;
+  /** Envoy, per backend: tasks ejected by outlier detection, per 5 min. Warning. @default - > 0 for 1 of 1 × 5 min */
+  readonly edgeEjections?: AlarmOverride;
   /** Node-based cache: engine CPU of the busiest node, percent. Warning. @default - > 80 for 3 of 3 × 5 min */
   readonly cacheEngineCpu?: AlarmOverride;
   /** Node-based cache: memory used of the fullest node, percent of maxmemory. Warning. @default - > 80 for 3 of 3 × 5 min */

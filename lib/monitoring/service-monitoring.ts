@@ -71,20 +71,19 @@ export class ServiceMonitoring extends Construct {
   private readonly prefix: string;
   private readonly wiring: ServiceMonitoringWiring;
   private readonly enabled: boolean;
+  private readonly parts: ServicePart[];
 
   private constructor(scope: Construct, id: string, wiring: ServiceMonitoringWiring) {
     super(scope, id);
     this.wiring = wiring;
+    this.parts = [...wiring.parts];
     this.enabled = wiring.options.enabled ?? true;
     this.prefix = safeName(`${Stack.of(this).stackName}-${wiring.name}`, 200);
     this.healthAlarmName = `${this.prefix}-health`;
     validateOverrides(wiring.servicePath, wiring.options);
 
     if (this.enabled) {
-      const sources = wiring.parts.flatMap((p) => p.alarms ?? []);
-      for (const key of Object.keys(ALARM_CATALOG) as AlarmKey[]) {
-        for (const source of sources.filter((s) => s.key === key)) this.createDefault(key, source);
-      }
+      this.createDefaults(wiring.parts);
       this.healthAlarm = new cloudwatch.CompositeAlarm(this, 'Health', {
         compositeAlarmName: this.healthAlarmName,
         alarmDescription: `Health of ${wiring.servicePath}: in ALARM when any of its critical alarms is`,
@@ -114,6 +113,22 @@ export class ServiceMonitoring extends Construct {
       defaultInterval: Duration.hours(3),
     });
     this.dashboard.addWidgets(...this.widgets());
+  }
+
+  /**
+   * Adds a part that appears after construction (an edge to a backend): its default alarms, and
+   * its rows at the end of the dashboard.
+   *
+   * @internal
+   */
+  public _addPart(part: ServicePart): void {
+    this.parts.push(part);
+    if (this.enabled) {
+      const before = Object.values(this.alarms);
+      this.createDefaults([part]);
+      for (const a of Object.values(this.alarms).filter((x) => !before.includes(x))) this.healthAlarm?.node.addDependency(a);
+    }
+    for (const row of part.dashboardRows?.() ?? []) this.dashboard.addWidgets(new cloudwatch.Row(...row));
   }
 
   /**
@@ -158,7 +173,7 @@ export class ServiceMonitoring extends Construct {
         title: `${this.wiring.name}: alarms`, alarms: this.healthAlarm ? [this.healthAlarm, ...alarms] : alarms, width: 24, height: 3,
       }));
     }
-    const signals = this.wiring.parts.find((p) => p.signals)?.signals;
+    const signals = this.parts.find((p) => p.signals)?.signals;
     const graph = (title: string, metrics: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left: metrics, width: 6, height: 6 });
     // A graph without metrics is rejected by CloudWatch: a service no part sees requests of shows a note.
     const orNote = (title: string, metrics: cloudwatch.IMetric[] | undefined) => (metrics && metrics.length > 0 ? graph(title, metrics)
@@ -170,10 +185,18 @@ export class ServiceMonitoring extends Construct {
       orNote('Latency p99 (ms)', signals?.latency),
       graph('Saturation (%)', [service.metricCpuUtilization({ period: Duration.minutes(1) }), service.metricMemoryUtilization({ period: Duration.minutes(1) })]),
     ));
-    for (const part of this.wiring.parts) {
+    for (const part of this.parts) {
       for (const row of part.dashboardRows?.() ?? []) rows.push(new cloudwatch.Row(...row));
     }
     return rows;
+  }
+
+  /** The catalog entries the parts measure, in catalog order. */
+  private createDefaults(parts: ServicePart[]): void {
+    const sources = parts.flatMap((p) => p.alarms ?? []);
+    for (const key of Object.keys(ALARM_CATALOG) as AlarmKey[]) {
+      for (const source of sources.filter((s) => s.key === key)) this.createDefault(key, source);
+    }
   }
 
   private createDefault(key: AlarmKey, source: AlarmSource): void {
@@ -182,8 +205,10 @@ export class ServiceMonitoring extends Construct {
     if (o.enabled === false) return;
     const periods = o.evaluationPeriods ?? spec.evaluationPeriods;
     const threshold = o.threshold ?? spec.threshold;
-    const alarm = new cloudwatch.Alarm(this, spec.id, {
-      alarmName: `${this.prefix}-${spec.id}`,
+    const id = `${spec.id}${source.idSuffix ?? ''}`;
+    const what = source.whatSuffix ? `${spec.what} ${source.whatSuffix}` : spec.what;
+    const alarm = new cloudwatch.Alarm(this, id, {
+      alarmName: `${this.prefix}-${id}`,
       metric: source.metric(Duration.minutes(spec.periodMinutes)),
       threshold: source.toMetricUnit ? source.toMetricUnit(threshold) : threshold,
       comparisonOperator: spec.comparison === '>='
@@ -191,10 +216,10 @@ export class ServiceMonitoring extends Construct {
       evaluationPeriods: periods,
       datapointsToAlarm: o.datapointsToAlarm ?? periods,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `${spec.what} ${spec.comparison} ${threshold} (${spec.severity}${spec.rollback ? `; ${DEPLOYMENT_ALARMS_DOC}` : ''}, ${this.wiring.servicePath})`,
+      alarmDescription: `${what} ${spec.comparison} ${threshold} (${spec.severity}${spec.rollback ? `; ${DEPLOYMENT_ALARMS_DOC}` : ''}, ${this.wiring.servicePath})`,
     });
-    this.route(spec.id, alarm, spec.severity);
-    if (spec.rollback) this.deploymentAlarmNames.push(`${this.prefix}-${spec.id}`);
+    this.route(id, alarm, spec.severity);
+    if (spec.rollback) this.deploymentAlarmNames.push(`${this.prefix}-${id}`);
   }
 
   private route(id: string, alarm: cloudwatch.Alarm, severity: AlarmSeverity): void {

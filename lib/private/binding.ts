@@ -12,7 +12,7 @@ import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct, IConstruct } from 'constructs';
 import type { PropErrors } from './validation';
 import type { JwtAuthorizerFunction } from '../auth/jwt-authorizer-function';
-import type { ConnectionPool, OutlierDetection } from '../mesh/resilience';
+import type { ConnectionPool, OutlierDetection, ServiceProtocol } from '../mesh/resilience';
 import type { RetryPolicy } from '../mesh/retry-policy';
 import type { MicroserviceAlarmOptions } from '../monitoring/alarm-options';
 
@@ -30,6 +30,10 @@ export interface AlarmSource {
   metric(period: Duration): cloudwatch.IMetric;
   /** Converts a threshold in the catalog's unit (a percent of a limit, say) to the metric's unit. */
   readonly toMetricUnit?: (threshold: number) => number;
+  /** For an entry a part has several of (one per backend): appended to the alarm's id (`Payments`). */
+  readonly idSuffix?: string;
+  /** Appended to the entry's description (`to payments`). */
+  readonly whatSuffix?: string;
 }
 
 /** Traffic, errors and latency of the requests into a service, where a part sees them. */
@@ -60,6 +64,7 @@ export interface SidecarOptions {
   /** Memory reserved for it, MiB: counted against the task size. */
   readonly memoryReservationMiB: number;
   readonly essential: boolean;
+  readonly entryPoint?: string[];
   readonly command?: string[];
   readonly user?: string;
   readonly environment?: { [name: string]: string };
@@ -97,6 +102,7 @@ export interface MeshServiceContext {
   readonly cloudMapService: servicediscovery.IService;
   readonly namespace: servicediscovery.IPrivateDnsNamespace;
   readonly clusterName: string;
+  readonly protocol: ServiceProtocol;
   readonly retryPolicy: RetryPolicy;
   /** As given by the user, undefined for the mesh's default. */
   readonly requestTimeout?: Duration;
@@ -113,8 +119,13 @@ export interface MeshService extends ServicePart {
   readonly endpoint: string;
   /** How long a request into this service may take, as the mesh resolved it. */
   readonly requestTimeout: Duration;
-  /** Declares, on the caller's side, that this service calls `callee`; returns the URL the caller's app uses. */
-  connect(callee: MeshService): string;
+  /**
+   * Declares, on the caller's side, that this service calls `callee`: returns the URL the caller's
+   * app uses, and what the caller's monitoring gets of the new edge.
+   */
+  connect(callee: MeshService): { readonly url: string; readonly part?: ServicePart };
+  /** How the data plane applies this service's retry policy to its callers, for the call-graph report. */
+  readonly retriesEnforced: string;
   /** Sends `percent` of this service's traffic to `canary`. */
   routeCanary(canary: MeshService, percent: number): void;
   /** The service's mesh widgets on the platform's overview: literal names only. */

@@ -3,7 +3,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { HttpApiOptions, RestApiOptions } from '../api/api-options';
 import { ServiceCache } from '../cache/service-cache';
-import { ConnectionPool, OutlierDetection } from '../mesh/resilience';
+import { ConnectionPool, OutlierDetection, ServiceProtocol } from '../mesh/resilience';
 import { RetryPolicy } from '../mesh/retry-policy';
 import { MicroserviceAlarmOptions } from '../monitoring/alarm-options';
 import { IMicroservicePlatform } from '../platform/microservice-platform';
@@ -203,6 +203,14 @@ export interface MicroserviceProps {
   readonly cache?: ServiceCache;
 
   /**
+   * The protocol the application answers on: what callers' proxies speak to it (Envoy uses HTTP/2
+   * for HTTP2 and GRPC) and the port mapping's application protocol (Service Connect's metrics).
+   *
+   * @default - ServiceProtocol.GRPC with a `RetryPolicy.grpc()`, ServiceProtocol.HTTP otherwise
+   */
+  readonly protocol?: ServiceProtocol;
+
+  /**
    * How callers retry requests to this service through the mesh. Retries are safe only for
    * idempotent requests: the default is none.
    *
@@ -212,8 +220,9 @@ export interface MicroserviceProps {
 
   /**
    * How long a request into this service may take through the mesh (Service Connect's
-   * perRequestTimeout), 1 ms to 1 hour. The call-graph check holds each caller's and the API's
-   * timeout against it.
+   * perRequestTimeout; Envoy: the route timeout of every caller's sidecar, which covers all
+   * attempts), 1 ms to 1 hour. The call-graph check holds each caller's and the API's timeout
+   * against it.
    *
    * With Service Connect, at least 1 second and whole seconds.
    *
@@ -224,21 +233,23 @@ export interface MicroserviceProps {
   /**
    * How long an idle connection to this service is kept, 1 second to 1 hour.
    *
-   * @default - the data plane's default (Service Connect: 300 s)
+   * @default - the data plane's default (Service Connect: 300 s; Envoy: 300 s, the connection manager's stream idle timeout)
    */
   readonly idleTimeout?: Duration;
 
   /**
-   * The circuit breaker: eject tasks that keep failing. Service Connect ejects by its own fixed
-   * outlier detection and warns that it does not honour this.
+   * The circuit breaker: eject tasks that keep failing (Envoy: the cluster's outlier detection in
+   * every caller's sidecar). Service Connect ejects by its own fixed outlier detection and warns
+   * that it does not honour this.
    *
    * @default - no outlier detection
    */
   readonly outlierDetection?: OutlierDetection;
 
   /**
-   * The bulkhead: limits of each caller toward this service. Service Connect has no connection
-   * limits and warns that it does not honour this.
+   * The bulkhead: limits of each caller toward this service (Envoy: the cluster's circuit-breaker
+   * thresholds in every caller's sidecar). Service Connect has no connection limits and warns that
+   * it does not honour this.
    *
    * @default - no limits
    */

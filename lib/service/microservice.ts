@@ -96,7 +96,7 @@ export class Microservice extends Construct implements ec2.IConnectable {
     this.mesh = this.platformServices.mesh.bindService(new Construct(this, 'Mesh'), {
       servicePath: this.node.path, discoveryName: s.discoveryName, containerPort: s.containerPort,
       service: this.service, task: this.task, cloudMapService: this.cloudMapService, namespace: this.platform.namespace,
-      clusterName: this.platform.cluster.clusterName, retryPolicy: this.retryPolicy,
+      clusterName: this.platform.cluster.clusterName, protocol: s.protocol, retryPolicy: this.retryPolicy,
       requestTimeout: props.requestTimeout, idleTimeout: props.idleTimeout, apiTimeout: (props.api ?? props.restApi)?.timeout,
       outlierDetection: props.outlierDetection, connectionPool: props.connectionPool,
     });
@@ -131,8 +131,8 @@ export class Microservice extends Construct implements ec2.IConnectable {
   /**
    * Lets this service call `callee`: a security-group rule (in this service's stack) admits this
    * service's tasks on the callee's port, the mesh learns the dependency, and this container
-   * receives the callee's URL as `<CALLEE>_URL` (`PAYMENTS_URL=http://payments:8080`). Nothing
-   * else may call the callee.
+   * receives the callee's URL as `<CALLEE>_URL` (Service Connect: `PAYMENTS_URL=http://payments:8080`;
+   * Envoy: the local listener, `http://127.0.0.1:15001`). Nothing else may call the callee.
    */
   public connectTo(callee: Microservice): void {
     if (callee === this) throw new Error(`connectTo() of Microservice '${this.node.path}' got the service itself`);
@@ -142,14 +142,17 @@ export class Microservice extends Construct implements ec2.IConnectable {
     if (callee.callers.includes(this)) return;
     callee.callers.push(this);
     for (const target of [callee, ...callee.canaries]) this.admitInto(target);
-    this.task.addEnvironment(`${envStem(callee.discoveryName)}_URL`, this.mesh.connect(callee.mesh));
+    const edge = this.mesh.connect(callee.mesh);
+    this.task.addEnvironment(`${envStem(callee.discoveryName)}_URL`, edge.url);
+    if (edge.part) this.monitoring._addPart(edge.part);
     ServiceCallGraph.of(this)._addCall(this.node.path, callee.node.path);
   }
 
   /**
    * Sends `percent` of the traffic for this service to `canary`, another version of it (1 to 99),
-   * on a mesh with weighted routing. The canary's tasks admit this service's callers. On Service
-   * Connect, use `deployment` (ECS's native canary and linear deployments) instead.
+   * through every caller's Envoy sidecar (`ServiceMesh.envoy()`): weighted routing, as App Mesh's
+   * routes did. The canary's tasks admit this service's callers. On Service Connect, use
+   * `deployment` (ECS's native canary and linear deployments) instead.
    */
   public routeCanary(canary: Microservice, percent: number): void {
     const errors = new PropErrors(`routeCanary() of Microservice '${this.node.path}'`);
@@ -239,6 +242,7 @@ export class Microservice extends Construct implements ec2.IConnectable {
       perRetryTimeout: this.retryPolicy.perRetryTimeout,
       requestTimeout: this.requestTimeout,
       apiTimeout: this.api?.timeout,
+      retriesEnforced: this.mesh.retriesEnforced,
     }));
     this.node.addValidation({ validate: () => ServiceCallGraph.of(this)._violationsOf(this.node.path) });
   }

@@ -4,6 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { FargateSpotOptions, MicroserviceProps } from './microservice-props';
 import { describeMemoryFor, FARGATE_TASK_SIZES } from '../private/fargate';
 import { kebab, volumeName } from '../private/names';
+import { ServiceProtocol } from '../mesh/resilience';
 import { validateResilience } from '../private/resilience-validation';
 import { fmt, PropErrors } from '../private/validation';
 
@@ -42,6 +43,7 @@ export interface ResolvedSettings {
   readonly targetCpu: number;
   readonly targetMemory: number;
   readonly discoveryName: string;
+  readonly protocol: ServiceProtocol;
 }
 
 /** Resolves every default once and reports every bad input of the service's own props at once. */
@@ -63,6 +65,7 @@ export function resolveSettings(path: string, id: string, props: MicroservicePro
     targetCpu: props.autoScaling?.targetCpuUtilizationPercent ?? DEFAULTS.targetCpuUtilizationPercent,
     targetMemory: props.autoScaling?.targetMemoryUtilizationPercent ?? DEFAULTS.targetMemoryUtilizationPercent,
     discoveryName: props.discoveryName ?? kebab(id),
+    protocol: props.protocol ?? (props.retryPolicy?.protocol === 'grpc' ? ServiceProtocol.GRPC : ServiceProtocol.HTTP),
   };
   validate(path, props, s);
   return s;
@@ -71,6 +74,10 @@ export function resolveSettings(path: string, id: string, props: MicroservicePro
 function validate(path: string, props: MicroserviceProps, s: ResolvedSettings): void {
   const errors = new PropErrors(`Microservice '${path}'`);
   errors.exclusive('api', props.api, 'restApi', props.restApi, 'a service has one front door: an HTTP API or a REST API');
+  errors.oneOf('protocol', props.protocol, Object.values(ServiceProtocol));
+  if (props.retryPolicy?.protocol === 'grpc' && props.protocol !== undefined && props.protocol !== ServiceProtocol.GRPC) {
+    errors.add(`protocol must be ServiceProtocol.GRPC with a RetryPolicy.grpc() (its retry events are gRPC status codes), got ${fmt(props.protocol)}`);
+  }
   errors.integer('containerPort', s.containerPort, 1, 65535);
   errors.text('discoveryName', s.discoveryName, DNS_LABEL, 'a lower-case DNS label (a-z, 0-9 and "-", 1-60 characters)');
 

@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { MicroserviceProps } from './microservice-props';
 import type { ResolvedSettings } from './service-settings';
+import { ServiceProtocol } from '../mesh/resilience';
 import type { ServicePart, ServiceTask, SidecarOptions } from '../private/binding';
 import { APP_CONTAINER_NAME, APP_PORT_MAPPING_NAME, volumeName } from '../private/names';
 
@@ -48,7 +49,7 @@ export class ServiceTaskDefinition implements ServiceTask {
         containerPort: s.containerPort,
         protocol: ecs.Protocol.TCP,
         name: APP_PORT_MAPPING_NAME,
-        appProtocol: ecs.AppProtocol.http,
+        appProtocol: s.protocol === ServiceProtocol.GRPC ? ecs.AppProtocol.grpc : s.protocol === ServiceProtocol.HTTP2 ? ecs.AppProtocol.http2 : ecs.AppProtocol.http,
       }],
       logging: ecs.LogDrivers.awsLogs({
         logGroup: this.logGroup,
@@ -77,6 +78,7 @@ export class ServiceTaskDefinition implements ServiceTask {
       containerName: o.containerName,
       image: o.image,
       essential: o.essential,
+      entryPoint: o.entryPoint,
       command: o.command,
       user: o.user,
       environment: o.environment,

@@ -1,13 +1,13 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { MAX_AMPLIFICATION_CONTEXT, Microservice, MicroservicePlatform, RetryPolicy, ServiceCallGraph } from '../../lib';
+import { MAX_AMPLIFICATION_CONTEXT, Microservice, MicroservicePlatform, RetryPolicy, ServiceCallGraph, ServiceMesh } from '../../lib';
 import { CDK_CONTEXT, IMAGE } from '../util';
 
 interface Hop { readonly timeout: number; readonly retries?: number; readonly perTry?: number; readonly api?: number }
 
-/** A chain gateway -> orders -> payments, one stack each, on one platform. */
+/** A chain gateway -> orders -> payments, one stack each, on an Envoy platform (which enforces the described retries). */
 function chain(hops: [Hop, Hop, Hop], context: object = {}): { app: App; services: Microservice[] } {
   const app = new App({ context: { ...CDK_CONTEXT, ...context } });
-  const platform = new MicroservicePlatform(new Stack(app, 'Platform'), 'Platform');
+  const platform = new MicroservicePlatform(new Stack(app, 'Platform'), 'Platform', { mesh: ServiceMesh.envoy() });
   const services = ['Gateway', 'Orders', 'Payments'].map((name, i) => new Microservice(new Stack(app, name), name, {
     platform,
     image: IMAGE,
@@ -30,9 +30,17 @@ describe('the call-graph check on a three-service chain', () => {
     expect(() => app.synth()).not.toThrow();
     const report = ServiceCallGraph.of(app).report();
     expect(report.violations).toEqual([]);
-    expect(report.paths).toEqual([{ services: ['api', 'gateway', 'orders', 'payments'], amplification: 6 }]);
+    const budget = 'capped by a retry budget of 20 % of the requests in flight (at least 3)';
+    expect(report.paths).toEqual([{
+      services: ['api', 'gateway', 'orders', 'payments'],
+      amplification: 6,
+      retriesEnforced: [
+        `orders: as described: up to 1 retry on 5xx,reset,gateway-error,connect-failure, 4s each, to another task, jittered back-off 0.025s to 0.25s, within the 6s request timeout, ${budget}`,
+        `payments: as described: up to 2 retries on 5xx,reset,gateway-error,connect-failure, 1.5s each, to another task, jittered back-off 0.025s to 0.25s, within the 2s request timeout, ${budget}`,
+      ],
+    }]);
     expect(report.calls).toEqual([{ caller: 'Gateway/Gateway', callee: 'Orders/Orders' }, { caller: 'Orders/Orders', callee: 'Payments/Payments' }]);
-    expect(report.services.find((s) => s.name === 'payments')).toEqual({ path: 'Payments/Payments', name: 'payments', attempts: 3, perRetryTimeoutMs: 1500, requestTimeoutMs: 2000, apiTimeoutMs: undefined });
+    expect(report.services.find((s) => s.name === 'payments')).toMatchObject({ path: 'Payments/Payments', name: 'payments', attempts: 3, perRetryTimeoutMs: 1500, requestTimeoutMs: 2000, apiTimeoutMs: undefined });
     expect(report.maxAmplification).toBe(10);
   });
 
@@ -90,5 +98,7 @@ describe('the call-graph check on a three-service chain', () => {
     const b = new Microservice(new Stack(app, 'B'), 'B', { platform, image: IMAGE, requestTimeout: Duration.seconds(5), retryPolicy: RetryPolicy.http({ maxRetries: 1, perRetryTimeout: Duration.seconds(2) }) });
     a.connectTo(b);
     expect(() => app.synth()).toThrow(/a -> b: the caller's requestTimeout \(2000 ms\) does not cover the callee's \(maxRetries \+ 1\) x perRetryTimeout = 2 x 2000 ms = 4000 ms/);
+    expect(ServiceCallGraph.of(app).report().services.find((x) => x.name === 'b')!.retriesEnforced)
+      .toBe("Service Connect's own: 2 retries on connection failure or 503 (containers-roadmap #1963), whatever retryPolicy says");
   });
 });

@@ -36,7 +36,10 @@ export function loadEnvoyProtos(): EnvoyProtos {
   if (cached) return cached;
   const start = performance.now();
   const deps = path.join(path.dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
+  // ENVOY_API_DIR: a newer checkout of envoyproxy/data-plane-api to check against instead of the
+  // snapshot @grpc/grpc-js-xds ships (its other dependencies still come from the package).
   const includeDirs = [
+    ...(process.env.ENVOY_API_DIR ? [process.env.ENVOY_API_DIR] : []),
     ...['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) => path.join(deps, d)),
     path.dirname(require.resolve('protobufjs/package.json')), // google/protobuf/descriptor.proto
   ];

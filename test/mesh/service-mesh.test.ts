@@ -10,7 +10,8 @@ const envOf = (t: Template, name = 'app') => Object.fromEntries((containers(t).f
 describe('ServiceMesh.appMesh()', () => {
   test('fails with the date App Mesh went away and the alternative, whatever its options', () => {
     const expected = "Invalid props for ServiceMesh.appMesh:\n  - mesh must not be ServiceMesh.appMesh(): AWS App Mesh is retired (its console and API are unreachable since 2026-09-30), "
-      + 'so its resources cannot deploy. Use ServiceMesh.serviceConnect() (Amazon ECS Service Connect, the default); '
+      + 'so its resources cannot deploy. Use ServiceMesh.serviceConnect() (Amazon ECS Service Connect, the default) '
+      + 'or ServiceMesh.envoy() (the Envoy proxy App Mesh ran, configured at synth: it honours the whole retry policy); '
       + 'retryPolicy, requestTimeout, outlierDetection and connectionPool stay as they are. Got ServiceMesh.appMesh()';
     expect(() => ServiceMesh.appMesh()).toThrow(expected);
     expect(() => ServiceMesh.appMesh({ tracing: true, envoyImage: 'x' })).toThrow(expected);

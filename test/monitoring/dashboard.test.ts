@@ -27,7 +27,7 @@ test('the service dashboard: alarm status, golden signals, then API, load balanc
     'Load balancer: target 5XX', 'Load balancer: healthy and unhealthy targets', 'Load balancer: target response time p99 (s)',
     'Tasks: CPU (%)', 'Tasks: memory (%)', 'Tasks: running and desired',
     'Cache: engine CPU and memory (%)', 'Cache: evictions', 'Cache: connections',
-    'Mesh: requests', 'Mesh: 4XX and 5XX', 'Mesh: response time p99 (ms)',
+    'Mesh: responses by code class', 'Mesh: 4XX and 5XX', 'Mesh: response time (ms)', 'Mesh metrics',
   ]);
   expect(widgets[0]).toMatchObject({ y: 0, width: 24 });
 });
@@ -36,8 +36,8 @@ test('the overview dashboard has one row per service, and the platform stack dep
   const widgets = widgetsOf(bodyOf(platformStack));
   expect(widgets.map((w) => w.title)).toEqual([
     'Platform/Platform',
-    'orders health', 'orders: CPU and memory (%)', 'orders: tasks', 'orders: responses and 5XX (Service Connect)',
-    'payments health', 'payments: CPU and memory (%)', 'payments: tasks', 'payments: responses and 5XX (Service Connect)',
+    'orders health', 'orders: CPU and memory (%)', 'orders: tasks', 'orders: responses by code (Service Connect)',
+    'payments health', 'payments: CPU and memory (%)', 'payments: tasks', 'payments: responses by code (Service Connect)',
   ]);
   expect(new Set(widgets.slice(1, 5).map((w) => w.y)).size).toBe(1);
   expect(platformStack.dependencies).toEqual([]);

@@ -34,7 +34,7 @@ describe('the alarms of a service with an API behind a load balancer and a cache
       'ApiClientErrorRate', 'ApiIntegrationLatencyP99', 'ApiLatencyP99', 'ApiServerErrorRate', 'ApiThrottled',
       'CacheConnections', 'CacheEngineCpu', 'CacheEvictions', 'CacheMemory', 'CacheReplicationLag',
       'CpuUtilization', 'LoadBalancerTarget5xx', 'LoadBalancerTargetResponseTime', 'LoadBalancerUnhealthyHosts',
-      'MeshLatencyP99', 'MeshServerErrorRate', 'QueueDepth', 'RunningTasks',
+      'MeshLatency', 'MeshServerErrors', 'QueueDepth', 'RunningTasks',
     ]);
     expect(alarm('ApiServerErrorRate').AlarmName).toBe('Orders-orders-ApiServerErrorRate');
     for (const a of Object.values(t.findResources('AWS::CloudWatch::Alarm'))) {
@@ -51,7 +51,8 @@ describe('the alarms of a service with an API behind a load balancer and a cache
     ['LoadBalancerTarget5xx', { MetricName: 'HTTPCode_Target_5XX_Count', Namespace: 'AWS/ApplicationELB', Statistic: 'Sum', Period: 300, Threshold: 10, EvaluationPeriods: 2 }],
     ['LoadBalancerUnhealthyHosts', { MetricName: 'UnHealthyHostCount', Statistic: 'Maximum', Period: 60, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 3 }],
     ['LoadBalancerTargetResponseTime', { MetricName: 'TargetResponseTime', ExtendedStatistic: 'p99', Threshold: 2 }],
-    ['MeshLatencyP99', { MetricName: 'TargetResponseTime', Namespace: 'AWS/ECS', ExtendedStatistic: 'p99', Threshold: 2000, Dimensions: [{ Name: 'TargetDiscoveryName', Value: 'orders-sc' }] }],
+    ['MeshLatency', { Threshold: 1000, EvaluationPeriods: 3, Metrics: [{ Id: Match.anyValue(), Expression: 'SELECT AVG(TargetResponseTime) FROM "AWS/ECS" WHERE TargetDiscoveryName = \'orders-sc\'', Period: 300, Label: Match.anyValue(), ReturnData: true }] }],
+    ['MeshServerErrors', { Threshold: 10, EvaluationPeriods: 2, Metrics: [{ Id: Match.anyValue(), Expression: 'SELECT SUM(HTTPCode_Target_5XX_Count) FROM "AWS/ECS" WHERE TargetDiscoveryName = \'orders-sc\'', Period: 300, Label: Match.anyValue(), ReturnData: true }] }],
   ])('%s: metric, statistic, period, threshold and periods', (id, expected) => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `Orders-orders-${id}`, ...expected });
   });
@@ -67,13 +68,9 @@ describe('the alarms of a service with an API behind a load balancer and a cache
       ]),
     });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'Orders-orders-ApiClientErrorRate', Threshold: 10 });
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'Orders-orders-MeshServerErrorRate',
-      Metrics: Match.arrayWith([
-        Match.objectLike({ Expression: 'IF(c2 + c3 + c4 + c5 > 0, 100 * c5 / (c2 + c3 + c4 + c5), 0)' }),
-        Match.objectLike({ Id: 'c5', MetricStat: Match.objectLike({ Metric: { MetricName: 'HTTPCode_Target_5XX_Count', Namespace: 'AWS/ECS', Dimensions: [{ Name: 'TargetDiscoveryName', Value: 'orders-sc' }] } }) }),
-      ]),
-    });
+    // On Service Connect the mesh alarm counts 5XX over every series of the TargetDiscoveryName:
+    // a Metrics Insights query is one per alarm, so no rate.
+    t.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmName: 'Orders-orders-MeshServerErrorRate' }, 0);
   });
 
   test('running tasks below desired: desired - running from Container Insights, per minute, 5 in a row', () => {
@@ -94,11 +91,11 @@ describe('the alarms of a service with an API behind a load balancer and a cache
   });
 
   test('warnings notify the warning topic; critical alarms have no action of their own', () => {
-    for (const id of ['CpuUtilization', 'ApiClientErrorRate', 'ApiIntegrationLatencyP99', 'ApiThrottled', 'LoadBalancerTargetResponseTime', 'MeshLatencyP99', 'CacheEngineCpu', 'CacheMemory']) {
+    for (const id of ['CpuUtilization', 'ApiClientErrorRate', 'ApiIntegrationLatencyP99', 'ApiThrottled', 'LoadBalancerTargetResponseTime', 'MeshLatency', 'CacheEngineCpu', 'CacheMemory']) {
       expect(JSON.stringify(alarm(id).AlarmActions)).toMatch(/WarningTopic/);
       t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: alarm(id).AlarmName, AlarmActions: [warningTopic] });
     }
-    for (const id of ['RunningTasks', 'ApiServerErrorRate', 'ApiLatencyP99', 'LoadBalancerTarget5xx', 'LoadBalancerUnhealthyHosts', 'MeshServerErrorRate', 'QueueDepth']) {
+    for (const id of ['RunningTasks', 'ApiServerErrorRate', 'ApiLatencyP99', 'LoadBalancerTarget5xx', 'LoadBalancerUnhealthyHosts', 'MeshServerErrors', 'QueueDepth']) {
       expect(alarm(id).AlarmActions).toBeUndefined();
     }
     expect(extra.alarmName).toBe(orders.alarms.QueueDepth.alarmName);
@@ -108,7 +105,7 @@ describe('the alarms of a service with an API behind a load balancer and a cache
     t.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', {
       AlarmName: 'Orders-orders-health',
       AlarmActions: [alarmTopic],
-      AlarmRule: ['RunningTasks', 'ApiServerErrorRate', 'ApiLatencyP99', 'LoadBalancerTarget5xx', 'LoadBalancerUnhealthyHosts', 'MeshServerErrorRate', 'QueueDepth']
+      AlarmRule: ['RunningTasks', 'ApiServerErrorRate', 'ApiLatencyP99', 'LoadBalancerTarget5xx', 'LoadBalancerUnhealthyHosts', 'MeshServerErrors', 'QueueDepth']
         .map((id) => `ALARM("Orders-orders-${id}")`).join(' OR '),
     });
   });
@@ -117,7 +114,7 @@ describe('the alarms of a service with an API behind a load balancer and a cache
     t.hasResourceProperties('AWS::ECS::Service', {
       DeploymentConfiguration: Match.objectLike({
         Alarms: {
-          AlarmNames: ['Orders-orders-ApiServerErrorRate', 'Orders-orders-LoadBalancerTarget5xx', 'Orders-orders-LoadBalancerUnhealthyHosts', 'Orders-orders-MeshServerErrorRate'],
+          AlarmNames: ['Orders-orders-ApiServerErrorRate', 'Orders-orders-LoadBalancerTarget5xx', 'Orders-orders-LoadBalancerUnhealthyHosts', 'Orders-orders-MeshServerErrors'],
           Enable: true,
           Rollback: true,
         },
@@ -152,7 +149,7 @@ describe('the alarms of a service with an API behind a load balancer and a cache
     const widgets = orders.widgets();
     const titles = JSON.stringify(widgets.map((w) => stack.resolve((w as any).toJson())));
     const order = ['orders: alarms', 'Traffic (requests)', 'Errors', 'Latency p99 (ms)', 'Saturation (%)', 'API: requests and throttled',
-      'Load balancer: target 5XX', 'Tasks: CPU (%)', 'Cache: engine CPU and memory (%)', 'Mesh: requests'];
+      'Load balancer: target 5XX', 'Tasks: CPU (%)', 'Cache: engine CPU and memory (%)', 'Mesh: responses by code class'];
     const positions = order.map((title) => titles.indexOf(`"title":"${title}"`));
     expect(positions.every((x) => x >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
@@ -191,7 +188,7 @@ describe('turning alarms off', () => {
 
   test('a health alarm with every critical alarm turned off is never in ALARM', () => {
     const stack = new Stack(testApp(), 'S');
-    new Microservice(stack, 'Svc', { image: IMAGE, alarms: { runningTasks: { enabled: false }, meshServerErrorRate: { enabled: false } } });
+    new Microservice(stack, 'Svc', { image: IMAGE, alarms: { runningTasks: { enabled: false }, meshServerErrors: { enabled: false } } });
     Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmRule: 'FALSE' });
   });
 

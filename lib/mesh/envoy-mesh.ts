@@ -1,0 +1,274 @@
+import { Annotations, CfnElement, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { EnvoyBackend, envoyBootstrap, EnvoyBootstrapSettings, protoDuration, retryOn } from './envoy-bootstrap';
+import { calleePart, collectorConfig, edgePart, ENVOY_METRIC_NAMESPACE, REQUEST_DURATION_METRIC } from './envoy-metrics';
+import { ServiceProtocol } from './resilience';
+import type { AlarmSource, GoldenSignals, MeshService, MeshServiceContext, PlatformMesh, ServicePart } from '../private/binding';
+import { PropErrors } from '../private/validation';
+
+/** The Envoy settings of one platform, resolved. */
+export interface ResolvedEnvoyOptions {
+  readonly image: ecs.ContainerImage;
+  /** With a pull-through cache: the prefix whose repository the execution roles may import into. */
+  readonly pullThroughCachePrefix?: string;
+  readonly cpu: number;
+  readonly memoryReservationMiB: number;
+  readonly budgetPercent: number;
+  readonly minRetryConcurrency: number;
+  readonly backoffBase: Duration;
+  readonly backoffMax: Duration;
+  readonly connectTimeout: Duration;
+  readonly egressPortBase: number;
+  readonly accessLogs: boolean;
+  readonly collectorImage: string;
+}
+
+/** Envoy's admin interface, on 127.0.0.1 only. */
+export const ENVOY_ADMIN_PORT = 9901;
+/** The envoy user of the official image (Envoy's Docker docs: uid and gid 101). */
+const ENVOY_UID = '101';
+/** Default request timeout through the mesh, unless the API's integration timeout is shorter. */
+const DEFAULT_REQUEST_TIMEOUT = Duration.seconds(15);
+/** Local listeners per caller: ports egressPortBase to egressPortBase + 99. */
+const MAX_BACKENDS = 100;
+/** The bootstrap travels in the task definition (at most 64 KiB in all): keep it well below. */
+const MAX_BOOTSTRAP_BYTES = 32 * 1024;
+/** Readiness of the admin interface, probed with bash's /dev/tcp: the image has no curl. */
+const READY_PROBE = `exec 3<>/dev/tcp/127.0.0.1/${ENVOY_ADMIN_PORT} && printf 'GET /ready HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q LIVE <&3`;
+
+/**
+ * Envoy on one platform: every service that calls another runs an Envoy sidecar configured at
+ * synth from its callees' descriptions, with no control plane.
+ */
+export class EnvoyPlatformMesh implements PlatformMesh {
+  constructor(private readonly options: ResolvedEnvoyOptions) {}
+
+  public bindService(scope: Construct, c: MeshServiceContext): MeshService {
+    const errors = new PropErrors(`Microservice '${c.servicePath}'`);
+    const api = c.apiTimeout && !c.apiTimeout.isUnresolved() ? c.apiTimeout.toMilliseconds() : undefined;
+    const requestTimeout = c.requestTimeout
+      ?? (api !== undefined && api < DEFAULT_REQUEST_TIMEOUT.toMilliseconds() ? Duration.millis(api) : DEFAULT_REQUEST_TIMEOUT);
+    const p = c.retryPolicy;
+    if (p.maxRetries > 0 && !requestTimeout.isUnresolved() && !p.perRetryTimeout!.isUnresolved()) {
+      const perTry = p.perRetryTimeout!.toMilliseconds();
+      const total = requestTimeout.toMilliseconds();
+      if (total < perTry) {
+        errors.add(`requestTimeout must be at least retryPolicy's perRetryTimeout (${perTry} ms) on ServiceMesh.envoy(): the route timeout covers every attempt, got ${total} ms`);
+      } else if (total < perTry * p.attempts) {
+        Annotations.of(scope.node.scope!).addWarningV2('cdk-microservice:envoyRetriesCut',
+          `requestTimeout (${total} ms) is shorter than (maxRetries + 1) x perRetryTimeout = ${p.attempts} x ${perTry} ms: Envoy's route timeout covers every attempt, so the last retries may not run.`);
+      }
+    }
+    if (c.containerPort >= this.options.egressPortBase && c.containerPort < this.options.egressPortBase + MAX_BACKENDS) {
+      errors.add(`containerPort must not be one of the Envoy egress ports ${this.options.egressPortBase} to ${this.options.egressPortBase + MAX_BACKENDS - 1} (ServiceMesh.envoy({ egressPortBase })), got ${c.containerPort}`);
+    }
+    if (c.containerPort === ENVOY_ADMIN_PORT) errors.add(`containerPort must not be ${ENVOY_ADMIN_PORT} (Envoy's admin port) on ServiceMesh.envoy(), got ${ENVOY_ADMIN_PORT}`);
+    errors.throwIfAny();
+    return new EnvoyService(scope, c, requestTimeout, this.options);
+  }
+}
+
+/** One service on the Envoy mesh: how callers reach it, and its own sidecar once it calls others. */
+class EnvoyService implements MeshService {
+  public readonly endpoint: string;
+  public readonly alarms: AlarmSource[];
+  public readonly signals: GoldenSignals;
+  public readonly retriesEnforced: string;
+  /** What callers' sidecars know of this service. */
+  public readonly backend: EnvoyBackend;
+  /** Where a share of this service's traffic goes instead. */
+  public canary?: { readonly service: EnvoyService; readonly percent: number };
+  private readonly callee: ServicePart;
+  private readonly egresses: Array<{ readonly callee: EnvoyService; readonly port: number }> = [];
+  private sidecar?: ecs.ContainerDefinition;
+
+  constructor(private readonly scope: Construct, private readonly c: MeshServiceContext, public readonly requestTimeout: Duration,
+    private readonly options: ResolvedEnvoyOptions) {
+    const host = `${c.discoveryName}.${c.namespace.namespaceName}`;
+    this.endpoint = `http://${host}:${c.containerPort}`;
+    this.backend = {
+      name: c.discoveryName,
+      host,
+      port: c.containerPort,
+      http2: c.protocol !== ServiceProtocol.HTTP,
+      retryPolicy: c.retryPolicy,
+      requestTimeout,
+      idleTimeout: c.idleTimeout,
+      outlierDetection: c.outlierDetection,
+      connectionPool: c.connectionPool,
+    };
+    this.callee = calleePart(c.clusterName, c.discoveryName, options.accessLogs);
+    this.alarms = this.callee.alarms ?? [];
+    this.signals = this.callee.signals!;
+    const p = c.retryPolicy;
+    this.retriesEnforced = p.maxRetries === 0
+      ? 'none (RetryPolicy.none())'
+      : `as described: up to ${p.maxRetries} ${p.maxRetries === 1 ? 'retry' : 'retries'} on ${retryOn(p)}, ${protoDuration(p.perRetryTimeout!)} each, to another task, `
+        + `jittered back-off ${protoDuration(options.backoffBase)} to ${protoDuration(options.backoffMax)}, within the ${protoDuration(requestTimeout)} request timeout, `
+        + `capped by a retry budget of ${options.budgetPercent} % of the requests in flight (at least ${options.minRetryConcurrency})`;
+  }
+
+  public dashboardRows(): cloudwatch.IWidget[][] {
+    return this.callee.dashboardRows!();
+  }
+
+  public connect(target: MeshService): { url: string; part: ServicePart } {
+    const callee = target as EnvoyService;
+    if (this.egresses.length >= MAX_BACKENDS) {
+      throw new Error(`Invalid props for Microservice '${this.c.servicePath}':\n  - connectTo must name at most ${MAX_BACKENDS} backends on ServiceMesh.envoy(), got a ${MAX_BACKENDS + 1}th: '${callee.c.servicePath}'`);
+    }
+    this.addSidecarOnce();
+    const port = this.options.egressPortBase + this.egresses.length;
+    this.egresses.push({ callee, port });
+    return {
+      url: `http://127.0.0.1:${port}`,
+      part: edgePart(this.c.clusterName, this.c.discoveryName, callee.backend.name, this.options.accessLogs, callee.backend.outlierDetection !== undefined),
+    };
+  }
+
+  public routeCanary(target: MeshService, percent: number): void {
+    this.canary = { service: target as EnvoyService, percent };
+  }
+
+  public overviewWidgets(): cloudwatch.IWidget[] {
+    return [new cloudwatch.GraphWidget({
+      title: `${this.c.discoveryName}: responses to callers by code (Envoy)`,
+      left: ['2', '3', '4', '5'].map((cls) => new cloudwatch.Metric({
+        namespace: ENVOY_METRIC_NAMESPACE, metricName: 'envoy_cluster_upstream_rq_xx', statistic: 'Sum', period: Duration.minutes(5), label: `${cls}XX`,
+        dimensionsMap: { ClusterName: this.c.clusterName, Backend: this.c.discoveryName, envoy_response_code_class: cls },
+      })),
+      width: 7, height: 4,
+    })];
+  }
+
+  /** The bootstrap of this service's sidecar, as of synthesis (canaries set after connectTo count). */
+  public bootstrap(): { [key: string]: unknown } {
+    const settings: EnvoyBootstrapSettings = {
+      caller: this.c.discoveryName,
+      clusterName: this.c.clusterName,
+      adminPort: ENVOY_ADMIN_PORT,
+      connectTimeout: this.options.connectTimeout,
+      budgetPercent: this.options.budgetPercent,
+      minRetryConcurrency: this.options.minRetryConcurrency,
+      backoffBase: this.options.backoffBase,
+      backoffMax: this.options.backoffMax,
+      accessLogs: this.options.accessLogs,
+    };
+    return envoyBootstrap(this.egresses.map((e) => ({
+      port: e.port,
+      callee: e.callee.backend,
+      canary: e.callee.canary ? { backend: e.callee.canary.service.backend, percent: e.callee.canary.percent } : undefined,
+    })), settings);
+  }
+
+  /** The sidecar, the metrics collector and what they need, on the first backend. */
+  private addSidecarOnce(): void {
+    if (this.sidecar) return;
+    const o = this.options;
+    const task = this.c.task;
+    const bootstrap = Lazy.string({ produce: () => Stack.of(this.scope).toJsonString(this.bootstrap()) });
+    this.sidecar = task.addSidecar({
+      id: 'Envoy',
+      containerName: 'envoy',
+      image: o.image,
+      // Envoy itself, not the image's entrypoint script (which changes users as root): the task runs
+      // it as the envoy user, with the whole bootstrap on the command line and no file written.
+      entryPoint: ['envoy'],
+      command: ['--config-yaml', bootstrap, '--disable-hot-restart', '--log-level', 'info'],
+      user: ENVOY_UID,
+      essential: true,
+      cpu: o.cpu,
+      memoryReservationMiB: o.memoryReservationMiB,
+      healthCheck: {
+        command: ['CMD', 'bash', '-c', READY_PROBE],
+        interval: Duration.seconds(5),
+        timeout: Duration.seconds(2),
+        retries: 3,
+        startPeriod: Duration.seconds(10),
+      },
+      // ECS stops containers in the reverse order of their start dependencies: the app stops first,
+      // and its calls in flight finish through Envoy before Envoy is told to stop.
+      stopTimeout: Duration.seconds(10),
+      appStartsAfter: ecs.ContainerDependencyCondition.HEALTHY,
+    });
+    this.scope.node.addValidation({
+      validate: () => {
+        const bytes = Buffer.byteLength(JSON.stringify(this.bootstrap()));
+        return bytes > MAX_BOOTSTRAP_BYTES
+          ? [`connectTo of Microservice '${this.c.servicePath}' must keep the Envoy bootstrap under ${MAX_BOOTSTRAP_BYTES} bytes (it travels in the task definition), got ${bytes} bytes for ${this.egresses.length} backends`]
+          : [];
+      },
+    });
+    if (o.pullThroughCachePrefix) this.grantPullThroughCache(o.pullThroughCachePrefix);
+
+    // The sidecar's statistics become CloudWatch metrics through a collector; its access-log lines
+    // give each edge's latency through metric filters.
+    const metricsLogGroup = new logs.LogGroup(this.scope, 'MetricsLogGroup', {
+      retention: logs.RetentionDays.ONE_WEEK,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    task.addSidecar({
+      id: 'EnvoyMetrics',
+      containerName: 'envoy-metrics',
+      image: ecs.ContainerImage.fromRegistry(o.collectorImage),
+      essential: false,
+      cpu: 64,
+      memoryReservationMiB: 128,
+      environment: {
+        AOT_CONFIG_CONTENT: Stack.of(this.scope).toJsonString(collectorConfig({
+          caller: this.c.discoveryName, clusterName: this.c.clusterName, adminPort: ENVOY_ADMIN_PORT, logGroupName: metricsLogGroup.logGroupName,
+        })),
+      },
+      healthCheck: { command: ['CMD', '/healthcheck'], interval: Duration.seconds(10), timeout: Duration.seconds(5), retries: 3, startPeriod: Duration.seconds(10) },
+      appStartsAfter: ecs.ContainerDependencyCondition.START,
+    });
+    const policy = new iam.Policy(this.scope, 'MetricsPolicy', {
+      statements: [new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+        resources: [metricsLogGroup.logGroupArn, `${metricsLogGroup.logGroupArn}:*`],
+      })],
+    });
+    policy.attachToRole(task.taskDefinition.taskRole);
+    const groupId = Stack.of(this.scope).getLogicalId(metricsLogGroup.node.defaultChild as CfnElement);
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${groupId}.Arn>:*]`,
+      reason: 'The metrics collector writes log streams it names per task into the service\'s own Envoy metrics log group (<group ARN>:*); nothing else.',
+    });
+    if (o.accessLogs) {
+      const filter = (id: string, dimensions: { [name: string]: string }) => task.logGroup.addMetricFilter(id, {
+        filterPattern: logs.FilterPattern.all(logs.FilterPattern.exists('$.duration'), logs.FilterPattern.exists('$.backend')),
+        metricNamespace: ENVOY_METRIC_NAMESPACE,
+        metricName: REQUEST_DURATION_METRIC,
+        metricValue: '$.duration',
+        unit: cloudwatch.Unit.MILLISECONDS,
+        dimensions,
+      });
+      filter('EnvoyEdgeDuration', { ClusterName: '$.cluster', Caller: '$.caller', Backend: '$.backend' });
+      filter('EnvoyBackendDuration', { ClusterName: '$.cluster', Backend: '$.backend' });
+    }
+  }
+
+  /** Lets the execution role pull Envoy through the ECR pull-through cache, importing it on first use. */
+  private grantPullThroughCache(prefix: string): void {
+    const stack = Stack.of(this.scope);
+    const repository = stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: `${prefix}/envoyproxy/envoy` });
+    const policy = new iam.Policy(this.scope, 'EnvoyImagePullPolicy', {
+      statements: [
+        new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
+        new iam.PolicyStatement({
+          actions: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage', 'ecr:BatchImportUpstreamImage', 'ecr:CreateRepository'],
+          resources: [repository],
+        }),
+      ],
+    });
+    policy.attachToRole(this.c.task.taskDefinition.obtainExecutionRole());
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ecr:GetAuthorizationToken supports no resource-level permission (Service Authorization Reference, Amazon ECR); every other action names the cached Envoy repository only.',
+    });
+  }
+}
