@@ -72,12 +72,13 @@ export function protoDuration(d: Duration): string {
 }
 
 /**
- * The access-log line: JSON written as text, so numbers stay numbers whatever Envoy's typed-JSON
- * rules; only fields that never hold a quote.
+ * The access-log line: JSON written as text, so the duration stays a number whatever Envoy's
+ * typed-JSON rules (the metric filters read it); only fields that never hold a quote, and those that
+ * may be "-" (no upstream attempt) quoted.
  */
 function accessLogFormat(s: EnvoyBootstrapSettings): string {
   return `{"start":"%START_TIME%","caller":"${s.caller}","cluster":"${s.clusterName}","backend":"%UPSTREAM_CLUSTER%",`
-    + '"method":"%REQ(:METHOD)%","status":%RESPONSE_CODE%,"flags":"%RESPONSE_FLAGS%","attempts":%UPSTREAM_REQUEST_ATTEMPT_COUNT%,'
+    + '"method":"%REQ(:METHOD)%","status":%RESPONSE_CODE%,"flags":"%RESPONSE_FLAGS%","attempts":"%UPSTREAM_REQUEST_ATTEMPT_COUNT%",'
     + '"duration":%DURATION%,"received":%BYTES_RECEIVED%,"sent":%BYTES_SENT%,"upstream":"%UPSTREAM_HOST%"}\n';
 }
 

@@ -1,11 +1,11 @@
-import { Annotations, CfnElement, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { EnvoyBackend, envoyBootstrap, EnvoyBootstrapSettings, protoDuration, retryOn } from './envoy-bootstrap';
-import { calleePart, collectorConfig, edgePart, ENVOY_METRIC_NAMESPACE, REQUEST_DURATION_METRIC } from './envoy-metrics';
+import { calleePart, COLLECTOR_HEALTH_PORT, collectorConfig, edgePart, ENVOY_METRIC_NAMESPACE, REQUEST_DURATION_METRIC } from './envoy-metrics';
 import { ServiceProtocol } from './resilience';
 import type { AlarmSource, GoldenSignals, MeshService, MeshServiceContext, PlatformMesh, ServicePart } from '../private/binding';
 import { PropErrors } from '../private/validation';
@@ -33,8 +33,13 @@ export const ENVOY_ADMIN_PORT = 9901;
 const ENVOY_UID = '101';
 /** Default request timeout through the mesh, unless the API's integration timeout is shorter. */
 const DEFAULT_REQUEST_TIMEOUT = Duration.seconds(15);
-/** Local listeners per caller: ports egressPortBase to egressPortBase + 99. */
-const MAX_BACKENDS = 100;
+/**
+ * Backends per caller, each with its local listener (ports egressPortBase to egressPortBase + 11):
+ * their bootstrap must fit the task definition, which a dozen fully described backends do.
+ */
+export const MAX_BACKENDS = 12;
+/** Ports the sidecars of a task listen on besides the egress listeners: Envoy's admin, the collectors' health checks, the tracing collector's OTLP receivers. */
+export const RESERVED_PORTS = [ENVOY_ADMIN_PORT, 13133, COLLECTOR_HEALTH_PORT, 4317, 4318];
 /** The bootstrap travels in the task definition (at most 64 KiB in all): keep it well below. */
 const MAX_BOOTSTRAP_BYTES = 32 * 1024;
 /** Readiness of the admin interface, probed with bash's /dev/tcp: the image has no curl. */
@@ -66,7 +71,9 @@ export class EnvoyPlatformMesh implements PlatformMesh {
     if (c.containerPort >= this.options.egressPortBase && c.containerPort < this.options.egressPortBase + MAX_BACKENDS) {
       errors.add(`containerPort must not be one of the Envoy egress ports ${this.options.egressPortBase} to ${this.options.egressPortBase + MAX_BACKENDS - 1} (ServiceMesh.envoy({ egressPortBase })), got ${c.containerPort}`);
     }
-    if (c.containerPort === ENVOY_ADMIN_PORT) errors.add(`containerPort must not be ${ENVOY_ADMIN_PORT} (Envoy's admin port) on ServiceMesh.envoy(), got ${ENVOY_ADMIN_PORT}`);
+    if (RESERVED_PORTS.includes(c.containerPort)) {
+      errors.add(`containerPort must not be one of the ports the sidecars listen on with ServiceMesh.envoy() (${RESERVED_PORTS.join(', ')}), got ${c.containerPort}`);
+    }
     errors.throwIfAny();
     return new EnvoyService(scope, c, requestTimeout, this.options);
   }
@@ -223,21 +230,17 @@ class EnvoyService implements MeshService {
           caller: this.c.discoveryName, clusterName: this.c.clusterName, adminPort: ENVOY_ADMIN_PORT, logGroupName: metricsLogGroup.logGroupName,
         })),
       },
-      healthCheck: { command: ['CMD', '/healthcheck'], interval: Duration.seconds(10), timeout: Duration.seconds(5), retries: 3, startPeriod: Duration.seconds(10) },
+      healthCheck: { command: ['CMD', '/healthcheck', '--port', String(COLLECTOR_HEALTH_PORT)], interval: Duration.seconds(10), timeout: Duration.seconds(5), retries: 3, startPeriod: Duration.seconds(10) },
       appStartsAfter: ecs.ContainerDependencyCondition.START,
     });
+    // The log group's ARN attribute already ends in ':*': it covers the streams the collector names per task.
     const policy = new iam.Policy(this.scope, 'MetricsPolicy', {
       statements: [new iam.PolicyStatement({
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-        resources: [metricsLogGroup.logGroupArn, `${metricsLogGroup.logGroupArn}:*`],
+        resources: [metricsLogGroup.logGroupArn],
       })],
     });
     policy.attachToRole(task.taskDefinition.taskRole);
-    const groupId = Stack.of(this.scope).getLogicalId(metricsLogGroup.node.defaultChild as CfnElement);
-    Validations.of(policy).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${groupId}.Arn>:*]`,
-      reason: 'The metrics collector writes log streams it names per task into the service\'s own Envoy metrics log group (<group ARN>:*); nothing else.',
-    });
     if (o.accessLogs) {
       const filter = (id: string, dimensions: { [name: string]: string }) => task.logGroup.addMetricFilter(id, {
         filterPattern: logs.FilterPattern.all(logs.FilterPattern.exists('$.duration'), logs.FilterPattern.exists('$.backend')),

@@ -8,6 +8,9 @@ export const ENVOY_METRIC_NAMESPACE = 'CdkMicroservice/Envoy';
 /** The metric the access-log filters publish: the time of each call, retries included, ms. */
 export const REQUEST_DURATION_METRIC = 'RequestDuration';
 
+/** The metrics collector's health-check port (the ADOT image's /healthcheck takes it as --port). */
+export const COLLECTOR_HEALTH_PORT = 13134;
+
 /** Envoy's per-cluster counters the collector keeps (Envoy's cluster statistics, Prometheus names). */
 export const KEPT_COUNTERS = [
   'envoy_cluster_upstream_rq_xx',
@@ -27,7 +30,8 @@ export const KEPT_COUNTERS = [
  */
 export function collectorConfig(p: { caller: string; clusterName: string; adminPort: number; logGroupName: string }): { [key: string]: unknown } {
   return {
-    extensions: { health_check: {} },
+    // Its own health port: the tracing collector of the same task holds the default 13133.
+    extensions: { health_check: { endpoint: `127.0.0.1:${COLLECTOR_HEALTH_PORT}` } },
     receivers: {
       prometheus: {
         config: {
@@ -63,7 +67,12 @@ export function collectorConfig(p: { caller: string; clusterName: string; adminP
         ],
       },
     },
-    service: { extensions: ['health_check'], pipelines: { metrics: { receivers: ['prometheus'], exporters: ['awsemf'] } } },
+    service: {
+      extensions: ['health_check'],
+      // No internal telemetry server: its default port 8888 would clash with a second collector.
+      telemetry: { metrics: { level: 'none' } },
+      pipelines: { metrics: { receivers: ['prometheus'], exporters: ['awsemf'] } },
+    },
   };
 }
 
@@ -72,11 +81,14 @@ function counter(metricName: string, dims: { [name: string]: string }, period = 
   return new cloudwatch.Metric({ namespace: ENVOY_METRIC_NAMESPACE, metricName, dimensionsMap: dims, statistic: 'Sum', period, label });
 }
 
-/** The 5XX rate of final responses (after retries): classes 2 to 5 of `upstream_rq_xx`. */
+/**
+ * The 5XX rate of final responses (after retries): classes 2 to 5 of `upstream_rq_xx`. Envoy creates a
+ * class's counter on its first response of that class, so a class may have no data: FILL makes it 0.
+ */
 function errorRate(dims: { [name: string]: string }, period: Duration, label: string): cloudwatch.MathExpression {
   const c = (cls: string) => counter('envoy_cluster_upstream_rq_xx', { ...dims, envoy_response_code_class: cls }, period);
   return new cloudwatch.MathExpression({
-    expression: 'IF(c2 + c3 + c4 + c5 > 0, 100 * c5 / (c2 + c3 + c4 + c5), 0)',
+    expression: 'IF(FILL(c2, 0) + FILL(c3, 0) + FILL(c4, 0) + FILL(c5, 0) > 0, 100 * FILL(c5, 0) / (FILL(c2, 0) + FILL(c3, 0) + FILL(c4, 0) + FILL(c5, 0)), 0)',
     usingMetrics: { c2: c('2'), c3: c('3'), c4: c('4'), c5: c('5') },
     period,
     label,

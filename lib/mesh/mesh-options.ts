@@ -71,7 +71,8 @@ export interface EnvoyMeshOptions {
    */
   readonly pullThroughCachePrefix?: string;
   /**
-   * The Envoy version, with `pullThroughCachePrefix`: a tag of `envoyproxy/envoy` (`v1.40.2`).
+   * The Envoy version: a release tag of `envoyproxy/envoy` (`v1.40.2`), pulled from Docker Hub or
+   * through `pullThroughCachePrefix`. Mutually exclusive with `image`.
    *
    * @default 'v1.40.2'
    */
@@ -105,7 +106,7 @@ export interface EnvoyMeshOptions {
   /**
    * The longest back-off between retries, at least `retryBackoffBase`, at most 60 s.
    *
-   * @default - 10 x retryBackoffBase (Envoy's default: 250 ms)
+   * @default - 10 x retryBackoffBase, at most 60 s (Envoy's default: 250 ms)
    */
   readonly retryBackoffMax?: Duration;
   /**
@@ -115,8 +116,9 @@ export interface EnvoyMeshOptions {
    */
   readonly connectTimeout?: Duration;
   /**
-   * The first port of the local listeners: the n-th backend a service calls is reached at
-   * `http://127.0.0.1:<egressPortBase + n - 1>`, 1024 to 65000.
+   * The first port of the local listeners: the n-th backend a service calls (at most 12) is reached
+   * at `http://127.0.0.1:<egressPortBase + n - 1>`, 1024 to 65524, clear of the sidecars' own ports
+   * (9901, 13133, 13134, 4317, 4318).
    *
    * @default 15001
    */

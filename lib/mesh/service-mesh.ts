@@ -1,7 +1,7 @@
-import { Aws, Duration } from 'aws-cdk-lib';
+import { Aws, Duration, Token } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
-import { EnvoyPlatformMesh, ResolvedEnvoyOptions } from './envoy-mesh';
+import { EnvoyPlatformMesh, MAX_BACKENDS, RESERVED_PORTS, ResolvedEnvoyOptions } from './envoy-mesh';
 import { AppMeshOptions, EnvoyMeshOptions, ServiceConnectOptions } from './mesh-options';
 import { ServiceConnectPlatformMesh } from './service-connect';
 import type { PlatformMesh } from '../private/binding';
@@ -13,6 +13,8 @@ export const APP_MESH_END_OF_LIFE = '2026-09-30';
 /** The Envoy release the sidecars run by default (Envoy's release notes: v1.40.2, 2026-10-27). */
 export const DEFAULT_ENVOY_VERSION = 'v1.40.2';
 const DEFAULT_COLLECTOR_IMAGE = 'public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0';
+/** ECR repository names: lower-case components separated by single ".", "_", "-" or "/" (Amazon ECR API, CreateRepository). */
+const ECR_PREFIX = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
 
 /**
  * The data plane between services, chosen once on the platform: `ServiceMesh.serviceConnect()`
@@ -81,7 +83,10 @@ class EnvoyMesh extends ServiceMesh {
     const errors = new PropErrors('ServiceMesh.envoy');
     errors.exclusive('image', o.image, 'pullThroughCachePrefix', o.pullThroughCachePrefix, 'the cache serves the official image');
     errors.exclusive('image', o.image, 'version', o.version, 'an image names its own version');
-    errors.text('pullThroughCachePrefix', o.pullThroughCachePrefix, /^[a-z0-9][a-z0-9._/-]{1,29}$/, 'an ECR repository prefix such as "docker-hub" (2-30 lower-case letters, digits, ".", "_", "-", "/")');
+    if (o.pullThroughCachePrefix !== undefined && !Token.isUnresolved(o.pullThroughCachePrefix)
+      && (!ECR_PREFIX.test(o.pullThroughCachePrefix) || o.pullThroughCachePrefix.length < 2 || o.pullThroughCachePrefix.length > 30)) {
+      errors.add(`pullThroughCachePrefix must be an ECR repository prefix of 2 to 30 characters such as "docker-hub" (lower-case letters and digits, separated by single ".", "_", "-" or "/"), got ${JSON.stringify(o.pullThroughCachePrefix)}`);
+    }
     errors.text('version', o.version, /^v\d+\.\d+\.\d+$/, 'an envoyproxy/envoy release tag such as "v1.40.2"');
     errors.integer('cpu', o.cpu, 32, 4096);
     errors.integer('memoryReservationMiB', o.memoryReservationMiB, 32, 8192);
@@ -90,10 +95,16 @@ class EnvoyMesh extends ServiceMesh {
     durationMs(errors, 'retryBackoffBase', o.retryBackoffBase, 1, 10_000);
     durationMs(errors, 'retryBackoffMax', o.retryBackoffMax, 1, 60_000);
     durationMs(errors, 'connectTimeout', o.connectTimeout, 1, 60_000);
-    errors.integer('egressPortBase', o.egressPortBase, 1024, 65000);
+    errors.integer('egressPortBase', o.egressPortBase, 1024, 65535 - MAX_BACKENDS + 1);
+    const egressBase = o.egressPortBase;
+    if (egressBase !== undefined && Number.isInteger(egressBase)) {
+      const clash = RESERVED_PORTS.filter((p) => p >= egressBase && p < egressBase + MAX_BACKENDS);
+      if (clash.length > 0) errors.add(`egressPortBase must keep the ${MAX_BACKENDS} egress ports ${egressBase} to ${egressBase + MAX_BACKENDS - 1} clear of the sidecars' own ports (${RESERVED_PORTS.join(', ')}), got ${egressBase}, which takes ${clash.join(', ')}`);
+    }
     errors.text('metricsCollectorImage', o.metricsCollectorImage);
     const base = o.retryBackoffBase ?? Duration.millis(25);
-    const max = o.retryBackoffMax ?? Duration.millis(base.toMilliseconds() * 10);
+    // Envoy's default maximum is 10 x the base; held to the documented 60 s.
+    const max = o.retryBackoffMax ?? Duration.millis(Math.min(base.toMilliseconds() * 10, 60_000));
     if (!base.isUnresolved() && !max.isUnresolved() && max.toMilliseconds() < base.toMilliseconds()) {
       errors.add(`retryBackoffMax must be at least retryBackoffBase (${base.toMilliseconds()} ms), got ${max.toMilliseconds()} ms`);
     }

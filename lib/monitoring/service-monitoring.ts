@@ -72,6 +72,8 @@ export class ServiceMonitoring extends Construct {
   private readonly wiring: ServiceMonitoringWiring;
   private readonly enabled: boolean;
   private readonly parts: ServicePart[];
+  /** The health alarm, then every alarm as it is created: read when a status widget renders, so later alarms show. */
+  private readonly statusAlarms: cloudwatch.IAlarm[] = [];
 
   private constructor(scope: Construct, id: string, wiring: ServiceMonitoringWiring) {
     super(scope, id);
@@ -92,6 +94,7 @@ export class ServiceMonitoring extends Construct {
         })),
       });
       this.healthAlarm.addAlarmAction(new cwactions.SnsAction(wiring.alarmTopic));
+      this.statusAlarms.unshift(this.healthAlarm);
       for (const a of Object.values(this.alarms)) this.healthAlarm.node.addDependency(a);
       if (this.deploymentAlarmNames.length > 0) {
         wiring.service.enableDeploymentAlarms(this.deploymentAlarmNames, { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM });
@@ -167,11 +170,8 @@ export class ServiceMonitoring extends Construct {
    */
   public widgets(): cloudwatch.IWidget[] {
     const rows: cloudwatch.IWidget[] = [];
-    const alarms = Object.values(this.alarms);
-    if (alarms.length > 0) {
-      rows.push(new cloudwatch.AlarmStatusWidget({
-        title: `${this.wiring.name}: alarms`, alarms: this.healthAlarm ? [this.healthAlarm, ...alarms] : alarms, width: 24, height: 3,
-      }));
+    if (this.statusAlarms.length > 0) {
+      rows.push(new cloudwatch.AlarmStatusWidget({ title: `${this.wiring.name}: alarms`, alarms: this.statusAlarms, width: 24, height: 3 }));
     }
     const signals = this.parts.find((p) => p.signals)?.signals;
     const graph = (title: string, metrics: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left: metrics, width: 6, height: 6 });
@@ -224,6 +224,7 @@ export class ServiceMonitoring extends Construct {
 
   private route(id: string, alarm: cloudwatch.Alarm, severity: AlarmSeverity): void {
     this.alarms[id] = alarm;
+    this.statusAlarms.push(alarm);
     if (severity === AlarmSeverity.CRITICAL) this.critical.push(`${this.prefix}-${id}`);
     else alarm.addAlarmAction(new cwactions.SnsAction(this.wiring.warningTopic));
   }

@@ -231,7 +231,8 @@ export interface MicroserviceProps {
   readonly requestTimeout?: Duration;
 
   /**
-   * How long an idle connection to this service is kept, 1 second to 1 hour.
+   * How long a request or connection to this service may stay idle, 1 second to 1 hour (Service
+   * Connect: the connection's idleTimeout; Envoy: the route's stream idle timeout).
    *
    * @default - the data plane's default (Service Connect: 300 s; Envoy: 300 s, the connection manager's stream idle timeout)
    */
