@@ -3,12 +3,14 @@
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ApiAuthorizer, ApiIntegration, Microservice, MicroservicePlatform, ServiceCache } from 'cdk-microservice';
 
 export function buildMainApp(app: App): App {
   const platform = new MicroservicePlatform(new Stack(app, 'Platform'), 'Platform', {
     auth: ApiAuthorizer.cognito(),
+    logs: { retention: logs.RetentionDays.ONE_YEAR },
   });
   const image = ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx-unprivileged:stable');
 
@@ -16,6 +18,7 @@ export function buildMainApp(app: App): App {
     platform,
     image,
     containerPort: 8080,
+    user: '101',
     writablePaths: ['/tmp', '/var/cache/nginx'],
     api: {
       throttle: { rateLimit: 100, burstLimit: 200 },
@@ -37,6 +40,7 @@ export function buildMainApp(app: App): App {
     platform,
     image,
     containerPort: 8080,
+    user: '101',
     cpuArchitecture: ecs.CpuArchitecture.ARM64,
     writablePaths: ['/tmp', '/var/cache/nginx'],
     api: {

@@ -1,9 +1,11 @@
-// Every example synthesizes with CloudFormation's template validator on (as `cdk synth` runs it)
-// and cdk-nag's AwsSolutions pack, and leaves no unacknowledged error or warning.
+// Every example synthesizes with CloudFormation's template validator on (as `cdk synth` runs it),
+// cdk-nag's AwsSolutions pack and AWS Control Tower's proactive controls (cfn-guard), and leaves
+// no unacknowledged error or warning.
 process.env.CDK_VALIDATION = 'true';
 
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Template } from 'aws-cdk-lib/assertions';
 import { build as buildEnvoy } from '../examples/envoy/app';
@@ -11,6 +13,7 @@ import { build as buildMinimal } from '../examples/minimal/app';
 import { build as buildMultiService } from '../examples/multi-service/app';
 import { build as buildRestApi } from '../examples/rest-api/app';
 import { buildMainApp } from '../bin/main';
+import { StrictControlTowerChecks } from './guard';
 import { unacknowledgedFindings } from './nag';
 import { CDK_CONTEXT, testApp } from './util';
 
@@ -24,9 +27,10 @@ const examples: Array<[string, (app: App) => App, string[]]> = [
 
 describe.each(examples)('example %s', (_name, build, stackNames) => {
   const app = build(testApp());
+  Validations.of(app).addPlugins(new StrictControlTowerChecks());
   const findings = unacknowledgedFindings(app);
 
-  test('has no unacknowledged cdk-nag or template-validator finding', () => {
+  test('has no unacknowledged cdk-nag, Control Tower or template-validator finding', () => {
     expect(findings).toEqual([]);
   });
 
@@ -42,6 +46,16 @@ describe.each(examples)('example %s', (_name, build, stackNames) => {
 
 
 describe('the finding check itself', () => {
+  test('fails synthesis on an unacknowledged Control Tower finding, also when another of its findings is acknowledged', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Guarded');
+    const a = new logs.LogGroup(stack, 'A', { retention: logs.RetentionDays.ONE_WEEK });
+    new logs.LogGroup(stack, 'B', { retention: logs.RetentionDays.ONE_WEEK });
+    Validations.of(a).acknowledge({ id: 'cdk-validator-cfnguard::cloudwatch_log_group_retention_period_check', reason: 'test of the check' });
+    Validations.of(app).addPlugins(new StrictControlTowerChecks());
+    expect(() => unacknowledgedFindings(app)).toThrow(/CT\.CLOUDWATCH\.PR\.2[\s\S]*Guarded\/B/);
+  });
+
   test('fails synthesis on an unacknowledged cdk-nag error', () => {
     const app = testApp();
     const stack = new Stack(app, 'Open');

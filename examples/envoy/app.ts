@@ -4,6 +4,7 @@
 // at synth; nothing runs a control plane.
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
   ApiAuthorizer, GrpcRetryEvent, HttpRetryEvent, Microservice, MicroservicePlatform, RetryPolicy, ServiceMesh,
@@ -12,11 +13,12 @@ import {
 export function build(app: App): App {
   const platform = new MicroservicePlatform(new Stack(app, 'EnvoyPlatform'), 'Platform', {
     natGateways: 1,
+    logs: { retention: logs.RetentionDays.ONE_YEAR },
     mesh: ServiceMesh.envoy({ retryBudget: { budgetPercent: 20, minRetryConcurrency: 3 } }),
     auth: ApiAuthorizer.jwt({ issuer: 'https://idp.example.com/realms/shop', audience: ['shop-api'] }),
   });
   const image = ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx-unprivileged:stable');
-  const common = { platform, image, writablePaths: ['/tmp', '/var/cache/nginx'] };
+  const common = { platform, image, user: '101', writablePaths: ['/tmp', '/var/cache/nginx'] };
 
   // The ledger: one retry on gateway errors and refused connections; eject a task after 5 errors in a row.
   const ledger = new Microservice(new Stack(app, 'EnvoyLedger'), 'Ledger', {

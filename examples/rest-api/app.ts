@@ -2,6 +2,7 @@ import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ApiAuthorizer, Microservice, MicroservicePlatform } from 'cdk-microservice';
@@ -15,8 +16,10 @@ export function build(app: App): App {
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const image = ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx-unprivileged:stable');
 
-  const platform = new MicroservicePlatform(new Stack(app, 'RestPlatform'), 'Platform', {
+  const platformStack = new Stack(app, 'RestPlatform');
+  const platform = new MicroservicePlatform(platformStack, 'Platform', {
     natGateways: 1,
+    logs: { retention: logs.RetentionDays.ONE_YEAR },
     auth: ApiAuthorizer.cognito(),
   });
   const orders = new Stack(app, 'RestOrders');
@@ -24,6 +27,7 @@ export function build(app: App): App {
     platform,
     image,
     containerPort: 8080,
+    user: '101',
     restApi: {
       routes: [
         { path: '/orders', methods: [apigwv2.HttpMethod.GET], scopes: ['orders/read'], cacheKeyQueryStrings: ['page'] },
@@ -43,10 +47,13 @@ export function build(app: App): App {
 
   const partnerPlatform = new MicroservicePlatform(new Stack(app, 'PartnerPlatform'), 'Platform', {
     natGateways: 1,
+    logs: { retention: logs.RetentionDays.ONE_YEAR },
     auth: ApiAuthorizer.jwt({ issuer: 'https://idp.example.com', audience: ['partner-api'] }),
     manageApiGatewayAccount: false, // RestPlatform sets the account's API Gateway logging role
   });
   const partners = new Stack(app, 'RestPartners');
+  // The partners' REST stage logs through the account's API Gateway logging role, which RestPlatform sets.
+  partners.addDependency(platformStack, 'the API Gateway account logging role of RestPlatform');
   const acmeKey = new secretsmanager.Secret(partners, 'AcmeApiKey', {
     description: 'API key of the acme partner',
     generateSecretString: { passwordLength: 40, excludePunctuation: true },
@@ -59,6 +66,7 @@ export function build(app: App): App {
     platform: partnerPlatform,
     image,
     containerPort: 8080,
+    user: '101',
     restApi: {
       routes: [
         { path: '/quotes', methods: [apigwv2.HttpMethod.POST], scopes: ['quotes:write'] },

@@ -10,6 +10,11 @@
  * The policy covers the request's method and resource (path parameters as `*`), never the
  * concrete path, so that API Gateway can cache it for every request to that method and resource.
  *
+ * Only access tokens pass: a token saying it is another kind (Cognito's `token_use: id`) is
+ * refused, and so is one issued in the future (`iat` beyond the clock skew allowed). A token's
+ * segments must be canonical base64url (no padding, unused bits zero), so that one token has one
+ * spelling and API Gateway one cache entry for it.
+ *
  * Logging: at most one JSON line per invocation, with a reason code; never the token, the
  * Authorization header or any claim other than `sub`.
  */
@@ -106,8 +111,10 @@ export interface AuthorizerConfig {
 export interface AuthorizerOptions {
   /** Fetches the JWKS and the discovery document (default: {@link HttpsFetcher}). */
   readonly fetcher?: Fetcher;
-  /** Clock skew allowed on `exp` and `nbf`, in seconds (default 0). */
+  /** Clock skew allowed on `exp`, `nbf` and `iat`, in seconds (default 0). */
   readonly graceSeconds?: number;
+  /** The clock, in milliseconds since the epoch (default `Date.now`). */
+  readonly now?: () => number;
 }
 
 /** Invalid configuration; `message` names the variable and the rule, never its value. */
@@ -271,6 +278,12 @@ function authorizer(config: CompiledConfig, options: AuthorizerOptions): Authori
         payload = await v.verify(request.token);
       }
       if (typeof payload.exp !== 'number') throw new Outcome('missing_exp');
+      // An ID token (Cognito's token_use: id; aud is then a client id) is never an access token.
+      if (payload.token_use !== undefined && payload.token_use !== 'access') throw new Outcome('not_access_token');
+      // aws-jwt-verify has checked that iat, when present, is a number; not that it is past.
+      if (typeof payload.iat === 'number' && payload.iat > (options.now ?? Date.now)() / 1000 + (options.graceSeconds ?? 0)) {
+        throw new Outcome('iat_in_future');
+      }
       const clientId = typeof payload.client_id === 'string' ? payload.client_id : undefined;
       if (!audienceMatches(payload.aud, clientId, config.audience)) throw new Outcome('JwtInvalidAudienceError');
       const sub = typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub : undefined;
@@ -369,7 +382,36 @@ function bearerToken(e: RequestAuthorizerEvent): string {
   if (dot1 < 1 || dot2 < dot1 + 2 || dot2 === token.length - 1 || token.indexOf('.', dot2 + 1) !== -1 || token.indexOf(' ') !== -1) {
     throw new Outcome('malformed_header');
   }
+  if (!isCanonicalBase64Url(token, 0, dot1) || !isCanonicalBase64Url(token, dot1 + 1, dot2) || !isCanonicalBase64Url(token, dot2 + 1, token.length)) {
+    throw new Outcome('non_canonical_token');
+  }
   return token;
+}
+
+/** Each character code's value in the base64url alphabet, -1 outside it. */
+const BASE64URL = (() => {
+  const values = new Int8Array(128).fill(-1);
+  [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].forEach((c, i) => (values[c.charCodeAt(0)] = i));
+  return values;
+})();
+
+/**
+ * `s[start, end)` is base64url as RFC 7515 (section 2) writes it: the URL-safe alphabet, no
+ * padding, and no length or trailing bits another spelling of the same bytes could differ in
+ * (RFC 4648, section 3.5: the unused bits of the last character are zero).
+ */
+function isCanonicalBase64Url(s: string, start: number, end: number): boolean {
+  const length = end - start;
+  if (length % 4 === 1) return false;
+  let last = 0;
+  for (let i = start; i < end; i++) {
+    const code = s.charCodeAt(i);
+    last = code < 128 ? BASE64URL[code] : -1;
+    if (last < 0) return false;
+  }
+  if (length % 4 === 2) return (last & 0x0f) === 0;
+  if (length % 4 === 3) return (last & 0x03) === 0;
+  return true;
 }
 
 function str(value: unknown): string | undefined {

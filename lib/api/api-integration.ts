@@ -59,7 +59,7 @@ class LoadBalancerIntegration extends ApiIntegration {
   public _bindHttp(scope: Construct, target: IntegrationTarget): HttpIntegrationBinding {
     const lb = createLoadBalancer(scope, target, this.options);
     return {
-      integration: new integrations.HttpAlbIntegration('Integration', lb.listener, { vpcLink: target.vpcLink }),
+      integration: new integrations.HttpAlbIntegration('Integration', lb.listener, { vpcLink: target.vpcLink, secureServerName: this.options.serverName }),
       loadBalancer: lb.loadBalancer,
       targetGroup: lb.targetGroup,
       ...lb.part,

@@ -216,9 +216,9 @@ export interface ApiOptions {
    */
   readonly basePath?: string;
   /**
-   * Retention of the access log.
+   * Retention of the access log (and, on REST, of the execution log).
    *
-   * @default logs.RetentionDays.ONE_MONTH
+   * @default - the platform's `logs.retention`, else logs.RetentionDays.ONE_MONTH
    */
   readonly accessLogRetention?: logs.RetentionDays;
   /**
@@ -293,16 +293,20 @@ export interface RestApiOptions extends ApiOptions {
    */
   readonly cache?: RestApiCacheOptions;
   /**
-   * X-Ray tracing of the stage.
+   * X-Ray tracing of the stage (sampled by X-Ray's default rule: the first request each
+   * second and 5% of the others).
    *
-   * @default false
+   * @default true
    */
   readonly tracing?: boolean;
   /**
-   * Execution logs of the stage. They can record request headers, so they stay off
-   * unless asked for; the access log records every request either way.
+   * Execution logs of the stage: ERROR records the requests API Gateway failed to process
+   * (authorizer and integration errors), INFO every request's steps. API Gateway redacts
+   * authorization headers and API keys from them; bodies are never logged (data tracing stays
+   * off). They go to `API-Gateway-Execution-Logs_<rest api id>/<stage>`, which the service
+   * creates with the retention and key of its other logs. OFF leaves them out.
    *
-   * @default apigateway.MethodLoggingLevel.OFF
+   * @default apigateway.MethodLoggingLevel.ERROR
    */
   readonly executionLogLevel?: apigateway.MethodLoggingLevel;
   /**

@@ -4,7 +4,7 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ApiConsumer, ApiOptions, ApiRoute, RestApiConsumer, RestApiOptions, RestApiRoute, ThrottleSettings } from './api-options';
 import { DEFAULT_MANAGED_RULE_GROUPS } from './stage-web-acl';
 import type { PlatformAuthorizer } from '../private/binding';
-import { fmt, PropErrors } from '../private/validation';
+import { fmt, millis, PropErrors } from '../private/validation';
 
 export const DEFAULT_THROTTLE: ThrottleSettings = { rateLimit: 100, burstLimit: 200 };
 export const DEFAULT_ROUTES: ApiRoute[] = [{ path: '/{proxy+}' }];
@@ -37,10 +37,7 @@ export function validateApi(c: ApiCheckContext, o: ApiOptions, routes: ApiRoute[
   const p = c.prop;
   throttle(errors, `${p}.throttle`, o.throttle);
   const maxTimeout = rest ? 29000 : 30000;
-  if (o.timeout && !o.timeout.isUnresolved()) {
-    const ms = o.timeout.toMilliseconds();
-    if (ms < 50 || ms > maxTimeout) errors.add(`${p}.timeout must be between 50 ms and ${maxTimeout / 1000} s on ${rest ? 'a REST' : 'an HTTP'} API, got ${ms} ms`);
-  }
+  errors.duration(`${p}.timeout`, o.timeout, 50, maxTimeout, `between 50 ms and ${maxTimeout / 1000} s on ${rest ? 'a REST' : 'an HTTP'} API`);
   if (routes.length === 0) errors.add(`${p}.routes must have at least one route when given, got []`);
   if (routes.length > 300) errors.add(`${p}.routes must have at most 300 routes (API Gateway quota), got ${routes.length}`);
 
@@ -49,6 +46,9 @@ export function validateApi(c: ApiCheckContext, o: ApiOptions, routes: ApiRoute[
   routes.forEach((r, i) => {
     const rp = `${p}.routes[${i}]`;
     errors.text(`${rp}.path`, r.path, PATH, 'a path starting with "/" such as "/orders", "/orders/{id}" or "/orders/{proxy+}"');
+    if (!Token.isUnresolved(r.path) && r.path.split('/').some((seg) => seg === '.' || seg === '..')) {
+      errors.add(`${rp}.path must not have "." or ".." segments (API Gateway routes match paths as given), got ${fmt(r.path)}`);
+    }
     if (!Token.isUnresolved(r.path) && /\{[A-Za-z0-9_]+\+\}./.test(r.path)) {
       errors.add(`${rp}.path may have a greedy {name+} segment only at its end, got ${fmt(r.path)}`);
     }
@@ -113,8 +113,8 @@ function validateRest(errors: PropErrors, p: string, o: RestApiOptions, routes: 
   if (o.waf) {
     errors.integer(`${p}.waf.rateLimitPerIp`, o.waf.rateLimitPerIp, 10, 2_000_000_000);
     const w = o.waf.rateLimitWindow;
-    if (w && !w.isUnresolved() && !WAF_WINDOWS.includes(w.toMilliseconds() / 1000)) {
-      errors.add(`${p}.waf.rateLimitWindow must be 1, 2, 5 or 10 minutes, got ${w.toMilliseconds() / 1000} s`);
+    if (w && !w.isUnresolved() && !WAF_WINDOWS.includes(millis(w) / 1000)) {
+      errors.add(`${p}.waf.rateLimitWindow must be 1, 2, 5 or 10 minutes, got ${Number.isFinite(millis(w)) ? `${millis(w) / 1000} s` : String(w)}`);
     }
     const groups = o.waf.managedRuleGroups ?? [];
     groups.forEach((g, i) => errors.text(`${p}.waf.managedRuleGroups[${i}]`, g, RULE_GROUP, 'an AWS managed rule group name such as "AWSManagedRulesCommonRuleSet"'));

@@ -11,6 +11,7 @@ import { DEFAULT_ROUTES, DEFAULT_THROTTLE, validateApi } from './api-validation'
 import { ServiceApiBase } from './service-api-base';
 import { countThrottledRequests } from '../private/api-metrics';
 import type { ApiWiring } from '../private/binding';
+import { createLogGroup } from '../private/log-groups';
 
 /** The JSON access log format of every stage: one line per request. */
 export const ACCESS_LOG_FORMAT: { [field: string]: string } = {
@@ -104,9 +105,8 @@ export class MicroserviceHttpApi extends ServiceApiBase {
       disableExecuteApiEndpoint: props.disableExecuteApiEndpoint ?? (wiring.domainName !== undefined),
     });
 
-    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
-      retention: props.accessLogRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.RETAIN,
+    this.accessLogGroup = createLogGroup(this, 'AccessLogs', wiring.logs, {
+      retention: props.accessLogRetention, defaultRetention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.RETAIN,
     });
 
     this.stage = this.httpApi.addStage('DefaultStage', {
@@ -140,10 +140,10 @@ export class MicroserviceHttpApi extends ServiceApiBase {
         this.routes[key] = r;
         if (route.public) {
           this.publicKeys.add(key);
-          Validations.of(r).acknowledge({
-            id: 'AwsSolutions-APIG4',
-            reason: `Route "${key}" is marked public: true by the service owner.`,
-          });
+          // public: true is the service owner's own acknowledgement, route by route.
+          for (const id of ['AwsSolutions-APIG4', 'cdk-validator-cfnguard::api_gw_v2_authorization_type_configured_check']) {
+            Validations.of(r).acknowledge({ id, reason: `Route "${key}" is marked public: true by the service owner.` });
+          }
         }
         if (route.throttle) {
           routeSettings[key] = {

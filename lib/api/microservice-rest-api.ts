@@ -14,6 +14,7 @@ import { StageWebAcl } from './stage-web-acl';
 import { JwtAuthorizerFunction } from '../auth/jwt-authorizer-function';
 import { countThrottledRequests } from '../private/api-metrics';
 import type { ApiWiring } from '../private/binding';
+import { createLogGroup } from '../private/log-groups';
 import { pascal, safeName } from '../private/names';
 
 /** The JSON access log format of a REST stage: one line per request, as on HTTP APIs. */
@@ -67,6 +68,8 @@ export class MicroserviceRestApi extends ServiceApiBase {
   public readonly stage: apigateway.Stage;
   /** The access log group. */
   public readonly accessLogGroup: logs.LogGroup;
+  /** The stage's execution log group, unless `executionLogLevel` is OFF. */
+  public readonly executionLogGroup?: logs.LogGroup;
   /** The method authorizer, unless every route is public. */
   public readonly authorizer?: apigateway.IAuthorizer;
   /** The Lambda authorizer, with `ApiAuthorizer.jwt()`. */
@@ -115,15 +118,14 @@ export class MicroserviceRestApi extends ServiceApiBase {
     this.targetGroup = lb.targetGroup;
     this.integrationPart = lb.part;
 
-    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
-      retention: props.accessLogRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.RETAIN,
+    this.accessLogGroup = createLogGroup(this, 'AccessLogs', wiring.logs, {
+      retention: props.accessLogRetention, defaultRetention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.RETAIN,
     });
 
     const cache = props.cache;
     this.cacheEnabled = cache !== undefined;
     const isCached = (route: RestApiRoute, m: string) => cache !== undefined && m === apigwv2.HttpMethod.GET && route.cache !== false;
-    const logLevel = props.executionLogLevel ?? apigateway.MethodLoggingLevel.OFF;
+    const logLevel = props.executionLogLevel ?? apigateway.MethodLoggingLevel.ERROR;
     // Stage method settings (rendered when the stage is created): per-method throttling and caching.
     // A method's setting does not inherit the stage's: each repeats metrics, logging and throttling.
     const methodOptions: { [path: string]: apigateway.MethodDeploymentOptions } = {};
@@ -158,9 +160,12 @@ export class MicroserviceRestApi extends ServiceApiBase {
         metricsEnabled: true,
         loggingLevel: logLevel,
         dataTraceEnabled: false,
-        tracingEnabled: props.tracing ?? false,
+        tracingEnabled: props.tracing ?? true,
         cacheClusterEnabled: cache !== undefined,
         cacheClusterSize: cache ? cache.size ?? '0.5' : undefined,
+        // The stage-wide entry too (Control Tower CT.APIGATEWAY.PR.3): a method without its own
+        // setting reads it.
+        cacheDataEncrypted: cache !== undefined ? true : undefined,
         variables: { [VPC_LINK_STAGE_VARIABLE]: wiring.target.vpcLink.vpcLinkId },
         accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
         accessLogFormat: apigateway.AccessLogFormat.custom(JSON.stringify(REST_ACCESS_LOG_FORMAT)),
@@ -171,11 +176,15 @@ export class MicroserviceRestApi extends ServiceApiBase {
     this.stage = this.restApi.deploymentStage;
     const logging = wiring.createApiGatewayAccountOnce();
     if (logging) this.stage.node.addDependency(logging);
-    if (logLevel === apigateway.MethodLoggingLevel.OFF) {
-      Validations.of(this.stage).acknowledge({
-        id: 'AwsSolutions-APIG6',
-        reason: 'Execution logs can record request headers and tokens, so they are off unless the service owner sets restApi.executionLogLevel; the JSON access log records every request (id, method, resource, status, latency, caller, API key, WAF result).',
+    if (logLevel !== apigateway.MethodLoggingLevel.OFF) {
+      // API Gateway writes execution logs to a group of this name, creating it if it is missing
+      // (API Gateway guide, "Execution logging for REST APIs"): created here first, it has the
+      // retention and key of the service's other logs and is not left behind unmanaged.
+      this.executionLogGroup = createLogGroup(this, 'ExecutionLogs', wiring.logs, {
+        logGroupName: `API-Gateway-Execution-Logs_${this.restApi.restApiId}/${stageName}`,
+        retention: props.accessLogRetention, defaultRetention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.RETAIN,
       });
+      this.stage.node.addDependency(this.executionLogGroup);
     }
 
     // Authorizer: built once the methods' scopes are known, attached to each authorized method.
@@ -194,6 +203,7 @@ export class MicroserviceRestApi extends ServiceApiBase {
         consumers: consumers.filter((c) => c.scopes?.length).map((c) => ({ name: c.name, scopes: c.scopes! })),
         methodScopes,
         resultsCacheTtl: props.authorizerCacheTtl ?? DEFAULT_AUTHORIZER_TTL,
+        logs: wiring.logs,
       });
       this.authorizer = auth.authorizer;
       this.authorizerFunction = auth.function;
@@ -225,7 +235,9 @@ export class MicroserviceRestApi extends ServiceApiBase {
         const integration = new apigateway.Integration({
           type: apigateway.IntegrationType.HTTP_PROXY,
           integrationHttpMethod: m,
-          uri: `http://${this.loadBalancer.loadBalancerDnsName}${uriPath}`,
+          // With TLS, the URI's host is the name API Gateway verifies the certificate against; the
+          // integration target still names the load balancer (API Gateway guide, "Set up a private integration").
+          uri: props.loadBalancer?.serverName ? `https://${props.loadBalancer.serverName}${uriPath}` : `http://${this.loadBalancer.loadBalancerDnsName}${uriPath}`,
           options: {
             timeout: this.timeout,
             requestParameters: params.length ? Object.fromEntries(params.map((p) => [`integration.request.path.${p}`, `method.request.path.${p}`])) : undefined,

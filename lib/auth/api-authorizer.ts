@@ -68,6 +68,10 @@ class JwtApiAuthorizer extends ApiAuthorizer {
     if (!options.audience || options.audience.length === 0) errors.add('audience must list at least one audience, got []');
     (options.audience ?? []).forEach((a, i) => errors.text(`audience[${i}]`, a));
     errors.text('jwksUri', options.jwksUri, /^https:\/\/[^\s/]+(\/\S*)?$/, 'an https URL such as "https://idp.example.com/.well-known/jwks.json"');
+    const rc = options.reservedConcurrency;
+    if (rc !== undefined && !Token.isUnresolved(rc) && !(Number.isSafeInteger(rc) && rc >= 1)) {
+      errors.add(`reservedConcurrency must be a positive integer (0 would throttle every request; the account's limit bounds it above), got ${fmt(rc)}`);
+    }
     errors.throwIfAny();
   }
 

@@ -57,4 +57,16 @@ export interface JwtAuthorizerOptions {
    * @default - `jwks_uri` of the issuer's OIDC discovery document, read once per authorizer container
    */
   readonly jwksUri?: string;
+
+  /**
+   * Concurrent executions reserved for each REST API's Lambda authorizer, a positive integer: they are
+   * guaranteed to it whatever else runs in the account, and cap it, so a flood of bad tokens
+   * cannot take the concurrency of the account's other functions. Lambda keeps at least 100 of
+   * the account's concurrency unreserved, so the sum over all functions must stay below the
+   * account's limit minus 100 (Lambda guide, "Configuring reserved concurrency"). HTTP APIs
+   * check JWTs in API Gateway and have no function.
+   *
+   * @default - none reserved: each authorizer shares the account's unreserved concurrency
+   */
+  readonly reservedConcurrency?: number;
 }

@@ -8,7 +8,8 @@ import { EnvoyBackend, envoyBootstrap, EnvoyBootstrapSettings, protoDuration, re
 import { calleePart, COLLECTOR_HEALTH_PORT, collectorConfig, edgePart, ENVOY_METRIC_NAMESPACE, REQUEST_DURATION_METRIC } from './envoy-metrics';
 import { ServiceProtocol } from './resilience';
 import type { AlarmSource, GoldenSignals, MeshService, MeshServiceContext, PlatformMesh, ServicePart } from '../private/binding';
-import { PropErrors } from '../private/validation';
+import { createLogGroup } from '../private/log-groups';
+import { millis, PropErrors } from '../private/validation';
 
 /** The Envoy settings of one platform, resolved. */
 export interface ResolvedEnvoyOptions {
@@ -54,7 +55,7 @@ export class EnvoyPlatformMesh implements PlatformMesh {
 
   public bindService(scope: Construct, c: MeshServiceContext): MeshService {
     const errors = new PropErrors(`Microservice '${c.servicePath}'`);
-    const api = c.apiTimeout && !c.apiTimeout.isUnresolved() ? c.apiTimeout.toMilliseconds() : undefined;
+    const api = c.apiTimeout && !c.apiTimeout.isUnresolved() && Number.isFinite(millis(c.apiTimeout)) ? millis(c.apiTimeout) : undefined;
     const requestTimeout = c.requestTimeout
       ?? (api !== undefined && api < DEFAULT_REQUEST_TIMEOUT.toMilliseconds() ? Duration.millis(api) : DEFAULT_REQUEST_TIMEOUT);
     const p = c.retryPolicy;
@@ -190,6 +191,7 @@ class EnvoyService implements MeshService {
       essential: true,
       cpu: o.cpu,
       memoryReservationMiB: o.memoryReservationMiB,
+      memoryLimitMiB: o.memoryReservationMiB * 2,
       healthCheck: {
         command: ['CMD', 'bash', '-c', READY_PROBE],
         interval: Duration.seconds(5),
@@ -214,17 +216,19 @@ class EnvoyService implements MeshService {
 
     // The sidecar's statistics become CloudWatch metrics through a collector; its access-log lines
     // give each edge's latency through metric filters.
-    const metricsLogGroup = new logs.LogGroup(this.scope, 'MetricsLogGroup', {
-      retention: logs.RetentionDays.ONE_WEEK,
-      removalPolicy: RemovalPolicy.DESTROY,
+    const metricsLogGroup = createLogGroup(this.scope, 'MetricsLogGroup', task.logs, {
+      defaultRetention: logs.RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY,
     });
     task.addSidecar({
       id: 'EnvoyMetrics',
       containerName: 'envoy-metrics',
       image: ecs.ContainerImage.fromRegistry(o.collectorImage),
       essential: false,
+      // The collector image's own user (aoc, uid 4317: aws-otel-collector's Dockerfile).
+      user: '4317',
       cpu: 64,
       memoryReservationMiB: 128,
+      memoryLimitMiB: 256,
       environment: {
         AOT_CONFIG_CONTENT: Stack.of(this.scope).toJsonString(collectorConfig({
           caller: this.c.discoveryName, clusterName: this.c.clusterName, adminPort: ENVOY_ADMIN_PORT, logGroupName: metricsLogGroup.logGroupName,

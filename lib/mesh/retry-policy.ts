@@ -120,10 +120,7 @@ class ConcreteRetryPolicy extends RetryPolicy {
     }
     const errors = new PropErrors(`RetryPolicy.${protocol}`);
     errors.integer('maxRetries', o.maxRetries, 1, 10);
-    if (o.perRetryTimeout && !o.perRetryTimeout.isUnresolved()) {
-      const ms = o.perRetryTimeout.toMilliseconds();
-      if (ms < 1 || ms > 3_600_000) errors.add(`perRetryTimeout must be between 1 ms and 1 hour, got ${ms} ms`);
-    }
+    errors.duration('perRetryTimeout', o.perRetryTimeout, 1, 3_600_000, 'between 1 ms and 1 hour');
     const http = o.httpRetryEvents ?? (protocol === 'http' ? [HttpRetryEvent.SERVER_ERROR, HttpRetryEvent.GATEWAY_ERROR] : []);
     const tcp = o.tcpRetryEvents ?? [TcpRetryEvent.CONNECTION_ERROR];
     const grpc = o.grpcRetryEvents ?? (protocol === 'grpc' ? [GrpcRetryEvent.UNAVAILABLE, GrpcRetryEvent.RESOURCE_EXHAUSTED] : []);

@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import type { ServiceConnectOptions } from './mesh-options';
 import type { AlarmSource, GoldenSignals, MeshService, MeshServiceContext, PlatformMesh } from '../private/binding';
 import { APP_PORT_MAPPING_NAME, SERVICE_CONNECT_SUFFIX } from '../private/names';
-import { PropErrors } from '../private/validation';
+import { millis, PropErrors } from '../private/validation';
 
 /** Default request timeout through the mesh, unless the API's integration timeout is shorter. */
 const DEFAULT_REQUEST_TIMEOUT = Duration.seconds(15);
@@ -24,13 +24,14 @@ export class ServiceConnectPlatformMesh implements PlatformMesh {
     const errors = new PropErrors(`Microservice '${c.servicePath}'`);
     for (const [prop, d] of [['requestTimeout', c.requestTimeout], ['idleTimeout', c.idleTimeout]] as const) {
       if (!d || d.isUnresolved()) continue;
-      const ms = d.toMilliseconds();
+      const ms = millis(d);
+      if (!Number.isFinite(ms)) continue; // reported by the service's own checks
       if (ms < 1000) errors.add(`${prop} must be at least 1 s with ServiceMesh.serviceConnect() (the minimum of its ${prop === 'requestTimeout' ? 'perRequestTimeout' : 'idleTimeout'}), got ${ms} ms`);
       else if (ms % 1000 !== 0) errors.add(`${prop} must be a whole number of seconds with ServiceMesh.serviceConnect(), got ${ms} ms`);
     }
     errors.throwIfAny();
     // Service Connect takes whole seconds: a default taken from the API timeout rounds down.
-    const api = c.apiTimeout && !c.apiTimeout.isUnresolved() ? c.apiTimeout.toMilliseconds() : undefined;
+    const api = c.apiTimeout && !c.apiTimeout.isUnresolved() && Number.isFinite(millis(c.apiTimeout)) ? millis(c.apiTimeout) : undefined;
     const requestTimeout = c.requestTimeout
       ?? (api !== undefined && api < DEFAULT_REQUEST_TIMEOUT.toMilliseconds() ? Duration.seconds(Math.max(1, Math.floor(api / 1000))) : DEFAULT_REQUEST_TIMEOUT);
 

@@ -5,7 +5,7 @@ import { EnvoyPlatformMesh, MAX_BACKENDS, RESERVED_PORTS, ResolvedEnvoyOptions }
 import { AppMeshOptions, EnvoyMeshOptions, ServiceConnectOptions } from './mesh-options';
 import { ServiceConnectPlatformMesh } from './service-connect';
 import type { PlatformMesh } from '../private/binding';
-import { PropErrors } from '../private/validation';
+import { millis, PropErrors } from '../private/validation';
 
 /** AWS's notice: the App Mesh console and API are gone after this date. */
 export const APP_MESH_END_OF_LIFE = '2026-09-30';
@@ -104,8 +104,8 @@ class EnvoyMesh extends ServiceMesh {
     errors.text('metricsCollectorImage', o.metricsCollectorImage);
     const base = o.retryBackoffBase ?? Duration.millis(25);
     // Envoy's default maximum is 10 x the base; held to the documented 60 s.
-    const max = o.retryBackoffMax ?? Duration.millis(Math.min(base.toMilliseconds() * 10, 60_000));
-    if (!base.isUnresolved() && !max.isUnresolved() && max.toMilliseconds() < base.toMilliseconds()) {
+    const max = o.retryBackoffMax ?? Duration.millis(Math.min(millis(base) * 10, 60_000));
+    if (errors.count === 0 && !base.isUnresolved() && !max.isUnresolved() && max.toMilliseconds() < base.toMilliseconds()) {
       errors.add(`retryBackoffMax must be at least retryBackoffBase (${base.toMilliseconds()} ms), got ${max.toMilliseconds()} ms`);
     }
     errors.throwIfAny();
@@ -134,7 +134,5 @@ class EnvoyMesh extends ServiceMesh {
 }
 
 function durationMs(errors: PropErrors, prop: string, d: Duration | undefined, min: number, max: number): void {
-  if (!d || d.isUnresolved()) return;
-  const ms = d.toMilliseconds();
-  if (!Number.isFinite(ms) || ms < min || ms > max) errors.add(`${prop} must be between ${min} ms and ${max / 1000} s, got ${ms} ms`);
+  errors.duration(prop, d, min, max, `between ${min} ms and ${max / 1000} s`);
 }

@@ -9,6 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { OverviewRow } from '../private/binding';
+import { denyGrantsToNonServices } from '../private/grants';
 import { safeName } from '../private/names';
 
 /** What the platform owns for alarms: the topics, their key, the overview dashboard. */
@@ -41,6 +42,7 @@ export class PlatformMonitoring extends Construct {
       description: `Encrypts the alarm topics of ${scope.node.path}`,
       enableKeyRotation: true,
     });
+    denyGrantsToNonServices(this.key);
     // CloudWatch alarms and EventBridge publish to the encrypted topics.
     for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com']) {
       this.key.addToResourcePolicy(new iam.PolicyStatement({

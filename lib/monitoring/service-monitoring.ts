@@ -222,11 +222,16 @@ export class ServiceMonitoring extends Construct {
     if (spec.rollback) this.deploymentAlarmNames.push(`${this.prefix}-${id}`);
   }
 
+  /**
+   * Critical alarms feed the health alarm, which pages through the alarm topic once per incident;
+   * they tell the warning topic themselves (every alarm has an action: Control Tower CT.CLOUDWATCH.PR.1),
+   * which never pages. Warnings tell the warning topic only.
+   */
   private route(id: string, alarm: cloudwatch.Alarm, severity: AlarmSeverity): void {
     this.alarms[id] = alarm;
     this.statusAlarms.push(alarm);
     if (severity === AlarmSeverity.CRITICAL) this.critical.push(`${this.prefix}-${id}`);
-    else alarm.addAlarmAction(new cwactions.SnsAction(this.wiring.warningTopic));
+    alarm.addAlarmAction(new cwactions.SnsAction(this.wiring.warningTopic));
   }
 }
 

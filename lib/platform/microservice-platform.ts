@@ -1,11 +1,10 @@
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -19,6 +18,9 @@ import { PlatformMonitoring } from '../monitoring/platform-monitoring';
 import type { PlatformAuthorizer } from '../private/binding';
 import { registerPlatformServices } from '../private/platform-services';
 import { PropErrors } from '../private/validation';
+import type { LogSettings } from '../private/log-groups';
+import { createApiGatewayAccount } from './api-gateway-account';
+import { createPlatformVpc } from './platform-vpc';
 
 /**
  * A platform services run on, as its users see it: read-only. What services need besides (the VPC
@@ -79,7 +81,7 @@ export interface MicroservicePlatformProps {
   /**
    * Retention of the new VPC's flow logs (all traffic, to CloudWatch Logs).
    *
-   * @default logs.RetentionDays.THREE_MONTHS
+   * @default - `logs.retention`, else logs.RetentionDays.THREE_MONTHS
    */
   readonly flowLogRetention?: logs.RetentionDays;
 
@@ -161,19 +163,51 @@ export interface MicroservicePlatformProps {
    * @default true
    */
   readonly manageApiGatewayAccount?: boolean;
+
+  /**
+   * Retention and encryption of every log group the library creates, on the platform and in
+   * each of its services' stacks: flow logs, application logs, API access logs, the JWT
+   * authorizer's log, the Envoy metrics log. A log group's own retention prop still wins.
+   *
+   * @default - each log group's default retention; each encrypted with its stack's KMS key
+   */
+  readonly logs?: PlatformLogOptions;
 }
 
-/** Platforms that set API Gateway's account setting, by app and `<account>/<region>`. */
-const API_GATEWAY_ACCOUNT_OWNERS = new WeakMap<IConstruct, Map<string, string>>();
+/** Retention and encryption of the log groups of a platform and its services. */
+export interface PlatformLogOptions {
+  /**
+   * Retention of every log group whose own retention prop is not set. Regulated accounts often
+   * require a year (Control Tower CT.CLOUDWATCH.PR.2).
+   *
+   * @default - each log group's default: a month for application, access and authorizer logs,
+   * three months for flow logs, a week for Envoy metrics
+   */
+  readonly retention?: logs.RetentionDays;
+
+  /**
+   * Encrypt every log group with a customer-managed KMS key: one key per stack (flow logs in the
+   * platform's, a service's logs in its own), rotated yearly, kept when the stack is deleted so
+   * that the retained logs stay readable. Its policy lets CloudWatch Logs use it for this
+   * account's log groups in this region only, and lets no one create grants for a principal that
+   * is not an AWS service (Control Tower CT.CLOUDWATCH.PR.3 and CT.KMS.PR.3). Each key costs $1 a
+   * month. Turned off, CloudWatch Logs still encrypts log data at rest, with a key it owns
+   * and the account cannot control or audit.
+   *
+   * @default true
+   */
+  readonly encryption?: boolean;
+}
 
 /** Defaults of {@link MicroservicePlatformProps}. */
 const DEFAULTS = {
   natGateways: 2,
-  flowLogRetention: logs.RetentionDays.THREE_MONTHS,
   containerInsights: ecs.ContainerInsights.ENABLED,
   namespaceName: 'services.internal',
 } as const;
 
+/** One address: a dot-atom local part (RFC 5322 3.4.1) and a domain of DNS labels, which SNS email subscriptions take. */
+const EMAIL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 /**
@@ -214,10 +248,14 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
   private _vpcLinkSecurityGroup?: ec2.SecurityGroup;
   private readonly manageApiGatewayAccount: boolean;
   private readonly boundAuth: PlatformAuthorizer;
+  private readonly logSettings: LogSettings;
+  /** The services on this platform, by discovery name. */
+  private readonly serviceNames = new Map<string, string>();
 
   constructor(scope: Construct, id: string, props: MicroservicePlatformProps = {}) {
     super(scope, id);
     this.manageApiGatewayAccount = props.manageApiGatewayAccount ?? true;
+    this.logSettings = { retention: props.logs?.retention, encryption: props.logs?.encryption ?? true };
 
     const errors = new PropErrors(`MicroservicePlatform '${this.node.path}'`);
     errors.exclusive('vpc', props.vpc, 'cluster', props.cluster, "the cluster's VPC is used");
@@ -229,7 +267,7 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
     errors.exclusive('namespace', props.namespace, 'namespaceName', props.namespaceName);
     errors.integer('natGateways', props.natGateways, 1, 2);
     errors.text('namespaceName', props.namespaceName, DNS_NAME, 'a lower-case DNS name such as "services.internal"');
-    (props.alarmEmails ?? []).forEach((e, i) => errors.text(`alarmEmails[${i}]`, e, /^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address'));
+    (props.alarmEmails ?? []).forEach((e, i) => errors.text(`alarmEmails[${i}]`, e, EMAIL, 'one email address such as "oncall@example.com" (no list, no display name)'));
     if (props.apiDomain) {
       errors.text('apiDomain.domainName', props.apiDomain.domainName, DNS_NAME, 'a lower-case DNS name such as "api.example.com"');
     }
@@ -245,23 +283,11 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
       if (props.vpc) {
         this.vpc = props.vpc;
       } else {
-        const vpc = new ec2.Vpc(this, 'Vpc', {
-          maxAzs: 2,
-          natGateways: props.natGateways ?? DEFAULTS.natGateways,
-          subnetConfiguration: [
-            { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
-            { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
-          ],
+        const created = createPlatformVpc(this, {
+          natGateways: props.natGateways ?? DEFAULTS.natGateways, flowLogRetention: props.flowLogRetention, logs: this.logSettings,
         });
-        const flowLogGroup = new logs.LogGroup(this, 'FlowLogGroup', {
-          retention: props.flowLogRetention ?? DEFAULTS.flowLogRetention,
-          removalPolicy: RemovalPolicy.RETAIN,
-        });
-        this.flowLog = vpc.addFlowLog('FlowLog', {
-          destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
-          trafficType: ec2.FlowLogTrafficType.ALL,
-        });
-        this.vpc = vpc;
+        this.vpc = created.vpc;
+        this.flowLog = created.flowLog;
       }
       this.cluster = new ecs.Cluster(this, 'Cluster', {
         vpc: this.vpc,
@@ -306,6 +332,8 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
       createVpcLinkOnce: () => this.createVpcLinkOnce(),
       createApiGatewayAccountOnce: () => this.createApiGatewayAccountOnce(),
       addOverviewRow: (row) => this.monitoring._addServiceRow(row),
+      claimServiceName: (name, servicePath) => this.claimServiceName(name, servicePath),
+      logs: this.logSettings,
     });
   }
 
@@ -347,6 +375,17 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
     return this._apiGatewayAccount;
   }
 
+  /** One discovery name, one service: the namespace, the ECS cluster and the overview each know a service by it. */
+  private claimServiceName(name: string, servicePath: string): void {
+    const owner = this.serviceNames.get(name);
+    if (owner !== undefined) {
+      const errors = new PropErrors(`Microservice '${servicePath}'`);
+      errors.add(`discoveryName must be unique on its platform (the namespace, the ECS cluster and the overview name each service by it), got ${JSON.stringify(name)}, which ${owner} already has`);
+      errors.throwIfAny();
+    }
+    this.serviceNames.set(name, servicePath);
+  }
+
   /** The VPC link of the services' APIs, in the service subnets: created by the first call. */
   private createVpcLinkOnce(): { vpcLink: apigwv2.IVpcLink; securityGroup: ec2.ISecurityGroup } {
     if (!this._vpcLink || !this._vpcLinkSecurityGroup) {
@@ -364,39 +403,9 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
     return { vpcLink: this._vpcLink, securityGroup: this._vpcLinkSecurityGroup };
   }
 
-  /**
-   * API Gateway's account setting names a role for CloudWatch Logs, without which REST stages
-   * cannot log: created by the first call, unless the platform was told the account has one.
-   */
+  /** API Gateway's account logging setting for REST stages: created by the first call, unless the platform was told the account has one. */
   private createApiGatewayAccountOnce(): IConstruct | undefined {
-    if (this._apiGatewayAccount || !this.manageApiGatewayAccount) return this._apiGatewayAccount;
-    // One setting per account and region: two platforms setting it would overwrite each other.
-    const stack = Stack.of(this);
-    const env = `${stack.account}/${stack.region}`;
-    const owners = API_GATEWAY_ACCOUNT_OWNERS.get(this.node.root) ?? new Map<string, string>();
-    API_GATEWAY_ACCOUNT_OWNERS.set(this.node.root, owners);
-    const owner = owners.get(env);
-    if (owner !== undefined) {
-      const errors = new PropErrors(`MicroservicePlatform '${this.node.path}'`);
-      errors.add(`manageApiGatewayAccount must be false on all platforms of an account and region but one (API Gateway's logging role is one setting per account and region), got true here and on ${owner}`);
-      errors.throwIfAny();
-    }
-    owners.set(env, this.node.path);
-    const role = new iam.Role(this, 'ApiGatewayLogsRole', {
-      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
-      description: 'API Gateway account setting: lets REST API stages write access and execution logs',
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs')],
-    });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      reason: 'AmazonAPIGatewayPushToCloudWatchLogs is the policy API Gateway documents for its account-wide logging role; only apigateway.amazonaws.com can assume the role, and the log groups it writes are chosen per stage.',
-    });
-    this._apiGatewayAccount = new apigateway.CfnAccount(this, 'ApiGatewayAccount', { cloudWatchRoleArn: role.roleArn });
-    this._apiGatewayAccount.node.addDependency(role);
-    // Deleting the platform must not take logging away from every REST API of the account:
-    // the setting and its role stay (as aws-cdk-lib's own RestApi keeps them).
-    role.applyRemovalPolicy(RemovalPolicy.RETAIN);
-    this._apiGatewayAccount.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    if (!this._apiGatewayAccount && this.manageApiGatewayAccount) this._apiGatewayAccount = createApiGatewayAccount(this);
     return this._apiGatewayAccount;
   }
 }

@@ -10,6 +10,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct, IConstruct } from 'constructs';
+import type { LogSettings } from './log-groups';
 import type { PropErrors } from './validation';
 import type { JwtAuthorizerFunction } from '../auth/jwt-authorizer-function';
 import type { ConnectionPool, OutlierDetection, ServiceProtocol } from '../mesh/resilience';
@@ -63,6 +64,8 @@ export interface SidecarOptions {
   readonly cpu: number;
   /** Memory reserved for it, MiB: counted against the task size. */
   readonly memoryReservationMiB: number;
+  /** Its memory hard limit, MiB: ECS stops it beyond. */
+  readonly memoryLimitMiB: number;
   readonly essential: boolean;
   readonly entryPoint?: string[];
   readonly command?: string[];
@@ -84,6 +87,8 @@ export interface ServiceTask {
   /** The application container. */
   readonly container: ecs.ContainerDefinition;
   readonly logGroup: logs.ILogGroup;
+  /** How every log group of the service is kept: its parts' log groups too. */
+  readonly logs: LogSettings;
   /** Adds a sidecar: counted against the task size, started before the app, logging to the service's log group. */
   addSidecar(options: SidecarOptions): ecs.ContainerDefinition;
   /** Adds a plain environment variable to the app container. */
@@ -178,6 +183,8 @@ export interface RestApiAuthRequest extends ApiAuthRequest {
   /** Scopes (any of) each authorized method requires, by `<METHOD> <resource path>`. */
   readonly methodScopes: { [methodKey: string]: string[] };
   readonly resultsCacheTtl: Duration;
+  /** How the authorizer's log group is kept. */
+  readonly logs: LogSettings;
 }
 
 /** Acknowledgement a strategy asks to be put on each of a set of constructs. */
@@ -246,6 +253,8 @@ export interface ApiWiring {
   readonly target: IntegrationTarget;
   /** API Gateway's account logging setting (REST stages need it): created by the first call. */
   createApiGatewayAccountOnce(): IConstruct | undefined;
+  /** How the API's log groups are kept. */
+  readonly logs: LogSettings;
 }
 
 /** What a service's cache needs of the service. */
@@ -280,4 +289,8 @@ export interface PlatformServices {
   /** API Gateway's account logging setting for REST stages: created by the first call, unless turned off. */
   createApiGatewayAccountOnce(): IConstruct | undefined;
   addOverviewRow(row: OverviewRow): void;
+  /** Claims a discovery name on the platform; a second service with it is refused. */
+  claimServiceName(name: string, servicePath: string): void;
+  /** Retention and encryption of every log group of the platform's services. */
+  readonly logs: LogSettings;
 }

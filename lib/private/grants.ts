@@ -1,15 +1,37 @@
 import { Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
 
-/** Lets `role` send traces to AWS X-Ray (what the X-Ray daemon and the ADOT collector call). */
-export function grantXRayWrite(role: iam.IRole): void {
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets', 'xray:GetSamplingStatisticSummaries'],
-    resources: ['*'],
-  }));
-  Validations.of(role).acknowledge({
+/**
+ * Lets `role` send traces to AWS X-Ray (what the X-Ray daemon and the ADOT collector call), by a
+ * policy of its own: the acknowledgement of its `*` resource covers these actions and nothing
+ * else granted to the role.
+ */
+export function grantXRayWrite(scope: Construct, role: iam.IRole): void {
+  const policy = new iam.Policy(scope, 'XRayWritePolicy', {
+    statements: [new iam.PolicyStatement({
+      actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets', 'xray:GetSamplingStatisticSummaries'],
+      resources: ['*'],
+    })],
+  });
+  policy.attachToRole(role);
+  Validations.of(policy).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason: 'X-Ray trace and sampling actions support no resource-level permissions (Service Authorization Reference, AWS X-Ray).',
   });
 }
 
+/**
+ * Grants of a key only to AWS services (Control Tower CT.KMS.PR.3: the exact statement its rule
+ * checks, a Deny of kms:CreateGrant unless the grant is for an AWS resource or an AWS service asks).
+ */
+export function denyGrantsToNonServices(key: kms.Key): void {
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['kms:CreateGrant'],
+    resources: ['*'],
+    conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+  }));
+}

@@ -18,7 +18,5 @@ export function validateResilience(errors: PropErrors, o: OutlierDetection | und
 }
 
 function positiveMs(errors: PropErrors, prop: string, d: Duration): void {
-  if (d.isUnresolved()) return;
-  const ms = d.toMilliseconds();
-  if (ms < 1) errors.add(`${prop} must be at least 1 ms, got ${ms} ms`);
+  errors.duration(prop, d, 1, Number.MAX_SAFE_INTEGER, 'at least 1 ms');
 }

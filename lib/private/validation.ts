@@ -34,9 +34,29 @@ export class PropErrors {
   /** A duration in whole seconds within [minSeconds, maxSeconds]. */
   public seconds(prop: string, value: Duration | undefined, minSeconds: number, maxSeconds: number): void {
     if (value === undefined || value.isUnresolved()) return;
-    const ms = value.toMilliseconds();
-    if (ms % 1000 !== 0 || ms < minSeconds * 1000 || ms > maxSeconds * 1000) {
-      this.add(`${prop} must be a whole number of seconds between ${minSeconds} and ${maxSeconds}, got ${ms / 1000} s`);
+    const ms = millis(value);
+    if (!Number.isFinite(ms) || ms % 1000 !== 0 || ms < minSeconds * 1000 || ms > maxSeconds * 1000) {
+      this.add(`${prop} must be a whole number of seconds between ${minSeconds} and ${maxSeconds}, got ${Number.isFinite(ms) ? `${ms / 1000} s` : String(value)}`);
+    }
+  }
+
+  /**
+   * A duration of whole milliseconds within [minMs, maxMs]; `bounds` says so in the message
+   * ("between 1 ms and 1 hour"). NaN, Infinity and fractions of a millisecond are refused here,
+   * with the prop named, rather than by Duration's own conversion later.
+   */
+  public duration(prop: string, value: Duration | undefined, minMs: number, maxMs: number, bounds: string): void {
+    if (value === undefined || value.isUnresolved()) return;
+    const ms = millis(value);
+    if (!Number.isFinite(ms) || !Number.isInteger(ms) || ms < minMs || ms > maxMs) {
+      this.add(`${prop} must be ${bounds}${Number.isFinite(ms) && !Number.isInteger(ms) ? ' in whole milliseconds' : ''}, got ${Number.isFinite(ms) ? `${ms} ms` : String(value)}`);
+    }
+  }
+
+  /** A value the library needs at synthesis: a literal, not a token resolved at deploy time. */
+  public literal(prop: string, value: unknown, what: string): void {
+    if (value !== undefined && Token.isUnresolved(value)) {
+      this.add(`${prop} must be ${what} known at synthesis, not a token resolved at deploy time, got ${Token.asString(value)}`);
     }
   }
 
@@ -74,6 +94,15 @@ export class PropErrors {
     if (this.messages.length === 0) return;
     const lines = this.messages.map((m) => `  - ${m}`).join('\n');
     throw new Error(`Invalid props for ${this.subject}:\n${lines}`);
+  }
+}
+
+/** A duration in milliseconds, NaN when it has none (NaN or Infinity amounts). */
+export function millis(value: Duration): number {
+  try {
+    return value.toMilliseconds({ integral: false });
+  } catch {
+    return NaN;
   }
 }
 

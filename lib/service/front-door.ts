@@ -1,9 +1,12 @@
+import { Annotations } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import type { MicroserviceProps } from './microservice-props';
 import { MicroserviceHttpApi } from '../api/microservice-http-api';
 import { MicroserviceRestApi } from '../api/microservice-rest-api';
 import type { IServiceApi } from '../api/service-api-base';
 import type { ApiWiring, IntegrationTarget, PlatformServices } from '../private/binding';
+import { PropErrors } from '../private/validation';
 
 /** The service's API of the flavour its props ask for, on the platform's VPC link. */
 export function createFrontDoor(service: Construct, discoveryName: string, props: MicroserviceProps, platform: PlatformServices,
@@ -17,11 +20,39 @@ export function createFrontDoor(service: Construct, discoveryName: string, props
     domainName: platform.apiDomainName,
     target: { ...target, vpcLink, vpcLinkSecurityGroup: securityGroup },
     createApiGatewayAccountOnce: () => platform.createApiGatewayAccountOnce(),
+    logs: platform.logs,
   };
   if (props.restApi) {
     const restApi = MicroserviceRestApi._create(service, 'Api', props.restApi, wiring);
+    checkDeploymentStrategy(service, props, restApi);
     return { api: restApi, restApi };
   }
   const httpApi = MicroserviceHttpApi._create(service, 'Api', props.api!, wiring);
+  checkDeploymentStrategy(service, props, httpApi);
   return { api: httpApi, httpApi };
+}
+
+/**
+ * ECS's blue/green, canary and linear deployments shift traffic on a load balancer only between
+ * two target groups, through a production listener rule it rewrites and an infrastructure role
+ * (ECS guide, "Application Load Balancer resources for blue/green deployments"); the next
+ * CloudFormation update of that rule resets the weights ECS set (aws/aws-cdk#36649, open). So
+ * those strategies behind the API's load balancer are refused. Through Cloud Map, ECS shifts
+ * only Service Connect clients (ECS guide, "Service Connect and blue/green deployments"): API
+ * Gateway is not one, which the user is told.
+ */
+function checkDeploymentStrategy(service: Construct, props: MicroserviceProps, api: IServiceApi): void {
+  const strategy = props.deployment?.strategy ?? ecs.DeploymentStrategy.ROLLING;
+  if (strategy === ecs.DeploymentStrategy.ROLLING) return;
+  const flavour = props.restApi ? 'restApi (a REST API always reaches the tasks through one)' : 'api.integration ApiIntegration.loadBalancer()';
+  if (api.targetGroup) {
+    const errors = new PropErrors(`Microservice '${service.node.path}'`);
+    errors.add(`deployment.strategy must be ROLLING with a load balancer in front of the tasks (${flavour}): ECS would need a second target group, `
+      + `a production listener rule it rewrites and an infrastructure role, and a later deployment of the stack would reset the traffic weights ECS set; got ${strategy}. `
+      + 'Use ROLLING (with the circuit breaker), or ApiIntegration.cloudMap()');
+    errors.throwIfAny();
+  }
+  Annotations.of(service).addWarningV2('cdk-microservice:deploymentApiNotShifted',
+    `deployment.strategy ${strategy} shifts the traffic of Service Connect clients only: API Gateway reaches the tasks through Cloud Map, `
+    + 'so the API\'s requests are not shifted (nor held back) with it. Test the new revision through a Service Connect client, or use ROLLING.');
 }

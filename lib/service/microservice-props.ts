@@ -115,6 +115,15 @@ export interface MicroserviceProps {
   readonly secrets?: { [name: string]: ecs.Secret };
 
   /**
+   * The user the application runs as (`"101"`, `"app"`, `"1000:1000"`): name one, so that no
+   * container of the task runs as root (Control Tower CT.ECS.PR.3 requires a user on every
+   * container; the library's sidecars name theirs).
+   *
+   * @default - the image's USER (root when the image names none)
+   */
+  readonly user?: string;
+
+  /**
    * Command that overrides the image's CMD.
    *
    * @default - the image's CMD

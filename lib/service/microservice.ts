@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { CrossStackReferences, Duration, ReferenceStrength } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -22,6 +22,7 @@ import { IMicroservicePlatform, MicroservicePlatform } from '../platform/microse
 import type { MeshService, PlatformServices } from '../private/binding';
 import { envStem, pascal } from '../private/names';
 import { platformServicesOf } from '../private/platform-services';
+import { followPlatformRevision } from '../private/platform-revision';
 import { PropErrors } from '../private/validation';
 
 /**
@@ -77,14 +78,19 @@ export class Microservice extends Construct implements ec2.IConnectable {
 
   constructor(scope: Construct, id: string, props: MicroserviceProps) {
     super(scope, id);
+    // Weak references (Fn::GetStackOutput) to other stacks whatever the app's flags: no exports,
+    // so every service stack can be deployed or deleted on its own.
+    CrossStackReferences.of(this).consume(ReferenceStrength.WEAK);
     const s = resolveSettings(this.node.path, id, props);
     this.platform = props.platform ?? MicroservicePlatform.defaultFor(this);
     this.platformServices = platformServicesOf(this.platform, `Microservice '${this.node.path}'`);
+    this.platformServices.claimServiceName(s.discoveryName, this.node.path);
+    followPlatformRevision(this, this.platform);
     this.containerPort = s.containerPort;
     this.discoveryName = s.discoveryName;
     this.retryPolicy = props.retryPolicy ?? RetryPolicy.none();
 
-    this.task = new ServiceTaskDefinition(this, s, props);
+    this.task = new ServiceTaskDefinition(this, s, props, this.platformServices.logs);
     ({ taskDefinition: this.taskDefinition, container: this.container, logGroup: this.logGroup } = this.task);
     ({ securityGroup: this.securityGroup, service: this.service, cloudMapService: this.cloudMapService, connections: this.connections }
       = createServiceNetwork(this, s, this.platform, this.task, props));
@@ -105,7 +111,7 @@ export class Microservice extends Construct implements ec2.IConnectable {
       vpc: this.platform.vpc, subnets: this.platform.serviceSubnets, service: this.service, cloudMapService: this.cloudMapService,
       taskSecurityGroup: this.securityGroup, containerPort: s.containerPort,
     }));
-    if (props.tracing) this.collector = addTracing(this.task, s.discoveryName, props.tracingCollectorImage);
+    if (props.tracing) this.collector = addTracing(this, this.task, s.discoveryName, props.tracingCollectorImage);
 
     this.monitoring = ServiceMonitoring._create(this, 'Monitoring', {
       name: s.discoveryName, servicePath: this.node.path, service: this.service,

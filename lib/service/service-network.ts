@@ -1,12 +1,14 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
 import type { MicroserviceProps } from './microservice-props';
 import { capacityProviderStrategies, ResolvedSettings } from './service-settings';
 import type { ServiceTaskDefinition } from './service-task';
 import type { IMicroservicePlatform } from '../platform/microservice-platform';
+import type { ServiceTask } from '../private/binding';
 
 /** The service's place on the network: its closed security group, the Fargate service, its Cloud Map registration. */
 export interface ServiceNetwork {
@@ -42,10 +44,13 @@ export function createServiceNetwork(scope: Construct, s: ResolvedSettings, plat
     linearConfiguration: props.deployment?.linear,
     bakeTime: props.deployment?.bakeTime,
     capacityProviderStrategies: capacityProviderStrategies(props.fargateSpot),
-    enableExecuteCommand: s.enableExecuteCommand,
+    // With the cluster's own ECS Exec settings (a KMS key, session logs), aws-cdk-lib grants what
+    // they need on the task role; without, the library turns ECS Exec on with a policy of its own.
+    enableExecuteCommand: s.enableExecuteCommand && platform.cluster.executeCommandConfiguration !== undefined,
     propagateTags: ecs.PropagatedTagSource.SERVICE,
     enableECSManagedTags: true,
   });
+  if (s.enableExecuteCommand && platform.cluster.executeCommandConfiguration === undefined) enableExecuteCommand(scope, service, task);
   // A and SRV records: `<name>.<namespace>` resolves to the tasks (what plain DNS clients need),
   // and the SRV records carry the port (what API Gateway needs).
   const cloudMapService = new servicediscovery.Service(scope, 'CloudMapService', {
@@ -66,4 +71,25 @@ export function createServiceNetwork(scope: Construct, s: ResolvedSettings, plat
   service.node.addDependency(platform.cluster);
   const connections = new ec2.Connections({ securityGroups: [securityGroup], defaultPort: ec2.Port.tcp(s.containerPort) });
   return { securityGroup, service, cloudMapService, connections };
+}
+
+/**
+ * ECS Exec: the service setting, and the Session Manager channel actions on a policy of their own,
+ * so that the acknowledgement of their `*` resource covers these four actions and nothing the
+ * user grants the task role.
+ */
+function enableExecuteCommand(scope: Construct, service: ecs.FargateService, task: ServiceTask): void {
+  (service.node.defaultChild as ecs.CfnService).enableExecuteCommand = true;
+  const policy = new iam.Policy(scope, 'ExecuteCommandPolicy', {
+    statements: [new iam.PolicyStatement({
+      actions: ['ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel', 'ssmmessages:OpenDataChannel'],
+      resources: ['*'],
+    })],
+  });
+  policy.attachToRole(task.taskDefinition.taskRole);
+  service.node.addDependency(policy);
+  Validations.of(policy).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason: 'ECS Exec: the ssmmessages channel actions support no resource-level permissions (Service Authorization Reference, Amazon Session Manager Message Gateway Service).',
+  });
 }

@@ -1,4 +1,5 @@
-import { Duration } from 'aws-cdk-lib';
+import { posix } from 'path';
+import { Token } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { FargateSpotOptions, MicroserviceProps } from './microservice-props';
@@ -13,13 +14,15 @@ const DEFAULTS = {
   containerPort: 8080,
   cpu: 512,
   memoryLimitMiB: 1024,
-  logRetention: logs.RetentionDays.ONE_MONTH,
   writablePaths: ['/tmp'],
   minCapacity: 2,
   maxCapacity: 10,
   targetCpuUtilizationPercent: 70,
   targetMemoryUtilizationPercent: 80,
 } as const;
+
+/** Directories an empty writable volume must not be mounted over: the image's own would disappear. */
+const SYSTEM_DIRECTORIES = ['/bin', '/boot', '/dev', '/etc', '/lib', '/lib64', '/proc', '/sbin', '/sys', '/usr'];
 
 /** Most tasks one ECS service may run (service quota "Tasks per service"). */
 const MAX_TASKS_PER_SERVICE = 5000;
@@ -32,7 +35,7 @@ export interface ResolvedSettings {
   readonly path: string;
   readonly containerPort: number;
   readonly readonlyRootFilesystem: boolean;
-  readonly logRetention: logs.RetentionDays;
+  readonly logRetention?: logs.RetentionDays;
   readonly cpu: number;
   readonly memoryLimitMiB: number;
   readonly cpuArchitecture: ecs.CpuArchitecture;
@@ -58,7 +61,7 @@ export function resolveSettings(path: string, id: string, props: MicroservicePro
     cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.X86_64,
     enableExecuteCommand,
     readonlyRootFilesystem: props.readonlyRootFilesystem ?? !enableExecuteCommand,
-    logRetention: props.logRetention ?? DEFAULTS.logRetention,
+    logRetention: props.logRetention,
     writablePaths: props.writablePaths ?? [...DEFAULTS.writablePaths],
     minCapacity,
     maxCapacity: props.autoScaling?.maxCapacity ?? Math.max(DEFAULTS.maxCapacity, minCapacity),
@@ -78,6 +81,8 @@ function validate(path: string, props: MicroserviceProps, s: ResolvedSettings): 
   if (props.retryPolicy?.protocol === 'grpc' && props.protocol !== undefined && props.protocol !== ServiceProtocol.GRPC) {
     errors.add(`protocol must be ServiceProtocol.GRPC with a RetryPolicy.grpc() (its retry events are gRPC status codes), got ${fmt(props.protocol)}`);
   }
+  errors.literal('containerPort', props.containerPort, 'a port number');
+  errors.literal('discoveryName', props.discoveryName, 'a DNS label');
   errors.integer('containerPort', s.containerPort, 1, 65535);
   errors.text('discoveryName', s.discoveryName, DNS_LABEL, 'a lower-case DNS label (a-z, 0-9 and "-", 1-60 characters)');
 
@@ -96,6 +101,7 @@ function validate(path: string, props: MicroserviceProps, s: ResolvedSettings): 
   const both = envNames.filter((n) => secretNames.includes(n));
   if (both.length > 0) errors.add(`environment and secrets must not set the same variable, got ${fmt(both)} in both`);
 
+  errors.text('user', props.user, /^[A-Za-z0-9._-]+(:[A-Za-z0-9._-]+)?$/, 'a user name or uid, optionally with a group ("101", "app", "1000:1000")');
   if (props.command !== undefined) {
     if (props.command.length === 0) errors.add('command must have at least one element when given, got []');
     props.command.forEach((c, i) => errors.text(`command[${i}]`, c));
@@ -116,8 +122,17 @@ function validate(path: string, props: MicroserviceProps, s: ResolvedSettings): 
   if (s.writablePaths.length > 20) errors.add(`writablePaths must have at most 20 entries, got ${s.writablePaths.length}`);
   const seen = new Set<string>();
   s.writablePaths.forEach((p, i) => {
-    errors.text(`writablePaths[${i}]`, p, /^\/[A-Za-z0-9._\-/]*[A-Za-z0-9._-]$/, 'an absolute path such as "/tmp" (no trailing "/")');
-    if (p === '/') errors.add(`writablePaths[${i}] must not be the root "/", got "/"`);
+    const prop = `writablePaths[${i}]`;
+    errors.literal(prop, p, 'a path');
+    if (Token.isUnresolved(p)) return;
+    errors.text(prop, p, /^\/[A-Za-z0-9._\-/]*[A-Za-z0-9._-]$/, 'an absolute path such as "/tmp" (no trailing "/")');
+    // A scratch volume is mounted where the path resolves: "/tmp/.." is "/", "/tmp/../etc" is "/etc".
+    const normal = posix.normalize(p);
+    if (normal !== p) errors.add(`${prop} must be a normalized path (no ".", ".." or "//" segments), got ${fmt(p)}, which is ${fmt(normal)}`);
+    if (normal === '/') errors.add(`${prop} must not be the root "/", got ${fmt(p)}`);
+    else if (SYSTEM_DIRECTORIES.some((d) => normal === d || normal.startsWith(`${d}/`) && ['/proc', '/sys', '/dev'].includes(d))) {
+      errors.add(`${prop} must not hide a system directory (${SYSTEM_DIRECTORIES.join(', ')}, or anything under /proc, /sys and /dev) behind an empty volume, got ${fmt(p)}`);
+    }
     const name = volumeName(p);
     if (seen.has(name)) errors.add(`writablePaths must not repeat a path, got ${fmt(p)} twice`);
     seen.add(name);
@@ -139,8 +154,11 @@ function validate(path: string, props: MicroserviceProps, s: ResolvedSettings): 
     }
   }
   validateResilience(errors, props.outlierDetection, props.connectionPool);
-  durationMs(errors, 'requestTimeout', props.requestTimeout, 1, 3_600_000);
-  durationMs(errors, 'idleTimeout', props.idleTimeout, 1000, 3_600_000);
+  errors.duration('requestTimeout', props.requestTimeout, 1, 3_600_000, 'between 1 ms and 1 hour');
+  errors.duration('idleTimeout', props.idleTimeout, 1000, 3_600_000, 'between 1000 ms and 1 hour');
+  // The mesh reads the API's timeout before the API checks its range: refuse NaN and Infinity here.
+  errors.duration('api.timeout', props.api?.timeout, 0, Number.MAX_SAFE_INTEGER, 'a finite duration');
+  errors.duration('restApi.timeout', props.restApi?.timeout, 0, Number.MAX_SAFE_INTEGER, 'a finite duration');
   const d = props.deployment;
   if (d) {
     const strategy = d.strategy ?? ecs.DeploymentStrategy.ROLLING;
@@ -153,11 +171,6 @@ function validate(path: string, props: MicroserviceProps, s: ResolvedSettings): 
   errors.throwIfAny();
 }
 
-function durationMs(errors: PropErrors, prop: string, d: Duration | undefined, min: number, max: number): void {
-  if (!d || d.isUnresolved()) return;
-  const ms = d.toMilliseconds();
-  if (ms < min || ms > max) errors.add(`${prop} must be between ${min} ms and ${max / 3_600_000} hour, got ${ms} ms`);
-}
 
 /** Tasks that stay on regular Fargate when a Spot share is set and onDemandBase is not. */
 const SPOT_ON_DEMAND_BASE = 1;

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -7,6 +7,7 @@ import type { MicroserviceProps } from './microservice-props';
 import type { ResolvedSettings } from './service-settings';
 import { ServiceProtocol } from '../mesh/resilience';
 import type { ServicePart, ServiceTask, SidecarOptions } from '../private/binding';
+import { createLogGroup, LogSettings } from '../private/log-groups';
 import { APP_CONTAINER_NAME, APP_PORT_MAPPING_NAME, volumeName } from '../private/names';
 
 /** What the application container keeps at least, after the sidecars' reservations. */
@@ -23,23 +24,30 @@ export class ServiceTaskDefinition implements ServiceTask {
   public readonly taskDefinition: ecs.FargateTaskDefinition;
   public readonly container: ecs.ContainerDefinition;
   public readonly logGroup: logs.LogGroup;
+  public readonly logs: LogSettings;
   private readonly sidecars: Array<{ readonly name: string; readonly cpu: number; readonly memory: number }> = [];
   private environmentAcknowledged = false;
+  /** Whether the user gave plain environment variables: then AwsSolutions-ECS2 is theirs to judge. */
+  private readonly userEnvironment: boolean;
 
-  constructor(scope: Construct, private readonly s: ResolvedSettings, props: MicroserviceProps) {
+  constructor(scope: Construct, private readonly s: ResolvedSettings, props: MicroserviceProps, logSettings: LogSettings) {
+    this.logs = logSettings;
     this.taskDefinition = new ecs.FargateTaskDefinition(scope, 'TaskDefinition', {
       cpu: s.cpu,
       memoryLimitMiB: s.memoryLimitMiB,
       runtimePlatform: { cpuArchitecture: s.cpuArchitecture, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
     });
-    this.logGroup = new logs.LogGroup(scope, 'LogGroup', {
-      retention: s.logRetention,
-      removalPolicy: RemovalPolicy.RETAIN,
+    this.logGroup = createLogGroup(scope, 'LogGroup', this.logs, {
+      retention: s.logRetention, defaultRetention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.RETAIN,
     });
     this.container = this.taskDefinition.addContainer('App', {
       containerName: APP_CONTAINER_NAME,
       image: props.image,
       essential: true,
+      user: props.user,
+      // A hard limit on every container (Control Tower CT.ECS.PR.7): the app may use what the
+      // sidecars' reservations leave of the task, however many sidecars its parts add later.
+      memoryLimitMiB: Lazy.number({ produce: () => s.memoryLimitMiB - this.sidecars.reduce((n, c) => n + c.memory, 0) }),
       command: props.command,
       environment: props.environment,
       secrets: props.secrets,
@@ -63,13 +71,7 @@ export class ServiceTaskDefinition implements ServiceTask {
       this.taskDefinition.addVolume({ name: sourceVolume });
       this.container.addMountPoints({ containerPath: path, sourceVolume, readOnly: false });
     }
-    if (props.environment && Object.keys(props.environment).length > 0) this.acknowledgeEnvironment();
-    if (s.enableExecuteCommand) {
-      Validations.of(this.taskDefinition.taskRole).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'ECS Exec: the ssmmessages channel actions do not support resource-level permissions (Service Authorization Reference, Amazon Session Manager Message Gateway Service).',
-      });
-    }
+    this.userEnvironment = Object.keys(props.environment ?? {}).length > 0;
     scope.node.addValidation({ validate: () => this.sizeErrors() });
   }
 
@@ -88,6 +90,7 @@ export class ServiceTaskDefinition implements ServiceTask {
       stopTimeout: o.stopTimeout,
       cpu: o.cpu,
       memoryReservationMiB: o.memoryReservationMiB,
+      memoryLimitMiB: o.memoryLimitMiB,
       readonlyRootFilesystem: true,
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: o.containerName }),
     });
@@ -155,12 +158,17 @@ export class ServiceTaskDefinition implements ServiceTask {
     return errors;
   }
 
+  /**
+   * AwsSolutions-ECS2 flags a task definition with any plain environment variable. The library's
+   * own (endpoints of the cache and the backends, the tracing settings) are not secret; the
+   * user's `environment` may be, so with it the finding stays for the user to judge.
+   */
   private acknowledgeEnvironment(): void {
-    if (this.environmentAcknowledged) return;
+    if (this.environmentAcknowledged || this.userEnvironment) return;
     this.environmentAcknowledged = true;
     Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
-      reason: 'Plain environment variables carry non-secret configuration only (the environment prop, the cache and callee endpoints, the tracing settings); secrets are injected from Secrets Manager or SSM as ECS secrets.',
+      reason: 'The only plain environment variables are the library\'s: endpoints of the cache and the backends, the tracing settings; none is secret (secrets reach the app as ECS secrets).',
     });
   }
 }

@@ -91,9 +91,9 @@ describe('a REST API with Cognito, consumers with API keys, WAF, a stage cache a
   });
 
   test('throttles the stage at 100/200 by default and one method at its own limits', () => {
-    expect(setting('/*', '*')).toMatchObject({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200, LoggingLevel: 'OFF', DataTraceEnabled: false, MetricsEnabled: true });
+    expect(setting('/*', '*')).toMatchObject({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200, LoggingLevel: 'ERROR', DataTraceEnabled: false, MetricsEnabled: true });
     // A method's setting repeats the stage's metrics and logging: it does not inherit them.
-    expect(setting('/~1orders', 'POST')).toEqual({ ResourcePath: '/~1orders', HttpMethod: 'POST', ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40, LoggingLevel: 'OFF', DataTraceEnabled: false, MetricsEnabled: true });
+    expect(setting('/~1orders', 'POST')).toEqual({ ResourcePath: '/~1orders', HttpMethod: 'POST', ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40, LoggingLevel: 'ERROR', DataTraceEnabled: false, MetricsEnabled: true });
     // An ANY route's throttle is set on each concrete verb.
     for (const verb of ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT']) {
       expect(setting('/~1files~1{proxy+}', verb)).toMatchObject({ ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 });
@@ -188,10 +188,15 @@ describe('a REST API with Cognito, consumers with API keys, WAF, a stage cache a
     expect(method('POST /orders').Integration.CacheKeyParameters).toBeUndefined();
   });
 
-  test('logs every request as JSON; execution logs stay off, acknowledged on the stage', () => {
+  test('logs every request as JSON, and errors to an execution log group of its own, created before the stage', () => {
     expect(JSON.parse(stage.AccessLogSetting.Format)).toEqual(REST_ACCESS_LOG_FORMAT);
     expect(JSON.stringify(stage.AccessLogSetting.DestinationArn)).toContain(logicalId(api.accessLogGroup));
-    expect(JSON.stringify(api.stage.node.metadata)).toContain('AwsSolutions-APIG6');
+    // The name API Gateway writes execution logs to (API Gateway guide, "Execution logging for REST APIs").
+    const group = t.toJSON().Resources[logicalId(api.executionLogGroup!)];
+    expect(group.Properties.LogGroupName).toEqual({ 'Fn::Join': ['', ['API-Gateway-Execution-Logs_', { Ref: logicalId(api.restApi) }, '/prod']] });
+    expect(group.DeletionPolicy).toBe('Retain');
+    expect(t.toJSON().Resources[logicalId(api.stage)].DependsOn).toContain(logicalId(api.executionLogGroup!));
+    expect(JSON.stringify(api.stage.node.metadata)).not.toContain('AwsSolutions-APIG6');
     expect(JSON.stringify(api.stage.node.metadata)).not.toContain('AwsSolutions-APIG3');
     t.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: '{ $.status = "429" }' });
   });

@@ -323,6 +323,53 @@ describe('rejected tokens: 401', () => {
     await expectUnauthorized(authorizer(), event(token({ nbf: nowSeconds() + 60 })), 'JwtNotBeforeError');
   });
 
+  test('an ID token is never an access token: token_use other than access is refused, on unscoped routes too', async () => {
+    const auth = authorizer();
+    const files = (jwt: string) => requestEvent({ authorization: bearer(jwt), resource: '/files/{proxy+}', path: '/files/a' });
+    // A Cognito ID token: aud is the app client's id, which is also a configured audience here.
+    const idToken = token({ token_use: 'id', aud: 'app-1', client_id: undefined, scope: undefined });
+    await expectUnauthorized(auth, files(idToken), 'not_access_token');
+    await expectUnauthorized(auth, files(token({ token_use: 'refresh' })), 'not_access_token');
+    await expectUnauthorized(auth, files(token({ token_use: ['access'] })), 'not_access_token');
+    await allow(auth, files(token({ token_use: 'access' })), `${STAGE_ARN}GET/files/*`);
+  });
+
+  test('iat in the future beyond the allowed skew (or not a number)', async () => {
+    const now = nowSeconds();
+    await expectUnauthorized(authorizer(), event(token({ iat: now + 60 })), 'iat_in_future');
+    await expectUnauthorized(authorizer(), event(token({ iat: String(now) })), 'JwtParseError'); // aws-jwt-verify's own check
+    const lenient = createAuthorizer(config(), { fetcher: testFetcher(), graceSeconds: 120 });
+    await allow(lenient, event(token({ iat: now + 60 })), `${STAGE_ARN}GET/orders/*`);
+    await expectUnauthorized(lenient, event(token({ iat: now + 600 })), 'iat_in_future');
+    // With the clock given: the same token is fine a minute later.
+    const later = createAuthorizer(config(), { fetcher: testFetcher(), now: () => (now + 61) * 1000 });
+    await allow(later, event(token({ iat: now + 60 })), `${STAGE_ARN}GET/orders/*`);
+  });
+
+  test('segments that are not canonical base64url: padding, set unused bits, other alphabets', async () => {
+    const auth = authorizer();
+    const jwt = token();
+    await allow(auth, event(jwt), `${STAGE_ARN}GET/orders/*`);
+    const [h, p, sig] = jwt.split('.');
+    // An RS256 signature is 256 bytes: 342 characters, whose last carries 4 unused bits.
+    expect(sig.length % 4).toBe(2);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const lastBitSet = sig.slice(0, -1) + alphabet[alphabet.indexOf(sig[sig.length - 1]) | 1];
+    // A lenient decoder reads both spellings as the same signature.
+    expect(Buffer.from(lastBitSet, 'base64url').equals(Buffer.from(sig, 'base64url'))).toBe(true);
+    const spellings = [
+      `${h}.${p}.${lastBitSet}`,
+      `${h}.${p}.${sig}==`,
+      `${h}=.${p}.${sig}`,
+      `${h}.${p}.${sig.replace(/-/g, '+').replace(/_/g, '/')}`,
+      `${h}.${p}.${sig}AAA`, // a length no base64 has (4n + 1)
+    ].filter((t) => t !== jwt);
+    for (const t of spellings) {
+      ISSUED_TOKENS.push(t);
+      await expectUnauthorized(auth, event(t), 'non_canonical_token');
+    }
+  });
+
   test('no exp claim, or no sub and no client_id', async () => {
     await expectUnauthorized(authorizer(), event(token({ exp: undefined })), 'missing_exp');
     await expectUnauthorized(authorizer(), event(token({ sub: undefined, client_id: undefined, aud: 'api://orders' })), 'missing_principal');
@@ -348,11 +395,12 @@ describe('rejected headers and events: 401', () => {
       [`Bearer ${jwt} `, 'malformed_header'],
       [`Bearer ${h}.${p}`, 'malformed_header'], // two segments
       [`Bearer ${jwt}.${h}`, 'malformed_header'], // four segments
-      ['Bearer !!!.@@@.###', 'JwtParseError'], // three parts, not base64url
+      ['Bearer !!!.@@@.###', 'non_canonical_token'], // three parts, not base64url
       ['Bearer a..b', 'malformed_header'],
       ['Bearer .a.b', 'malformed_header'],
       ['Bearer a.b.', 'malformed_header'],
-      ['Bearer abc.def.ghi', 'JwtParseError'], // base64url alphabet, garbage content
+      ['Bearer abc.dew.ghk', 'JwtParseError'], // canonical base64url, garbage content
+      ['Bearer abc.def.ghi', 'non_canonical_token'], // 'f' and 'i' leave unused bits set
       [`Bearer ${b64url('not json')}.${p}.c2ln`, 'JwtParseError'], // header segment is not JSON
       [`Bearer ${b64url('["alg"]')}.${p}.c2ln`, 'JwtParseError'], // header segment is JSON, not an object
       [`Bearer ${h}.${b64url('{"exp":"soon"}')}.c2ln`, 'JwtParseError'],

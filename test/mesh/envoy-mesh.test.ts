@@ -583,7 +583,9 @@ describe('a chain of services on ServiceMesh.envoy()', () => {
     test("pages on an edge's 5XX through the health alarm, and sends the other edge alarms to the warning topic", () => {
       const rule = healthRule(t.Orders);
       expect(rule).toContain('ALARM("Orders-orders-EdgeServerErrorRatePayments")');
-      expect(o['Orders-orders-EdgeServerErrorRatePayments'].AlarmActions).toBeUndefined();
+      // Critical: it tells the warning topic only; the health alarm pages.
+      expect(JSON.stringify(o['Orders-orders-EdgeServerErrorRatePayments'].AlarmActions)).toMatch(/WarningTopic/);
+      expect(JSON.stringify(o['Orders-orders-EdgeServerErrorRatePayments'].AlarmActions)).not.toMatch(/AlarmTopic/);
       for (const n of ['EdgeRetryBudgetExhaustedPayments', 'EdgeLatencyP99Payments', 'EdgeEjectionsPayments']) {
         expect(rule).not.toContain(`Orders-orders-${n}"`);
         expect(JSON.stringify(o[`Orders-orders-${n}`].AlarmActions)).toMatch(/WarningTopic/);

@@ -90,13 +90,14 @@ describe('the alarms of a service with an API behind a load balancer and a cache
     t.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmName: 'Orders-orders-MemoryUtilization' }, 0);
   });
 
-  test('warnings notify the warning topic; critical alarms have no action of their own', () => {
+  test('warnings notify the warning topic only; critical alarms notify it too and page only through the health alarm', () => {
     for (const id of ['CpuUtilization', 'ApiClientErrorRate', 'ApiIntegrationLatencyP99', 'ApiThrottled', 'LoadBalancerTargetResponseTime', 'MeshLatency', 'CacheEngineCpu', 'CacheMemory']) {
       expect(JSON.stringify(alarm(id).AlarmActions)).toMatch(/WarningTopic/);
       t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: alarm(id).AlarmName, AlarmActions: [warningTopic] });
     }
+    // Every alarm has an action (Control Tower CT.CLOUDWATCH.PR.1), and no critical one pages on its own.
     for (const id of ['RunningTasks', 'ApiServerErrorRate', 'ApiLatencyP99', 'LoadBalancerTarget5xx', 'LoadBalancerUnhealthyHosts', 'MeshServerErrors', 'QueueDepth']) {
-      expect(alarm(id).AlarmActions).toBeUndefined();
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: alarm(id).AlarmName, AlarmActions: [warningTopic] });
     }
     expect(extra.alarmName).toBe(orders.alarms.QueueDepth.alarmName);
   });
@@ -223,19 +224,30 @@ describe('tracing: true', () => {
     expect(svc.collector).toBeDefined();
   });
 
-  test('points the app at the collector and starts it after the collector', () => {
+  test('points the app at the collector, protocol and endpoint together, and starts it after the collector', () => {
     const app = defs.find((d: any) => d.Name === 'app');
     const env = Object.fromEntries(app.Environment.map((e: any) => [e.Name, e.Value]));
-    expect(env).toMatchObject({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4317', OTEL_SERVICE_NAME: 'svc', OTEL_PROPAGATORS: 'tracecontext,baggage,xray' });
+    // The OTLP exporter spec's default protocol is http/protobuf, whose base URL is the collector's
+    // HTTP port (4318): an SDK defaulting to grpc reads the protocol, one defaulting to http the port.
+    expect(env).toMatchObject({
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318',
+      OTEL_SERVICE_NAME: 'svc',
+      OTEL_PROPAGATORS: 'tracecontext,baggage,xray',
+    });
     expect(app.DependsOn).toEqual([{ ContainerName: 'otel-collector', Condition: 'START' }]);
   });
 
-  test('grants the task role the X-Ray actions, acknowledged for their wildcard resource', () => {
+  test('grants the task role the X-Ray actions by a policy of their own, acknowledged there for their wildcard resource', () => {
+    const policy = svc.node.findChild('XRayWritePolicy');
     t.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: logicalId(svc.taskDefinition.taskRole) }],
       PolicyDocument: { Statement: [Match.objectLike({ Action: Match.arrayWith(['xray:GetSamplingRules', 'xray:PutTraceSegments']), Resource: '*' })] },
+      PolicyName: Match.stringLikeRegexp('XRayWritePolicy'),
     });
-    expect(JSON.stringify(svc.taskDefinition.taskRole.node.metadata)).toContain('AwsSolutions-IAM5[Resource::*]');
+    expect(JSON.stringify(policy.node.metadata)).toContain('AwsSolutions-IAM5[Resource::*]');
+    // The user's own grants on the task role stay visible to AwsSolutions-IAM5.
+    expect(JSON.stringify(svc.taskDefinition.taskRole.node.metadata)).not.toContain('AwsSolutions-IAM5');
   });
 });
 

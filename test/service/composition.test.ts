@@ -79,7 +79,7 @@ describe('sidecars', () => {
     // The mechanism every part uses (tracing's collector today): a second, larger sidecar no longer fits.
     const task = (service as unknown as { task: ServiceTask }).task;
     task.addSidecar({
-      id: 'Agent', containerName: 'agent', image: IMAGE, cpu: 96, memoryReservationMiB: 200, essential: false,
+      id: 'Agent', containerName: 'agent', image: IMAGE, cpu: 96, memoryReservationMiB: 200, memoryLimitMiB: 400, essential: false,
       appStartsAfter: ecs.ContainerDependencyCondition.START,
     });
     expect(() => testAppSynth(stack)).toThrow(/cpu of Microservice 'S\/Svc' must leave the app container at least 128 CPU units after its sidecars \(otel-collector 64 CPU units \/ 64 MiB, agent 96 CPU units \/ 200 MiB\), got cpu 256, which leaves 96: raise cpu/);

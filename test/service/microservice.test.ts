@@ -281,12 +281,22 @@ describe('a Microservice with every option set', () => {
     });
   });
 
-  test('acknowledges AwsSolutions-ECS2 on the task definition only because environment is set', () => {
-    const acks = cart.taskDefinition.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules');
-    expect(JSON.stringify(acks)).toContain('AwsSolutions-ECS2');
+  test("leaves AwsSolutions-ECS2 to the owner of an environment; acknowledges the library's own variables only", () => {
+    const acked = (c: Microservice) => JSON.stringify(c.taskDefinition.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules'));
+    // The user's LOG_LEVEL might as well be a password: the finding is theirs to judge.
+    expect(acked(cart)).not.toContain('AwsSolutions-ECS2');
+    const traced = new Microservice(testStack('Traced'), 'Traced', { image: IMAGE, tracing: true });
+    expect(acked(traced)).toContain('AwsSolutions-ECS2');
+    const both = new Microservice(testStack('Both'), 'Both', { image: IMAGE, tracing: true, environment: { DB_PASSWORD: 'hunter2' } });
+    expect(acked(both)).not.toContain('AwsSolutions-ECS2');
     const defaults = new Microservice(testStack('Plain'), 'Plain', { image: IMAGE });
-    const none = defaults.taskDefinition.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules');
-    expect(none).toEqual([]);
+    expect(acked(defaults)).toBe('[]');
+  });
+
+  test("acknowledges ECS Exec's wildcard resource on its own policy, never on the task role", () => {
+    const exec = cart.node.findChild('ExecuteCommandPolicy');
+    expect(JSON.stringify(exec.node.metadata)).toContain('AwsSolutions-IAM5[Resource::*]');
+    expect(JSON.stringify(cart.taskDefinition.taskRole.node.metadata)).not.toContain('AwsSolutions-IAM5');
   });
 
   test('references the platform stack without a CloudFormation export', () => {
