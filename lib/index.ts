@@ -45,4 +45,5 @@ export type {
   FargateSpotOptions, MicroserviceAutoScalingOptions, MicroserviceDeploymentOptions, MicroserviceProps,
 } from './service/microservice-props';
 export { normalizeTemplate } from './testing/normalize-template';
+export { strictValidation } from './testing/strict-validation';
 export type { NormalizeTemplateOptions } from './testing/normalize-template';

@@ -48,6 +48,11 @@ export function build(app: App): App {
     cache: ServiceCache.valkey({ nodeType: 'cache.t4g.micro', replicas: 0, auth: CacheAuth.iam() }),
   });
 
+  Validations.of(catalog.cache!).acknowledge({
+    id: 'AwsSolutions-AEC4',
+    reason: 'A single-node cache of catalog reads: the service falls back to the database while a replacement node starts.',
+  });
+
   const cartStack = new Stack(app, 'ShopCart');
   const apiKey = secretsmanager.Secret.fromSecretNameV2(cartStack, 'PaymentsKey', 'shop/cart/payments-key');
   const cart = new Microservice(cartStack, 'Cart', {

@@ -39,7 +39,7 @@ export function build(app: App): App {
         { name: 'checkout', scopes: ['orders/read', 'orders/write'], rateLimit: 50, burstLimit: 100 },
         { name: 'reporting', scopes: ['orders/read'], rateLimit: 5, burstLimit: 10, quota: { limit: 10000, period: apigateway.Period.DAY } },
       ],
-      waf: { rateLimitPerIp: 2000 },
+      waf: { rateLimitPerIp: 2000, logging: true },
       cache: { ttl: Duration.minutes(1) },
       tracing: true,
     },
@@ -48,7 +48,8 @@ export function build(app: App): App {
   const partnerPlatform = new MicroservicePlatform(new Stack(app, 'PartnerPlatform'), 'Platform', {
     natGateways: 1,
     logs: { retention: logs.RetentionDays.ONE_YEAR },
-    auth: ApiAuthorizer.jwt({ issuer: 'https://idp.example.com', audience: ['partner-api'] }),
+    // 20 concurrent authorizer runs reserved: a flood of bad tokens cannot starve the account's other functions.
+    auth: ApiAuthorizer.jwt({ issuer: 'https://idp.example.com', audience: ['partner-api'], reservedConcurrency: 20 }),
     manageApiGatewayAccount: false, // RestPlatform sets the account's API Gateway logging role
   });
   const partners = new Stack(app, 'RestPartners');

@@ -169,6 +169,15 @@ export interface RestApiWafOptions {
    * @default false
    */
   readonly countOnly?: boolean;
+  /**
+   * Log every request the web ACL evaluates (its rule matches and action) to CloudWatch Logs, in
+   * `aws-waf-logs-<web ACL name>` (WAF requires the prefix), kept and encrypted like the
+   * service's other logs, with the Authorization header redacted. PCI DSS and NIST 800-53 ask
+   * for it (cdk-nag's WAFv2LoggingEnabled). CloudWatch Logs ingestion is charged per request logged.
+   *
+   * @default false
+   */
+  readonly logging?: boolean;
 }
 
 /** The stage cache of a REST API. */

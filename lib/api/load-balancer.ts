@@ -153,6 +153,9 @@ export function createLoadBalancer(scope: Construct, target: IntegrationTarget, 
     targets: [target.service.loadBalancerTarget({ containerName: APP_CONTAINER_NAME, containerPort: target.containerPort })],
     deregistrationDelay: options.deregistrationDelay ?? Duration.seconds(30),
     healthCheck: {
+      // ELB's health check protocol defaults to HTTP whatever the target protocol (ELB API
+      // reference, CreateTargetGroup HealthCheckProtocol): an app that serves only TLS needs HTTPS.
+      protocol: options.targetProtocol === elbv2.ApplicationProtocol.HTTPS ? elbv2.Protocol.HTTPS : undefined,
       path: options.healthCheckPath ?? '/',
       healthyHttpCodes: options.healthyHttpCodes ?? '200-399',
       interval: Duration.seconds(15),

@@ -10,7 +10,8 @@ import type { RestApiConsumer, RestApiOptions, RestApiRoute, ThrottleSettings } 
 import { DEFAULT_ROUTES, DEFAULT_THROTTLE, validateApi } from './api-validation';
 import { createLoadBalancer, validateLoadBalancerOptions } from './load-balancer';
 import { ServiceApiBase } from './service-api-base';
-import { StageWebAcl } from './stage-web-acl';
+import { pathParameters, restCors } from './rest-support';
+import { StageWebAcl, WAF_LOG_PREFIX } from './stage-web-acl';
 import { JwtAuthorizerFunction } from '../auth/jwt-authorizer-function';
 import { countThrottledRequests } from '../private/api-metrics';
 import type { ApiWiring } from '../private/binding';
@@ -284,11 +285,15 @@ export class MicroserviceRestApi extends ServiceApiBase {
     consumers.forEach((consumer) => this.addConsumer(consumer, throttle));
 
     if (props.waf) {
+      const webAclName = safeName(`${Stack.of(this).stackName}-${wiring.serviceName}`, 128);
       this.webAcl = new StageWebAcl(this, 'Waf', {
         ...props.waf,
-        name: safeName(`${Stack.of(this).stackName}-${wiring.serviceName}`, 128),
+        name: webAclName,
         restApiId: this.restApi.restApiId,
         stageName,
+        logGroup: props.waf.logging ? createLogGroup(this, 'WafLogs', wiring.logs, {
+          logGroupName: `${WAF_LOG_PREFIX}${webAclName}`, retention: props.accessLogRetention, defaultRetention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.RETAIN,
+        }) : undefined,
       });
       this.webAcl.association.node.addDependency(this.stage);
     } else {
@@ -399,21 +404,4 @@ export class MicroserviceRestApi extends ServiceApiBase {
   public metricCacheMisses(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.apiMetric('CacheMissCount', { statistic: 'Sum', ...props });
   }
-}
-
-/** Names of a path's parameters, greedy ones without their '+'. */
-function pathParameters(path: string): string[] {
-  return [...path.matchAll(/\{([A-Za-z0-9_]+)\+?\}/g)].map((m) => m[1]);
-}
-
-/** An HTTP API CORS configuration, as a REST API's. */
-function restCors(cors: apigwv2.CorsPreflightOptions): apigateway.CorsOptions {
-  return {
-    allowOrigins: cors.allowOrigins ?? apigateway.Cors.ALL_ORIGINS,
-    allowMethods: cors.allowMethods?.map((m) => (m === apigwv2.CorsHttpMethod.ANY ? 'ANY' : m)),
-    allowHeaders: cors.allowHeaders,
-    exposeHeaders: cors.exposeHeaders,
-    allowCredentials: cors.allowCredentials,
-    maxAge: cors.maxAge,
-  };
 }

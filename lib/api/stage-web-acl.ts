@@ -1,5 +1,6 @@
-import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import type { RestApiWafOptions } from './api-options';
@@ -16,6 +17,9 @@ export const DEFAULT_COUNT_RULES: { [group: string]: string[] } = {
   AWSManagedRulesCommonRuleSet: ['SizeRestrictions_BODY'],
 };
 
+/** WAF sends logs only to CloudWatch Logs groups whose name starts so. */
+export const WAF_LOG_PREFIX = 'aws-waf-logs-';
+
 /** Default requests per client IP per window before the rate rule blocks. */
 export const DEFAULT_RATE_LIMIT_PER_IP = 1000;
 
@@ -27,6 +31,12 @@ export interface StageWebAclProps extends RestApiWafOptions {
   readonly restApiId: string;
   /** The stage name. */
   readonly stageName: string;
+  /**
+   * A log group to log every evaluated request to: its name must start with `aws-waf-logs-`.
+   *
+   * @default - no logging
+   */
+  readonly logGroup?: logs.ILogGroup;
 }
 
 /**
@@ -42,6 +52,8 @@ export class StageWebAcl extends Construct {
   public readonly webAclName: string;
   /** Rule names, in evaluation order. */
   public readonly ruleNames: string[];
+  /** The web ACL's logging, with `logGroup`. */
+  public readonly logging?: wafv2.CfnLoggingConfiguration;
 
   constructor(scope: Construct, id: string, props: StageWebAclProps) {
     super(scope, id);
@@ -94,6 +106,20 @@ export class StageWebAcl extends Construct {
       webAclArn: this.webAcl.attrArn,
       resourceArn: `arn:${Aws.PARTITION}:apigateway:${Stack.of(this).region}::/restapis/${props.restApiId}/stages/${props.stageName}`,
     });
+    if (props.logGroup) {
+      const name = props.logGroup.logGroupName;
+      if (!Token.isUnresolved(name) && !name.startsWith(WAF_LOG_PREFIX)) {
+        throw new Error(`Invalid props for StageWebAcl '${this.node.path}':\n  - logGroup must be named "${WAF_LOG_PREFIX}..." (WAF logs only to such groups), got ${JSON.stringify(name)}`);
+      }
+      // The group's ARN without the ':*' of its Arn attribute (AWS WAF guide, "Sending web ACL
+      // traffic logs to an Amazon CloudWatch Logs log group").
+      this.logging = new wafv2.CfnLoggingConfiguration(this, 'Logging', {
+        resourceArn: this.webAcl.attrArn,
+        logDestinationConfigs: [Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+        redactedFields: [{ singleHeader: { Name: 'authorization' } }],
+      });
+      this.logging.node.addDependency(props.logGroup);
+    }
   }
 
   /**

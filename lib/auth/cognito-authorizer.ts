@@ -1,4 +1,4 @@
-import { Aws, Duration, Names, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as authorizers from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -139,12 +139,7 @@ export class CognitoPlatformAuthorizer implements PlatformAuthorizer {
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    if (featurePlan !== cognito.FeaturePlan.PLUS) {
-      Validations.of(pool).acknowledge({
-        id: 'AwsSolutions-COG8',
-        reason: `The platform owner chose the ${featurePlan} feature plan (ApiAuthorizer.cognito({ featurePlan })); threat protection needs PLUS.`,
-      });
-    }
+    // Another featurePlan is the platform owner's choice: AwsSolutions-COG8 stays theirs to acknowledge.
     this.domain = pool.addDomain('Domain', {
       cognitoDomain: {
         domainPrefix: this.options.domainPrefix

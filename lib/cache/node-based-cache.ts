@@ -77,12 +77,7 @@ export class NodeBasedCache extends MicroserviceCache {
     this.readerHost = s.replicas > 0 ? rg.attrReaderEndPointAddress : undefined;
     this.securityGroup.connections.allowFrom(context.taskSecurityGroup, ec2.Port.tcp(s.port), `${context.servicePath} tasks`);
     for (const ack of auth.replicationGroupAcknowledgements) Validations.of(rg).acknowledge(ack);
-    if (!s.multiAz) {
-      Validations.of(rg).acknowledge({
-        id: 'AwsSolutions-AEC4',
-        reason: `The service owner chose a cache without Multi-AZ (replicas: ${s.replicas}${s.replicas > 0 ? ', multiAz: false' : ''}).`,
-      });
-    }
+    // A cache without Multi-AZ is the service owner's choice: AwsSolutions-AEC4 stays theirs to acknowledge.
     if (s.engine === 'redis' && s.port === 6379) {
       Validations.of(rg).acknowledge({
         id: 'AwsSolutions-AEC5',

@@ -21,6 +21,7 @@ import { PropErrors } from '../private/validation';
 import type { LogSettings } from '../private/log-groups';
 import { createApiGatewayAccount } from './api-gateway-account';
 import { createPlatformVpc } from './platform-vpc';
+import { produceWeakReferences } from '../private/weak-references';
 
 /**
  * A platform services run on, as its users see it: read-only. What services need besides (the VPC
@@ -254,6 +255,8 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
 
   constructor(scope: Construct, id: string, props: MicroservicePlatformProps = {}) {
     super(scope, id);
+    // Services in other stacks reference the platform weakly, whatever the app's flags.
+    produceWeakReferences(this);
     this.manageApiGatewayAccount = props.manageApiGatewayAccount ?? true;
     this.logSettings = { retention: props.logs?.retention, encryption: props.logs?.encryption ?? true };
 
@@ -266,6 +269,8 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
     errors.exclusive('cluster', props.cluster, 'containerInsights', props.containerInsights, 'containerInsights applies to a new cluster only');
     errors.exclusive('namespace', props.namespace, 'namespaceName', props.namespaceName);
     errors.integer('natGateways', props.natGateways, 1, 2);
+    errors.retention('flowLogRetention', props.flowLogRetention);
+    errors.retention('logs.retention', props.logs?.retention);
     errors.text('namespaceName', props.namespaceName, DNS_NAME, 'a lower-case DNS name such as "services.internal"');
     (props.alarmEmails ?? []).forEach((e, i) => errors.text(`alarmEmails[${i}]`, e, EMAIL, 'one email address such as "oncall@example.com" (no list, no display name)'));
     if (props.apiDomain) {

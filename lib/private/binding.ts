@@ -92,6 +92,7 @@ export interface ServiceTask {
   /** Adds a sidecar: counted against the task size, started before the app, logging to the service's log group. */
   addSidecar(options: SidecarOptions): ecs.ContainerDefinition;
   /** Adds a plain environment variable to the app container. */
+  /** A variable the user's `environment` sets keeps the user's value. */
   addEnvironment(name: string, value: string): void;
   /** Adds a secret to the app container. */
   addSecret(name: string, secret: ecs.Secret): void;

@@ -2,8 +2,12 @@ import { createHash } from 'crypto';
 import { CfnOutput, CfnResource, CfnWaitConditionHandle, Lazy, Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
-/** Fingerprints of each platform stack, computed once per synthesis (after references are resolved). */
-const FINGERPRINTS = new WeakMap<Stack, string>();
+/**
+ * Fingerprints of each platform stack, with the number of outputs they were computed from: the
+ * logical id is also read while aws-cdk-lib resolves references, which adds the outputs one by
+ * one, so a fingerprint holds only as long as the outputs are the same.
+ */
+const FINGERPRINTS = new WeakMap<Stack, { readonly outputs: number; readonly fingerprint: string }>();
 
 /**
  * Makes a service stack follow replacements in the platform's stack. A weak reference
@@ -22,21 +26,19 @@ export function followPlatformRevision(consumer: IConstruct, platform: IConstruc
   const id = `PlatformRevision-${producer.artifactId}`;
   if (stack.node.tryFindChild(id)) return;
   const marker = new CfnWaitConditionHandle(stack, id);
-  marker.overrideLogicalId(Lazy.string({
+  marker.overrideLogicalId(Lazy.uncachedString({
     produce: () => `PlatformRevision${hash(producer.artifactId + fingerprintOf(producer)).slice(0, 16)}`,
   }));
 }
 
 function fingerprintOf(producer: Stack): string {
+  const constructs = producer.node.findAll().filter((c) => Stack.of(c) === producer);
+  const outputs = constructs.filter((c): c is CfnOutput => c instanceof CfnOutput);
   const cached = FINGERPRINTS.get(producer);
-  if (cached !== undefined) return cached;
+  if (cached?.outputs === outputs.length) return cached.fingerprint;
   const resources = new Map<string, CfnResource>();
-  const seeds: string[] = [];
-  for (const c of producer.node.findAll()) {
-    if (Stack.of(c) !== producer) continue;
-    if (CfnResource.isCfnResource(c)) resources.set(producer.resolve(c.logicalId), c);
-    if (c instanceof CfnOutput) seeds.push(...referencedIds(producer.resolve(c.value)));
-  }
+  for (const c of constructs) if (CfnResource.isCfnResource(c)) resources.set(producer.resolve(c.logicalId), c);
+  const seeds = outputs.flatMap((o) => referencedIds(producer.resolve(o.value)));
   const seen = new Map<string, unknown>();
   while (seeds.length > 0) {
     const logicalId = seeds.pop()!;
@@ -49,7 +51,7 @@ function fingerprintOf(producer: Stack): string {
     seeds.push(...referencedIds(definition));
   }
   const fingerprint = hash(JSON.stringify([...seen].sort(([a], [b]) => a.localeCompare(b))));
-  FINGERPRINTS.set(producer, fingerprint);
+  FINGERPRINTS.set(producer, { outputs: outputs.length, fingerprint });
   return fingerprint;
 }
 

@@ -1,4 +1,5 @@
 import { Duration, Token } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
 
 /**
  * Collects every bad-input finding for one construct and throws once, so a user sees all of
@@ -38,6 +39,22 @@ export class PropErrors {
     if (!Number.isFinite(ms) || ms % 1000 !== 0 || ms < minSeconds * 1000 || ms > maxSeconds * 1000) {
       this.add(`${prop} must be a whole number of seconds between ${minSeconds} and ${maxSeconds}, got ${Number.isFinite(ms) ? `${ms / 1000} s` : String(value)}`);
     }
+  }
+
+  /** A duration of whole minutes within [min, max] (ECS's bake times). */
+  public minutes(prop: string, value: Duration | undefined, min: number, max: number): void {
+    if (value === undefined || value.isUnresolved()) return;
+    const ms = millis(value);
+    if (!Number.isFinite(ms) || ms % 60000 !== 0 || ms < min * 60000 || ms > max * 60000) {
+      this.add(`${prop} must be a whole number of minutes between ${min} and ${max}, got ${Number.isFinite(ms) ? `${ms / 60000} minutes` : String(value)}`);
+    }
+  }
+
+  /** A log retention: one of CloudWatch Logs' values, as `logs.RetentionDays` names them. */
+  public retention(prop: string, value: logs.RetentionDays | undefined): void {
+    if (value === undefined || Token.isUnresolved(value)) return;
+    const allowed = Object.values(logs.RetentionDays).filter((d): d is number => typeof d === 'number');
+    if (!allowed.includes(value)) this.add(`${prop} must be a logs.RetentionDays value (days: ${allowed.join(', ')}), got ${fmt(value)}`);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { CrossStackReferences, Duration, ReferenceStrength } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -23,6 +23,7 @@ import type { MeshService, PlatformServices } from '../private/binding';
 import { envStem, pascal } from '../private/names';
 import { platformServicesOf } from '../private/platform-services';
 import { followPlatformRevision } from '../private/platform-revision';
+import { produceWeakReferences } from '../private/weak-references';
 import { PropErrors } from '../private/validation';
 
 /**
@@ -78,9 +79,8 @@ export class Microservice extends Construct implements ec2.IConnectable {
 
   constructor(scope: Construct, id: string, props: MicroserviceProps) {
     super(scope, id);
-    // Weak references (Fn::GetStackOutput) to other stacks whatever the app's flags: no exports,
-    // so every service stack can be deployed or deleted on its own.
-    CrossStackReferences.of(this).consume(ReferenceStrength.WEAK);
+    // What other stacks reference of the service (connectTo's rules) is referenced weakly.
+    produceWeakReferences(this);
     const s = resolveSettings(this.node.path, id, props);
     this.platform = props.platform ?? MicroservicePlatform.defaultFor(this);
     this.platformServices = platformServicesOf(this.platform, `Microservice '${this.node.path}'`);

@@ -23,6 +23,12 @@ const DEFAULTS = {
 
 /** Directories an empty writable volume must not be mounted over: the image's own would disappear. */
 const SYSTEM_DIRECTORIES = ['/bin', '/boot', '/dev', '/etc', '/lib', '/lib64', '/proc', '/sbin', '/sys', '/usr'];
+/**
+ * Trees with nothing an application writes, only what it runs on (binaries, libraries, the CA
+ * certificates): nothing under them either. Elsewhere under /etc and /usr an app may have a
+ * directory of its own to write (`/etc/nginx/conf.d`, `/usr/share/nginx/html`).
+ */
+const SYSTEM_TREES = ['/bin', '/boot', '/dev', '/lib', '/lib64', '/proc', '/sbin', '/sys', '/usr/bin', '/usr/lib', '/usr/lib64', '/usr/libexec', '/usr/sbin', '/etc/pki', '/etc/ssl'];
 
 /** Most tasks one ECS service may run (service quota "Tasks per service"). */
 const MAX_TASKS_PER_SERVICE = 5000;
@@ -102,6 +108,12 @@ function validate(path: string, props: MicroserviceProps, s: ResolvedSettings): 
   if (both.length > 0) errors.add(`environment and secrets must not set the same variable, got ${fmt(both)} in both`);
 
   errors.text('user', props.user, /^[A-Za-z0-9._-]+(:[A-Za-z0-9._-]+)?$/, 'a user name or uid, optionally with a group ("101", "app", "1000:1000")');
+  if (props.user !== undefined && !Token.isUnresolved(props.user) && /^(0|root)(:.*)?$/.test(props.user)) {
+    errors.add(`user must name an unprivileged user (it exists so that no container runs as root; leave it out to run as the image's own user), got ${fmt(props.user)}`);
+  }
+  errors.retention('logRetention', props.logRetention);
+  errors.retention('api.accessLogRetention', props.api?.accessLogRetention);
+  errors.retention('restApi.accessLogRetention', props.restApi?.accessLogRetention);
   if (props.command !== undefined) {
     if (props.command.length === 0) errors.add('command must have at least one element when given, got []');
     props.command.forEach((c, i) => errors.text(`command[${i}]`, c));
@@ -130,8 +142,8 @@ function validate(path: string, props: MicroserviceProps, s: ResolvedSettings): 
     const normal = posix.normalize(p);
     if (normal !== p) errors.add(`${prop} must be a normalized path (no ".", ".." or "//" segments), got ${fmt(p)}, which is ${fmt(normal)}`);
     if (normal === '/') errors.add(`${prop} must not be the root "/", got ${fmt(p)}`);
-    else if (SYSTEM_DIRECTORIES.some((d) => normal === d || normal.startsWith(`${d}/`) && ['/proc', '/sys', '/dev'].includes(d))) {
-      errors.add(`${prop} must not hide a system directory (${SYSTEM_DIRECTORIES.join(', ')}, or anything under /proc, /sys and /dev) behind an empty volume, got ${fmt(p)}`);
+    else if (SYSTEM_DIRECTORIES.includes(normal) || SYSTEM_TREES.some((d) => normal === d || normal.startsWith(`${d}/`))) {
+      errors.add(`${prop} must not hide a system directory (${SYSTEM_DIRECTORIES.join(', ')}, or anything under ${SYSTEM_TREES.join(', ')}) behind an empty volume, got ${fmt(p)}`);
     }
     const name = volumeName(p);
     if (seen.has(name)) errors.add(`writablePaths must not repeat a path, got ${fmt(p)} twice`);
@@ -165,6 +177,10 @@ function validate(path: string, props: MicroserviceProps, s: ResolvedSettings): 
     if (d.canary && strategy !== ecs.DeploymentStrategy.CANARY) errors.add(`deployment.canary requires deployment.strategy CANARY, got ${strategy}`);
     if (d.linear && strategy !== ecs.DeploymentStrategy.LINEAR) errors.add(`deployment.linear requires deployment.strategy LINEAR, got ${strategy}`);
     if (d.bakeTime && strategy === ecs.DeploymentStrategy.ROLLING) errors.add('deployment.bakeTime requires deployment.strategy BLUE_GREEN, CANARY or LINEAR, got ROLLING');
+    // ECS's BakeTimeInMinutes and step bake times: 0 to 1440 minutes.
+    errors.minutes('deployment.bakeTime', d.bakeTime, 0, 1440);
+    errors.minutes('deployment.canary.stepBakeTime', d.canary?.stepBakeTime, 0, 1440);
+    errors.minutes('deployment.linear.stepBakeTime', d.linear?.stepBakeTime, 0, 1440);
     errors.range('deployment.canary.stepPercent', d.canary?.stepPercent, 0.1, 100);
     errors.range('deployment.linear.stepPercent', d.linear?.stepPercent, 3, 100);
   }

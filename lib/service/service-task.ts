@@ -29,6 +29,7 @@ export class ServiceTaskDefinition implements ServiceTask {
   private environmentAcknowledged = false;
   /** Whether the user gave plain environment variables: then AwsSolutions-ECS2 is theirs to judge. */
   private readonly userEnvironment: boolean;
+  private readonly userEnvironmentNames: ReadonlySet<string>;
 
   constructor(scope: Construct, private readonly s: ResolvedSettings, props: MicroserviceProps, logSettings: LogSettings) {
     this.logs = logSettings;
@@ -71,7 +72,8 @@ export class ServiceTaskDefinition implements ServiceTask {
       this.taskDefinition.addVolume({ name: sourceVolume });
       this.container.addMountPoints({ containerPath: path, sourceVolume, readOnly: false });
     }
-    this.userEnvironment = Object.keys(props.environment ?? {}).length > 0;
+    this.userEnvironmentNames = new Set(Object.keys(props.environment ?? {}));
+    this.userEnvironment = this.userEnvironmentNames.size > 0;
     scope.node.addValidation({ validate: () => this.sizeErrors() });
   }
 
@@ -100,7 +102,9 @@ export class ServiceTaskDefinition implements ServiceTask {
     return sidecar;
   }
 
+  /** Adds a variable the library sets; one the user's `environment` sets keeps the user's value. */
   public addEnvironment(name: string, value: string): void {
+    if (this.userEnvironmentNames.has(name)) return;
     this.container.addEnvironment(name, value);
     this.acknowledgeEnvironment();
   }

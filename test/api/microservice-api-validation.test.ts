@@ -123,11 +123,11 @@ describe('ApiAuthorizer options', () => {
     expect(() => ApiAuthorizer.cognito({ accessTokenValidity: Duration.days(1) })).not.toThrow();
   });
 
-  test('a non-PLUS feature plan is acknowledged for COG8 on the pool, with the reason', () => {
+  test('a non-PLUS feature plan leaves AwsSolutions-COG8 to the platform owner who chose it', () => {
     const stack = new Stack(testApp(), 'S');
     const platform = new MicroservicePlatform(stack, 'P', { auth: ApiAuthorizer.cognito({ featurePlan: cognito.FeaturePlan.ESSENTIALS }) });
     new Microservice(stack, 'Orders', { platform, image: IMAGE, api: { routes: ROUTES, consumers: CONSUMER } });
     const poolConstruct = platform.node.findChild('UserPool');
-    expect(JSON.stringify(poolConstruct.node.metadata)).toContain('AwsSolutions-COG8');
+    expect(JSON.stringify(poolConstruct.node.metadata)).not.toContain('AwsSolutions-COG8');
   });
 });

@@ -188,6 +188,23 @@ describe('a REST API with Cognito, consumers with API keys, WAF, a stage cache a
     expect(method('POST /orders').Integration.CacheKeyParameters).toBeUndefined();
   });
 
+  test('waf.logging logs the web ACL to an aws-waf-logs- group of its own, without the Authorization header', () => {
+    const ws = new Stack(testApp(), 'Logged');
+    const logged = new Microservice(ws, 'Orders', { image: IMAGE, restApi: { routes: [{ path: '/a', public: true }], waf: { logging: true } } });
+    const lt = Template.fromStack(ws);
+    const group = lt.toJSON().Resources[logicalId(logged.node.findChild('Api').node.findChild('WafLogs'))];
+    expect(group.Properties.LogGroupName).toBe('aws-waf-logs-Logged-orders');
+    expect(group.Properties.KmsKeyId).toBeDefined();
+    lt.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
+      ResourceArn: { 'Fn::GetAtt': [logicalId(logged.restApi!.webAcl!.webAcl), 'Arn'] },
+      // The group's ARN without the ':*' its Arn attribute ends in.
+      LogDestinationConfigs: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':log-group:', { Ref: logicalId(logged.node.findChild('Api').node.findChild('WafLogs')) }]] }],
+      RedactedFields: [{ SingleHeader: { Name: 'authorization' } }],
+    });
+    // Without logging, no logging configuration.
+    t.resourceCountIs('AWS::WAFv2::LoggingConfiguration', 0);
+  });
+
   test('logs every request as JSON, and errors to an execution log group of its own, created before the stage', () => {
     expect(JSON.parse(stage.AccessLogSetting.Format)).toEqual(REST_ACCESS_LOG_FORMAT);
     expect(JSON.stringify(stage.AccessLogSetting.DestinationArn)).toContain(logicalId(api.accessLogGroup));

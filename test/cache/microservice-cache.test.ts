@@ -257,9 +257,9 @@ describe('ServiceCache.valkey() with one node and a password user', () => {
     expect(svc.cache).toBeInstanceOf(NodeBasedCache);
   });
 
-  test('runs a single node without failover or Multi-AZ, acknowledged for cdk-nag with the reason', () => {
+  test('runs a single node without failover or Multi-AZ, leaving AwsSolutions-AEC4 to the owner who chose it', () => {
     t.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { NumCacheClusters: 1, AutomaticFailoverEnabled: false, MultiAZEnabled: false });
-    expect(JSON.stringify((svc.cache as NodeBasedCache).replicationGroup.node.metadata)).toContain('AwsSolutions-AEC4');
+    expect(JSON.stringify((svc.cache as NodeBasedCache).replicationGroup.node.metadata)).not.toContain('AwsSolutions-AEC4');
     expect(svc.cache!.readerHost).toBeUndefined();
     expect(Object.keys(svc.alarms)).toContain('CacheEngineCpu');
     expect(Object.keys(svc.alarms)).not.toContain('CacheReplicationLag');

@@ -2,7 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { AlarmSeverity, ApiIntegration, Microservice, MicroservicePlatform, ServiceCache, ServiceMonitoring } from '../../lib';
-import { IMAGE, logicalId, testApp } from '../util';
+import { IMAGE, logicalId, testApp, testStack } from '../util';
 
 
 describe('the alarms of a service with an API behind a load balancer and a cache', () => {
@@ -236,6 +236,20 @@ describe('tracing: true', () => {
       OTEL_PROPAGATORS: 'tracecontext,baggage,xray',
     });
     expect(app.DependsOn).toEqual([{ ContainerName: 'otel-collector', Condition: 'START' }]);
+  });
+
+  test("leaves a variable the user's environment sets to the user: gRPC-only SDKs set their own protocol and port", () => {
+    const grpc = new Microservice(testStack('Grpc'), 'Grpc', {
+      image: IMAGE, tracing: true, environment: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4317' },
+    });
+    const def = Template.fromStack(Stack.of(grpc)).toJSON();
+    const task = Object.values(def.Resources).find((r: any) => r.Type === 'AWS::ECS::TaskDefinition') as any;
+    const env = task.Properties.ContainerDefinitions.find((d: any) => d.Name === 'app').Environment;
+    expect(env.filter((e: any) => e.Name.startsWith('OTEL_EXPORTER_OTLP_'))).toEqual([
+      { Name: 'OTEL_EXPORTER_OTLP_PROTOCOL', Value: 'grpc' },
+      { Name: 'OTEL_EXPORTER_OTLP_ENDPOINT', Value: 'http://localhost:4317' },
+    ]);
+    expect(env.map((e: any) => e.Name)).toContain('OTEL_SERVICE_NAME');
   });
 
   test('grants the task role the X-Ray actions by a policy of their own, acknowledged there for their wildcard resource', () => {

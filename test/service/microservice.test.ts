@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -309,6 +309,29 @@ describe('a Microservice with every option set', () => {
     expect(platformJson).not.toContain('Fn::GetStackOutput');
     expect(platformStack.dependencies).toEqual([]);
     expect(stack.dependencies).toEqual([platformStack]);
+  });
+});
+
+describe('cross-stack references', () => {
+  const build = (context: { [k: string]: unknown }) => {
+    const app = new App({ context });
+    const platform = new MicroservicePlatform(new Stack(app, 'Platform'), 'Platform');
+    const svc = new Microservice(new Stack(app, 'Svc'), 'Svc', { platform, image: IMAGE, api: { routes: [{ path: '/a', scopes: ['svc/read'] }], consumers: [{ name: 'web', scopes: ['svc/read'] }] } });
+    return { p: JSON.stringify(Template.fromStack(Stack.of(platform)).toJSON()), s: JSON.stringify(Template.fromStack(Stack.of(svc)).toJSON()) };
+  };
+
+  test.each([[{}], [{ '@aws-cdk/core:defaultCrossStackReferences': 'strong' }]])('are weak whatever the app says (%j): no export, no import', (context) => {
+    const { p, s } = build(context);
+    expect(s).toContain('Fn::GetStackOutput');
+    expect(s).not.toContain('Fn::ImportValue');
+    expect(p).not.toContain('"Export"');
+  });
+
+  test("keep the platform's exports while the flag says both, the move from strong references", () => {
+    const { p, s } = build({ '@aws-cdk/core:defaultCrossStackReferences': 'both' });
+    expect(s).toContain('Fn::GetStackOutput');
+    expect(s).not.toContain('Fn::ImportValue');
+    expect(p).toContain('"Export"');
   });
 });
 
