@@ -1,9 +1,11 @@
 // `npm run bench`: synthesis speed, template size and memory of this library against a
-// hand-written peer (bench/peer/), in the same run, so every figure reads as a ratio. Three
+// hand-written peer (bench/peer/), in the same run, so every figure reads as a ratio. Four
 // variants: the ECS service alone ("ecs"), with its API front door ("ecs+api": HTTP API,
 // Cognito authorizer with a resource server and a client, access logs, Cloud Map integration),
-// and on the Envoy data plane ("ecs+envoy": every service calls the first, so all but one run the
-// Envoy sidecar and its metrics collector; the peer is the plain ECS one).
+// on the Envoy data plane ("ecs+envoy": every service calls the first, so all but one run the
+// Envoy sidecar and its metrics collector; the peer is the plain ECS one), and with messaging
+// ("ecs+events": the first publishes a topic, every other subscribes with a queue and its
+// dead-letter queue; the peer is the plain ECS one).
 // Both sides run Service Connect; this library's alarms are turned off (the peer writes none), so
 // the remaining difference is its dashboard per service and the platform's topics and overview.
 //
@@ -15,7 +17,7 @@ import { execFileSync } from 'child_process';
 import * as path from 'path';
 
 const SIZES = (process.env.BENCH_SIZES ?? '1,10,50').split(',').map(Number);
-const VARIANTS = (process.env.BENCH_VARIANTS ?? 'ecs,ecs+api,ecs+envoy').split(',');
+const VARIANTS = (process.env.BENCH_VARIANTS ?? 'ecs,ecs+api,ecs+envoy,ecs+events').split(',');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const root = path.join(__dirname, '..');
 

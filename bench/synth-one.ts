@@ -13,14 +13,17 @@ import { CDK_CONTEXT_FOR_BENCH } from './context';
 
 const [impl, countArg, variant = 'ecs'] = process.argv.slice(2);
 const count = Number(countArg);
-if (!['ours', 'peer'].includes(impl) || !Number.isInteger(count) || count < 1 || !['ecs', 'ecs+api', 'ecs+envoy'].includes(variant)) {
-  throw new Error(`usage: synth-one.ts ours|peer N [ecs|ecs+api|ecs+envoy], got ${impl} ${countArg} ${variant}`);
+if (!['ours', 'peer'].includes(impl) || !Number.isInteger(count) || count < 1 || !['ecs', 'ecs+api', 'ecs+envoy', 'ecs+events'].includes(variant)) {
+  throw new Error(`usage: synth-one.ts ours|peer N [ecs|ecs+api|ecs+envoy|ecs+events], got ${impl} ${countArg} ${variant}`);
 }
 const withApi = variant === 'ecs+api';
 // ecs+envoy: ours on ServiceMesh.envoy(), every service calling service 0 (retry policy, outlier
 // detection), so every service but the first runs the Envoy sidecar and its metrics collector; the peer is the
 // plain ECS peer (Service Connect, no calls), so the ratio is the price of the whole data plane.
 const withEnvoy = variant === 'ecs+envoy';
+// ecs+events: ours with service 0 publishing a topic and every other service subscribing to it (a
+// queue, its dead-letter queue, the subscription, alarms); the peer is the plain ECS peer again.
+const withEvents = variant === 'ecs+events';
 
 const outdir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${impl}-${count}-`));
 const t0 = performance.now();
@@ -43,6 +46,10 @@ if (impl === 'ours') {
     } : undefined,
   }));
   if (withEnvoy) services.slice(1).forEach((svc) => svc.connectTo(services[0]));
+  if (withEvents) {
+    const topic = services[0].addTopic('Happened');
+    services.slice(1).forEach((svc) => svc.subscribe(topic));
+  }
 } else if (withApi) {
   peerStacksWithApi(platformStack, serviceStacks, image);
 } else {

@@ -24,8 +24,11 @@ export { MicroserviceCache } from './cache/microservice-cache';
 export { NodeBasedCache } from './cache/node-based-cache';
 export { ServerlessCache } from './cache/serverless-cache';
 export { ServiceCache } from './cache/service-cache';
+export type { BacklogScalingOptions, ServiceTopicOptions, SubscribeOptions } from './messaging/messaging-options';
+export { ServiceSubscription } from './messaging/service-subscription';
+export { ServiceTopic } from './messaging/service-topic';
 export { MAX_AMPLIFICATION_CONTEXT, ServiceCallGraph } from './mesh/call-graph';
-export type { CallGraphNode, CallGraphPath, CallGraphReport, CallGraphViolation } from './mesh/call-graph';
+export type { CallGraphAsyncCall, CallGraphNode, CallGraphPath, CallGraphReport, CallGraphViolation } from './mesh/call-graph';
 export type { AppMeshOptions, EnvoyMeshOptions, RetryBudget, ServiceConnectOptions } from './mesh/mesh-options';
 export { ServiceProtocol } from './mesh/resilience';
 export type { ConnectionPool, OutlierDetection } from './mesh/resilience';
@@ -40,6 +43,7 @@ export { ServiceMonitoring } from './monitoring/service-monitoring';
 export type { ServiceAlarmProps } from './monitoring/service-monitoring';
 export { MicroservicePlatform } from './platform/microservice-platform';
 export type { ApiDomainOptions, IMicroservicePlatform, MicroservicePlatformProps } from './platform/microservice-platform';
+export type { PlatformLogOptions } from './platform/platform-log-options';
 export { Microservice } from './service/microservice';
 export type {
   FargateSpotOptions, MicroserviceAutoScalingOptions, MicroserviceDeploymentOptions, MicroserviceProps,

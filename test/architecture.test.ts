@@ -111,6 +111,6 @@ test('the package exports its public API and nothing else', () => {
     'APP_MESH_END_OF_LIFE', 'AlarmSeverity', 'ApiAuthorizer', 'ApiIntegration', 'CacheAuth', 'CacheEngine', 'DEFAULT_ENVOY_VERSION', 'GrpcRetryEvent', 'HttpRetryEvent',
     'ImportedCache', 'JwtAuthorizerFunction', 'MAX_AMPLIFICATION_CONTEXT', 'Microservice', 'MicroserviceCache', 'MicroserviceHttpApi',
     'MicroservicePlatform', 'MicroserviceRestApi', 'NodeBasedCache', 'PlatformMonitoring', 'RetryPolicy', 'ServerlessCache', 'ServiceApiBase',
-    'ServiceCache', 'ServiceCallGraph', 'ServiceMesh', 'ServiceMonitoring', 'ServiceProtocol', 'StageWebAcl', 'TcpRetryEvent', 'normalizeTemplate', 'strictValidation',
+    'ServiceCache', 'ServiceCallGraph', 'ServiceMesh', 'ServiceMonitoring', 'ServiceProtocol', 'ServiceSubscription', 'ServiceTopic', 'StageWebAcl', 'TcpRetryEvent', 'normalizeTemplate', 'strictValidation',
   ]);
 });

@@ -2,6 +2,7 @@
 // library that changes what users deploy shows up here, resource by resource.
 import { App, Stack } from 'aws-cdk-lib';
 import { build as buildEnvoy } from '../examples/envoy/app';
+import { build as buildEvents } from '../examples/events/app';
 import { build as buildMinimal } from '../examples/minimal/app';
 import { build as buildMultiService } from '../examples/multi-service/app';
 import { build as buildRestApi } from '../examples/rest-api/app';
@@ -14,6 +15,7 @@ const examples: Array<[string, (app: App) => App]> = [
   ['multi-service', buildMultiService],
   ['rest-api', buildRestApi],
   ['envoy', buildEnvoy],
+  ['events', buildEvents],
   ['bin', buildMainApp],
 ];
 

@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Template } from 'aws-cdk-lib/assertions';
 import { build as buildEnvoy } from '../examples/envoy/app';
+import { build as buildEvents } from '../examples/events/app';
 import { build as buildMinimal } from '../examples/minimal/app';
 import { build as buildMultiService } from '../examples/multi-service/app';
 import { build as buildRestApi } from '../examples/rest-api/app';
@@ -22,6 +23,7 @@ const examples: Array<[string, (app: App) => App, string[]]> = [
   ['multi-service', buildMultiService, ['ShopPlatform', 'ShopCatalog', 'ShopCart']],
   ['rest-api', buildRestApi, ['RestPlatform', 'RestOrders', 'PartnerPlatform', 'RestPartners']],
   ['envoy', buildEnvoy, ['EnvoyPlatform', 'EnvoyLedger', 'EnvoyPayments', 'EnvoyPaymentsV2', 'EnvoyOrders']],
+  ['events', buildEvents, ['EventsPlatform', 'EventsOrders', 'EventsBilling', 'EventsMailer']],
   ['bin (the main job)', buildMainApp, ['Platform', 'Orders', 'Payments']],
 ];
 

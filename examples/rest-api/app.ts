@@ -54,7 +54,7 @@ export function build(app: App): App {
   });
   const partners = new Stack(app, 'RestPartners');
   // The partners' REST stage logs through the account's API Gateway logging role, which RestPlatform sets.
-  partners.addDependency(platformStack, 'the API Gateway account logging role of RestPlatform');
+  partners.addStackDependency(platformStack, 'the API Gateway account logging role of RestPlatform');
   const acmeKey = new secretsmanager.Secret(partners, 'AcmeApiKey', {
     description: 'API key of the acme partner',
     generateSecretString: { passwordLength: 40, excludePunctuation: true },

@@ -38,13 +38,33 @@ export interface CallGraphPath {
   readonly retriesEnforced: string[];
 }
 
+/** One asynchronous edge: a service that subscribes to a topic another publishes. */
+export interface CallGraphAsyncCall {
+  /** Construct path of the publisher. */
+  readonly publisher: string;
+  /** Construct path of the subscriber. */
+  readonly subscriber: string;
+  /** The topic's name. */
+  readonly topic: string;
+  /** Receives of one message before it goes to the dead-letter queue: how often the subscriber may process it. */
+  readonly maxReceiveCount: number;
+  /**
+   * Worst-case requests one message becomes at the end of the subscriber's own call paths:
+   * maxReceiveCount times the largest amplification of a path that starts at the subscriber.
+   */
+  readonly amplification: number;
+}
+
 /** The result of {@link ServiceCallGraph.report}. */
 export interface CallGraphReport {
   readonly maxAmplification: number;
   readonly services: Array<{ readonly path: string; readonly name: string; readonly attempts: number; readonly perRetryTimeoutMs?: number; readonly requestTimeoutMs: number; readonly apiTimeoutMs?: number; readonly retriesEnforced?: string }>;
   readonly calls: Array<{ readonly caller: string; readonly callee: string }>;
+  readonly asyncCalls: CallGraphAsyncCall[];
   readonly paths: CallGraphPath[];
   readonly violations: CallGraphViolation[];
+  /** Findings that do not fail synthesis: cycles of subscriptions ('async-cycle'). */
+  readonly warnings: CallGraphViolation[];
 }
 
 /** Context key of the amplification limit. */
@@ -79,6 +99,7 @@ export class ServiceCallGraph {
 
   private readonly nodes = new Map<string, () => CallGraphNode>();
   private readonly edges = new Map<string, Set<string>>();
+  private readonly asyncEdges: Array<{ readonly publisher: string; readonly subscriber: string; readonly topic: string; readonly maxReceiveCount: number }> = [];
   private cached?: { key: string; report: CallGraphReport };
 
   private constructor(root: IConstruct) {
@@ -104,6 +125,15 @@ export class ServiceCallGraph {
   public _addCall(caller: string, callee: string): void {
     if (!this.edges.has(caller)) this.edges.set(caller, new Set());
     this.edges.get(caller)!.add(callee);
+  }
+
+  /**
+   * Records that `subscriber` consumes a topic of `publisher`.
+   *
+   * @internal
+   */
+  public _addAsyncCall(publisher: string, subscriber: string, topic: string, maxReceiveCount: number): void {
+    this.asyncEdges.push({ publisher, subscriber, topic, maxReceiveCount });
   }
 
   /** The whole graph as data: services, calls, paths with their amplification, and violations. */
@@ -189,6 +219,17 @@ export class ServiceCallGraph {
     // Services only reachable inside a cycle have no start: walk from them to find the cycle.
     for (const s of nodes.keys()) if (!visited.has(s)) walk([s], 1);
 
+    // A message may be processed maxReceiveCount times, each time with the subscriber's own calls.
+    const fromService = (p: string, seen: string[] = []): number => Math.max(1, ...[...(this.edges.get(p) ?? [])]
+      .filter((n) => nodes.has(n) && !seen.includes(n) && n !== p)
+      .map((n) => nodes.get(n)!.attempts * fromService(n, [...seen, p])));
+    const asyncCalls = this.asyncEdges.map((e) => ({ ...e, amplification: e.maxReceiveCount * fromService(e.subscriber) }));
+    const warnings = asyncCycles(this.asyncEdges).map((cycle) => ({
+      kind: 'async-cycle',
+      path: cycle,
+      message: `${label(cycle)}: services subscribe to each other's topics in a cycle: a message can set off messages without end unless the handlers stop it (services ${cycle.join(', ')})`,
+    }));
+
     return {
       maxAmplification: max,
       services: [...nodes.values()].map((n) => ({
@@ -201,9 +242,20 @@ export class ServiceCallGraph {
         retriesEnforced: n.retriesEnforced,
       })),
       calls: [...this.edges].flatMap(([caller, callees]) => [...callees].map((callee) => ({ caller, callee }))),
+      asyncCalls,
       paths,
       violations,
+      warnings,
     };
+  }
+
+  /**
+   * The warnings whose path starts at `servicePath`.
+   *
+   * @internal
+   */
+  public _warningsOf(servicePath: string): string[] {
+    return this.report().warnings.filter((w) => w.path[0] === servicePath).map((w) => w.message);
   }
 
   /**
@@ -217,4 +269,27 @@ export class ServiceCallGraph {
     if (this.cached?.key !== key) this.cached = { key, report: this.report() };
     return this.cached.report.violations.filter((v) => v.path[0] === servicePath).map((v) => v.message);
   }
+}
+
+/** Cycles of publisher -> subscriber edges, each once, starting at its first service in path order. */
+function asyncCycles(edges: ReadonlyArray<{ readonly publisher: string; readonly subscriber: string }>): string[][] {
+  const next = new Map<string, string[]>();
+  for (const e of edges) next.set(e.publisher, [...(next.get(e.publisher) ?? []), e.subscriber]);
+  const cycles: string[][] = [];
+  const seen = new Set<string>();
+  const walk = (path: string[]) => {
+    for (const n of next.get(path[path.length - 1]) ?? []) {
+      if (path.includes(n)) {
+        const cycle = path.slice(path.indexOf(n));
+        const start = [...cycle].sort()[0];
+        const rotated = [...cycle.slice(cycle.indexOf(start)), ...cycle.slice(0, cycle.indexOf(start)), start];
+        const key = rotated.join('>');
+        if (!seen.has(key)) { seen.add(key); cycles.push(rotated); }
+      } else {
+        walk([...path, n]);
+      }
+    }
+  };
+  for (const p of next.keys()) walk([p]);
+  return cycles;
 }

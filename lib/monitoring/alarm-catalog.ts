@@ -2,7 +2,7 @@ import { AlarmSeverity } from './alarm-options';
 import type { AlarmKey } from '../private/binding';
 
 /** The layer of the service an alarm watches, in request order. */
-export type AlarmLayer = 'tasks' | 'api' | 'load balancer' | 'mesh' | 'cache';
+export type AlarmLayer = 'tasks' | 'api' | 'load balancer' | 'mesh' | 'cache' | 'messaging';
 
 /** One default alarm: everything but the metric, which the part that measures it supplies. */
 export interface AlarmSpec {
@@ -207,6 +207,25 @@ export const ALARM_CATALOG: { readonly [K in AlarmKey]: AlarmSpec } = {
     threshold: 2000, comparison: '>', evaluationPeriods: 3, severity: W, rollback: false, when: 'with a serverless cache', range: [1, 10_000_000],
     source: 'AWS/ElastiCache SuccessfulReadRequestLatency',
     why: 'reads are slow: the cache is scaling or overloaded',
+  },
+  topicDeliveryFailures: {
+    id: 'TopicDeliveryFailures', layer: 'messaging', what: 'SNS deliveries that failed per 5 minutes', statistic: 'Sum', periodMinutes: 5,
+    threshold: 0, comparison: '>', evaluationPeriods: 1, severity: W, rollback: false, when: 'per topic the service publishes',
+    source: 'AWS/SNS NumberOfNotificationsFailed by TopicName',
+    why: 'SNS could not deliver to a subscriber (its queue policy or key refuses SNS, or the queue is gone): the subscriber misses messages',
+  },
+  queueDeadLetters: {
+    id: 'QueueDeadLetters', layer: 'messaging', what: 'messages in the dead-letter queue', statistic: 'Maximum', periodMinutes: 5,
+    threshold: 0, comparison: '>', evaluationPeriods: 1, severity: C, rollback: false, when: 'per subscription',
+    source: 'AWS/SQS ApproximateNumberOfMessagesVisible of the dead-letter queue',
+    why: 'messages failed maxReceiveCount times and wait there, unprocessed, until redriven (14 days)',
+  },
+  queueOldestMessage: {
+    id: 'QueueOldestMessage', layer: 'messaging', what: 'age of the oldest message in the queue (s)', statistic: 'Maximum', periodMinutes: 5,
+    threshold: 600, comparison: '>', evaluationPeriods: 2, severity: W, rollback: false,
+    when: 'per subscription; the threshold is scaleOnBacklog.acceptableLatency when set', range: [1, 1_209_600],
+    source: 'AWS/SQS ApproximateAgeOfOldestMessage',
+    why: 'the workers fall behind: messages wait longer than the service promises',
   },
 };
 

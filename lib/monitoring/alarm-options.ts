@@ -102,4 +102,10 @@ export interface MicroserviceAlarmOptions {
   readonly cacheThrottledCommands?: AlarmOverride;
   /** Serverless cache: p99 read latency, microseconds. Warning. @default - > 2000 for 3 of 3 × 5 min */
   readonly cacheReadLatency?: AlarmOverride;
+  /** Per topic the service publishes: SNS deliveries that failed, per 5 min. Warning. @default - > 0 for 1 of 1 × 5 min */
+  readonly topicDeliveryFailures?: AlarmOverride;
+  /** Per subscription: messages in the dead-letter queue. Critical. @default - > 0 for 1 of 1 × 5 min */
+  readonly queueDeadLetters?: AlarmOverride;
+  /** Per subscription: age of the oldest message, seconds. Warning. @default - > 600 for 2 of 2 × 5 min */
+  readonly queueOldestMessage?: AlarmOverride;
 }

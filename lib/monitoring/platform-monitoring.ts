@@ -34,6 +34,7 @@ export class PlatformMonitoring extends Construct {
   /** The user pool's alarms, once the platform's user pool exists. */
   public readonly userPoolAlarms: cloudwatch.Alarm[] = [];
   private readonly cluster: ecs.ICluster;
+  private backlogs?: cloudwatch.GraphWidget;
 
   constructor(scope: Construct, id: string, props: PlatformMonitoringProps) {
     super(scope, id);
@@ -111,6 +112,24 @@ export class PlatformMonitoring extends Construct {
     }));
     widgets.push(...row.meshWidgets);
     this.overviewDashboard.addWidgets(new cloudwatch.Row(...widgets));
+  }
+
+  /**
+   * Adds a queue to the overview's graph of backlogs (messages waiting, by literal queue name),
+   * created with the first.
+   *
+   * @internal
+   */
+  public _addBacklog(label: string, queueName: string): void {
+    const metric = new cloudwatch.Metric({
+      namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensionsMap: { QueueName: queueName },
+      statistic: 'Maximum', period: Duration.minutes(1), label,
+    });
+    if (!this.backlogs) {
+      this.backlogs = new cloudwatch.GraphWidget({ title: 'Queue backlogs: messages waiting, by subscription', left: [], width: 24, height: 6 });
+      this.overviewDashboard.addWidgets(this.backlogs);
+    }
+    this.backlogs.addLeftMetric(metric);
   }
 
   /**

@@ -119,6 +119,15 @@ export class ServiceMonitoring extends Construct {
   }
 
   /**
+   * The prefix of the service's alarm names (`<stack>-<service>`).
+   *
+   * @internal
+   */
+  public get _alarmPrefix(): string {
+    return this.prefix;
+  }
+
+  /**
    * Adds a part that appears after construction (an edge to a backend): its default alarms, and
    * its rows at the end of the dashboard.
    *
@@ -204,7 +213,7 @@ export class ServiceMonitoring extends Construct {
     const o: AlarmOverride = this.wiring.options[key] ?? {};
     if (o.enabled === false) return;
     const periods = o.evaluationPeriods ?? spec.evaluationPeriods;
-    const threshold = o.threshold ?? spec.threshold;
+    const threshold = o.threshold ?? source.threshold ?? spec.threshold;
     const id = `${spec.id}${source.idSuffix ?? ''}`;
     const what = source.whatSuffix ? `${spec.what} ${source.whatSuffix}` : spec.what;
     const alarm = new cloudwatch.Alarm(this, id, {

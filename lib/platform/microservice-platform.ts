@@ -20,7 +20,9 @@ import { registerPlatformServices } from '../private/platform-services';
 import { PropErrors } from '../private/validation';
 import type { LogSettings } from '../private/log-groups';
 import { createApiGatewayAccount } from './api-gateway-account';
+import type { PlatformLogOptions } from './platform-log-options';
 import { createPlatformVpc } from './platform-vpc';
+import { createSnsTracingPolicy } from './sns-tracing-policy';
 import { produceWeakReferences } from '../private/weak-references';
 
 /**
@@ -175,31 +177,6 @@ export interface MicroservicePlatformProps {
   readonly logs?: PlatformLogOptions;
 }
 
-/** Retention and encryption of the log groups of a platform and its services. */
-export interface PlatformLogOptions {
-  /**
-   * Retention of every log group whose own retention prop is not set. Regulated accounts often
-   * require a year (Control Tower CT.CLOUDWATCH.PR.2).
-   *
-   * @default - each log group's default: a month for application, access and authorizer logs,
-   * three months for flow logs, a week for Envoy metrics
-   */
-  readonly retention?: logs.RetentionDays;
-
-  /**
-   * Encrypt every log group with a customer-managed KMS key: one key per stack (flow logs in the
-   * platform's, a service's logs in its own), rotated yearly, kept when the stack is deleted so
-   * that the retained logs stay readable. Its policy lets CloudWatch Logs use it for this
-   * account's log groups in this region only, and lets no one create grants for a principal that
-   * is not an AWS service (Control Tower CT.CLOUDWATCH.PR.3 and CT.KMS.PR.3). Each key costs $1 a
-   * month. Turned off, CloudWatch Logs still encrypts log data at rest, with a key it owns
-   * and the account cannot control or audit.
-   *
-   * @default true
-   */
-  readonly encryption?: boolean;
-}
-
 /** Defaults of {@link MicroservicePlatformProps}. */
 const DEFAULTS = {
   natGateways: 2,
@@ -207,7 +184,7 @@ const DEFAULTS = {
   namespaceName: 'services.internal',
 } as const;
 
-/** One address: a dot-atom local part (RFC 5322 3.4.1) and a domain of DNS labels, which SNS email subscriptions take. */
+/** An address SNS email subscriptions take: a dot-atom local part (RFC 5322 3.4.1), a domain of DNS labels. */
 const EMAIL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
@@ -245,6 +222,7 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
   /** Alarm topics, their key and the overview dashboard. */
   public readonly monitoring: PlatformMonitoring;
   private _apiGatewayAccount?: apigateway.CfnAccount;
+  private _snsTracingPolicy?: IConstruct;
   private _vpcLink?: apigwv2.VpcLink;
   private _vpcLinkSecurityGroup?: ec2.SecurityGroup;
   private readonly manageApiGatewayAccount: boolean;
@@ -339,6 +317,9 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
       addOverviewRow: (row) => this.monitoring._addServiceRow(row),
       claimServiceName: (name, servicePath) => this.claimServiceName(name, servicePath),
       logs: this.logSettings,
+      containerInsights: props.cluster ? undefined : (props.containerInsights ?? DEFAULTS.containerInsights) !== ecs.ContainerInsights.DISABLED,
+      addBacklog: (label, queueName) => this.monitoring._addBacklog(label, queueName),
+      createSnsTracingPolicyOnce: () => (this._snsTracingPolicy ??= createSnsTracingPolicy(this)),
     });
   }
 

@@ -35,6 +35,8 @@ export interface AlarmSource {
   readonly idSuffix?: string;
   /** Appended to the entry's description (`to payments`). */
   readonly whatSuffix?: string;
+  /** The threshold in the catalog's unit when the part knows a better one than the catalog's (an override still wins). */
+  readonly threshold?: number;
 }
 
 /** Traffic, errors and latency of the requests into a service, where a part sees them. */
@@ -294,4 +296,10 @@ export interface PlatformServices {
   claimServiceName(name: string, servicePath: string): void;
   /** Retention and encryption of every log group of the platform's services. */
   readonly logs: LogSettings;
+  /** Whether the cluster publishes Container Insights' task counts: undefined for a cluster the platform did not create. */
+  readonly containerInsights?: boolean;
+  /** Adds a queue to the overview's backlog graph, by literal name. */
+  addBacklog(label: string, queueName: string): void;
+  /** The X-Ray resource policy SNS needs for actively traced topics: created by the first call. */
+  createSnsTracingPolicyOnce(): IConstruct;
 }

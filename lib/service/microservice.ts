@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -15,12 +15,15 @@ import type { MicroserviceHttpApi } from '../api/microservice-http-api';
 import type { MicroserviceRestApi } from '../api/microservice-rest-api';
 import type { IServiceApi } from '../api/service-api-base';
 import type { MicroserviceCache } from '../cache/microservice-cache';
+import type { ServiceTopicOptions, SubscribeOptions } from '../messaging/messaging-options';
+import { ServiceSubscription } from '../messaging/service-subscription';
+import { ServiceTopic } from '../messaging/service-topic';
 import { ServiceCallGraph } from '../mesh/call-graph';
 import { RetryPolicy } from '../mesh/retry-policy';
 import { ServiceAlarmProps, ServiceMonitoring } from '../monitoring/service-monitoring';
 import { IMicroservicePlatform, MicroservicePlatform } from '../platform/microservice-platform';
 import type { MeshService, PlatformServices } from '../private/binding';
-import { envStem, pascal } from '../private/names';
+import { envStem, kebab, pascal } from '../private/names';
 import { platformServicesOf } from '../private/platform-services';
 import { followPlatformRevision } from '../private/platform-revision';
 import { produceWeakReferences } from '../private/weak-references';
@@ -76,6 +79,9 @@ export class Microservice extends Construct implements ec2.IConnectable {
   private readonly task: ServiceTaskDefinition;
   private readonly callers: Microservice[] = [];
   private readonly canaries: Microservice[] = [];
+  private readonly subscriptions: ServiceSubscription[] = [];
+  private readonly tracing: boolean;
+  private readonly minCapacity: number;
 
   constructor(scope: Construct, id: string, props: MicroserviceProps) {
     super(scope, id);
@@ -87,6 +93,8 @@ export class Microservice extends Construct implements ec2.IConnectable {
     this.platformServices.claimServiceName(s.discoveryName, this.node.path);
     followPlatformRevision(this, this.platform);
     this.containerPort = s.containerPort;
+    this.tracing = props.tracing ?? false;
+    this.minCapacity = s.minCapacity;
     this.discoveryName = s.discoveryName;
     this.retryPolicy = props.retryPolicy ?? RetryPolicy.none();
 
@@ -130,8 +138,11 @@ export class Microservice extends Construct implements ec2.IConnectable {
     this.joinCallGraph();
 
     this.scaling = this.service.autoScaleTaskCount({ minCapacity: s.minCapacity, maxCapacity: s.maxCapacity });
-    this.scaling.scaleOnCpuUtilization('CpuScaling', { targetUtilizationPercent: s.targetCpu });
-    this.scaling.scaleOnMemoryUtilization('MemoryScaling', { targetUtilizationPercent: s.targetMemory });
+    // A worker that may scale to zero: utilization never asks for fewer than one task (a target
+    // tracking policy rounds up), and all policies must agree to scale in, so only the backlog does.
+    const disableScaleIn = s.minCapacity === 0 ? true : undefined;
+    this.scaling.scaleOnCpuUtilization('CpuScaling', { targetUtilizationPercent: s.targetCpu, disableScaleIn });
+    this.scaling.scaleOnMemoryUtilization('MemoryScaling', { targetUtilizationPercent: s.targetMemory, disableScaleIn });
   }
 
   /**
@@ -169,6 +180,62 @@ export class Microservice extends Construct implements ec2.IConnectable {
     this.mesh.routeCanary(canary.mesh, percent);
     this.canaries.push(canary);
     for (const caller of this.callers) caller.admitInto(canary);
+  }
+
+  /**
+   * A topic this service publishes (`OrderPlaced`): an SNS topic in this service's stack,
+   * encrypted, TLS only, traced with `tracing`. The task role may publish; the container gets its
+   * ARN as `<TOPIC>_TOPIC_ARN` (`ORDER_PLACED_TOPIC_ARN`). Other services `subscribe()` to it.
+   */
+  public addTopic(id: string, options: ServiceTopicOptions = {}): ServiceTopic {
+    const topic = ServiceTopic._create(this.messagingScope('Topics'), id, options, {
+      servicePath: this.node.path, discoveryName: this.discoveryName, task: this.task, tracing: this.tracing,
+      snsTracingPolicy: () => this.platformServices.createSnsTracingPolicyOnce(),
+    });
+    this.monitoring._addPart(topic._part);
+    return topic;
+  }
+
+  /**
+   * Subscribes this service to `topic` through a queue of its own, in its own stack (with a
+   * dead-letter queue, a filter, alarms and a dashboard row): the container gets the queue URL as
+   * `<TOPIC>_QUEUE_URL` and the task role may consume. The publisher's stack does not change;
+   * this service's stack is deployed after it. `scaleOnBacklog` scales the service on the
+   * queue's backlog per task, to zero with `autoScaling.minCapacity: 0`.
+   */
+  public subscribe(topic: ServiceTopic, options: SubscribeOptions = {}): ServiceSubscription {
+    const errors = new PropErrors(`subscribe() of Microservice '${this.node.path}'`);
+    const variable = `${envStem(kebab(topic.topicId))}_QUEUE_URL`;
+    if (this.subscriptions.some((x) => x.topic === topic)) errors.add(`topic must be one this service does not subscribe to yet, got ${topic.topicName} a second time`);
+    const clash = this.subscriptions.find((x) => x.environmentVariable === variable && x.topic !== topic);
+    if (clash) errors.add(`topic must not share its id with another topic this service subscribes to (both would be ${variable}), got ${topic.topicName} beside ${clash.topic.topicName}`);
+    const here = Stack.of(this), there = Stack.of(topic);
+    for (const attr of ['account', 'region'] as const) {
+      if (!Token.isUnresolved(here[attr]) && !Token.isUnresolved(there[attr]) && here[attr] !== there[attr]) {
+        errors.add(`topic must be in this service's ${attr} (the queue admits the topic by an ARN of its own ${attr}), got ${there[attr]} for ${here[attr]}`);
+      }
+    }
+    if (options.scaleOnBacklog && this.platformServices.containerInsights === false) {
+      errors.add('scaleOnBacklog requires Container Insights on the platform\'s cluster (it reads ECS/ContainerInsights task counts), got containerInsights DISABLED');
+    }
+    errors.throwIfAny();
+    // The options too, before anything is added: a refused call leaves the app as it was.
+    ServiceSubscription._validate(`subscribe() of Microservice '${this.node.path}' to ${topic.topicName}`, options);
+    if (options.scaleOnBacklog && this.platformServices.containerInsights === undefined) {
+      Annotations.of(this).addWarningV2('cdk-microservice:backlogNeedsContainerInsights',
+        'scaleOnBacklog reads ECS/ContainerInsights RunningTaskCount and DesiredTaskCount: the platform\'s cluster is yours, so make sure Container Insights is on');
+    }
+    if (here !== there) dependOn(here, there, `${this.node.path} subscribes to ${topic.topicName}`);
+    const sub = ServiceSubscription._create(this.messagingScope('Subscriptions'), `${pascal(topic.publisherName)}${topic.topicId}`, topic, options, {
+      servicePath: this.node.path, discoveryName: this.discoveryName, task: this.task, scaling: this.scaling,
+      clusterName: this.platform.cluster.clusterName, ecsServiceName: this.discoveryName, scalesToZero: this.minCapacity === 0,
+      alarmPrefix: this.monitoring._alarmPrefix,
+    });
+    this.subscriptions.push(sub);
+    this.monitoring._addPart(sub._part);
+    this.platformServices.addBacklog(`${this.discoveryName}: ${topic.publisherName} ${topic.topicId}`, sub.queueName);
+    ServiceCallGraph.of(this)._addAsyncCall(topic.publisherPath, this.node.path, topic.topicName, sub.maxReceiveCount);
+    return sub;
   }
 
   /** The service's alarms, by id: the defaults that are on and those added. */
@@ -250,7 +317,23 @@ export class Microservice extends Construct implements ec2.IConnectable {
       apiTimeout: this.api?.timeout,
       retriesEnforced: this.mesh.retriesEnforced,
     }));
-    this.node.addValidation({ validate: () => ServiceCallGraph.of(this)._violationsOf(this.node.path) });
+    this.node.addValidation({
+      validate: () => {
+        for (const w of ServiceCallGraph.of(this)._warningsOf(this.node.path)) Annotations.of(this).addWarningV2('cdk-microservice:asyncCycle', w);
+        return [...ServiceCallGraph.of(this)._violationsOf(this.node.path), ...this.scaleToZeroErrors()];
+      },
+    });
+  }
+
+  /** A service that may scale to zero must have a queue that wakes it. */
+  private scaleToZeroErrors(): string[] {
+    if (this.minCapacity > 0 || this.subscriptions.some((sub) => sub.scalesOnBacklog)) return [];
+    return [`autoScaling.minCapacity of Microservice '${this.node.path}' must be at least 1 unless the service subscribes with scaleOnBacklog `
+      + `(only a queue's backlog starts a task from zero), got 0 and ${this.subscriptions.length} subscription(s) without scaleOnBacklog`];
+  }
+
+  private messagingScope(id: string): Construct {
+    return (this.node.tryFindChild(id) as Construct | undefined) ?? new Construct(this, id);
   }
 
   /** A rule in this service's stack that admits its tasks into `target`'s on the target's port. */
@@ -265,5 +348,19 @@ export class Microservice extends Construct implements ec2.IConnectable {
       toPort: target.containerPort,
       description: `${this.node.path} calls ${target.node.path}`,
     });
+  }
+}
+
+/**
+ * `consumer` deploys after `producer`. A stack dependency already the other way round (another
+ * subscription) is a cycle no deployment order resolves, refused here; one that a reference makes
+ * (a `connectTo` the other way) appears at synth, where aws-cdk-lib refuses it naming both stacks.
+ */
+function dependOn(consumer: Stack, producer: Stack, reason: string): void {
+  try {
+    consumer.addStackDependency(producer, reason);
+  } catch (e) {
+    throw new Error(`${reason}: its stack ${consumer.stackName} must deploy after ${producer.stackName}, which already depends on it `
+      + `(a subscription the other way round): put both services in one stack, or turn one of the two around (${(e as Error).message})`);
   }
 }

@@ -150,7 +150,8 @@ function validate(path: string, props: MicroserviceProps, s: ResolvedSettings): 
     seen.add(name);
   });
 
-  errors.integer('autoScaling.minCapacity', s.minCapacity, 1, MAX_TASKS_PER_SERVICE);
+  // 0 only for a worker that scales on a queue's backlog (checked at synth, once its subscriptions are known).
+  errors.integer('autoScaling.minCapacity', s.minCapacity, 0, MAX_TASKS_PER_SERVICE);
   errors.integer('autoScaling.maxCapacity', s.maxCapacity, 1, MAX_TASKS_PER_SERVICE);
   if (s.maxCapacity < s.minCapacity) {
     errors.add(`autoScaling.maxCapacity must be at least autoScaling.minCapacity (${s.minCapacity}), got ${s.maxCapacity}`);

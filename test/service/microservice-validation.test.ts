@@ -12,7 +12,7 @@ describe('numeric props at both ends of their range', () => {
     ['containerPort', { containerPort: 1 }, { containerPort: 0 }, /containerPort must be an integer between 1 and 65535, got 0/],
     ['containerPort', { containerPort: 65535 }, { containerPort: 65536 }, /containerPort must be an integer between 1 and 65535, got 65536/],
     ['containerPort', { containerPort: 8080 }, { containerPort: 80.5 }, /containerPort must be an integer between 1 and 65535, got 80.5/],
-    ['autoScaling.minCapacity', { autoScaling: { minCapacity: 1 } }, { autoScaling: { minCapacity: 0 } }, /autoScaling.minCapacity must be an integer between 1 and 5000, got 0/],
+    ['autoScaling.minCapacity', { autoScaling: { minCapacity: 0, maxCapacity: 1 } }, { autoScaling: { minCapacity: -1 } }, /autoScaling.minCapacity must be an integer between 0 and 5000, got -1/],
     ['autoScaling.maxCapacity', { autoScaling: { minCapacity: 1, maxCapacity: 5000 } }, { autoScaling: { maxCapacity: 5001 } }, /autoScaling.maxCapacity must be an integer between 1 and 5000, got 5001/],
     ['autoScaling.maxCapacity', { autoScaling: { minCapacity: 4, maxCapacity: 4 } }, { autoScaling: { minCapacity: 4, maxCapacity: 3 } }, /autoScaling.maxCapacity must be at least autoScaling.minCapacity \(4\), got 3/],
     ['autoScaling.targetCpuUtilizationPercent', { autoScaling: { targetCpuUtilizationPercent: 10 } }, { autoScaling: { targetCpuUtilizationPercent: 9 } }, /autoScaling.targetCpuUtilizationPercent must be between 10 and 90, got 9/],
@@ -108,7 +108,7 @@ describe('strings and lists', () => {
 });
 
 test('reports every finding at once, naming the construct', () => {
-  expect(make({ containerPort: 0, cpu: 3, autoScaling: { minCapacity: 0 } })).toThrow(
+  expect(make({ containerPort: 0, cpu: 3, autoScaling: { minCapacity: -1 } })).toThrow(
     /Invalid props for Microservice 'Test\/Orders':\n {2}- containerPort .*\n {2}- cpu .*\n {2}- autoScaling.minCapacity/,
   );
 });

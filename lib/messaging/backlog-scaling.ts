@@ -1,0 +1,87 @@
+import { Duration } from 'aws-cdk-lib';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwactions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { Construct } from 'constructs';
+import type { BacklogScalingOptions } from './messaging-options';
+import { millis } from '../private/validation';
+
+/** What backlog scaling needs of the worker. */
+export interface BacklogWorker {
+  readonly scaling: ecs.ScalableTaskCount;
+  readonly clusterName: string;
+  readonly ecsServiceName: string;
+  /** Whether the service may scale to zero (`autoScaling.minCapacity: 0`). */
+  readonly scalesToZero: boolean;
+  /** Prefix of the service's alarm names. */
+  readonly alarmPrefix: string;
+}
+
+/** Messages one task may hold: acceptableLatency / messageProcessingTime, at least 1. */
+export function backlogTarget(o: BacklogScalingOptions): number {
+  return Math.max(1, Math.floor(millis(o.acceptableLatency) / millis(o.messageProcessingTime)));
+}
+
+/**
+ * Scales a worker on one queue's backlog per task: a target-tracking policy on metric math
+ * (visible messages / running tasks, against acceptableLatency / messageProcessingTime), the form
+ * AWS documents (Application Auto Scaling guide, "Create a target tracking scaling policy ... using
+ * metric math", example "Amazon SQS queue backlog per task"); no function computes the metric.
+ * Target tracking adjusts capacity in proportion to it, which from zero tasks is zero: a service
+ * that may scale to zero gets a step policy that adds one task when messages wait and no task is
+ * wanted. Both read Container Insights' task counts (ECS/ContainerInsights, ClusterName and
+ * ServiceName), missing values as 0.
+ */
+export function scaleOnBacklog(scope: Construct, worker: BacklogWorker, queueName: string, o: BacklogScalingOptions): void {
+  const minute = Duration.minutes(1);
+  const stat = (namespace: string, metricName: string, dimensions: { [name: string]: string }, statistic: string) => ({
+    Metric: { Namespace: namespace, MetricName: metricName, Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })) },
+    Stat: statistic,
+  });
+  const tasks = { ClusterName: worker.clusterName, ServiceName: worker.ecsServiceName };
+
+  // aws-cdk-lib 2.276's target tracking takes a single metric only: the policy's metric is set on the L1.
+  const policy = new appscaling.TargetTrackingScalingPolicy(scope, 'BacklogScaling', {
+    scalingTarget: worker.scaling,
+    customMetric: new cloudwatch.Metric({ namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensionsMap: { QueueName: queueName } }),
+    targetValue: backlogTarget(o),
+    scaleOutCooldown: minute,
+    scaleInCooldown: Duration.minutes(5),
+  });
+  const cfn = policy.node.defaultChild as appscaling.CfnScalingPolicy;
+  const spec = 'TargetTrackingScalingPolicyConfiguration.CustomizedMetricSpecification';
+  for (const key of ['MetricName', 'Namespace', 'Dimensions', 'Statistic', 'Unit']) cfn.addPropertyDeletionOverride(`${spec}.${key}`);
+  cfn.addPropertyOverride(`${spec}.Metrics`, [
+    { Id: 'visible', MetricStat: stat('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: queueName }, 'Sum'), ReturnData: false },
+    { Id: 'running', MetricStat: stat('ECS/ContainerInsights', 'RunningTaskCount', tasks, 'Average'), ReturnData: false },
+    { Id: 'backlogPerTask', Expression: 'IF(FILL(running, 0) > 0, visible / FILL(running, 0), visible)', Label: 'Backlog per task', ReturnData: true },
+  ]);
+
+  if (!worker.scalesToZero) return;
+  const wake = new appscaling.StepScalingAction(scope, 'WakeOnBacklog', {
+    scalingTarget: worker.scaling,
+    adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+    cooldown: minute,
+    metricAggregationType: appscaling.MetricAggregationType.MAXIMUM,
+  });
+  wake.addAdjustment({ adjustment: 1, lowerBound: 0 });
+  const alarm = new cloudwatch.Alarm(scope, 'WakeOnBacklogAlarm', {
+    alarmName: `${worker.alarmPrefix}-${scope.node.id}-WakeOnBacklog`,
+    alarmDescription: `Messages wait in ${queueName} and no task of ${worker.ecsServiceName} is wanted: start one`,
+    metric: new cloudwatch.MathExpression({
+      expression: 'IF(FILL(desired, 0) == 0 AND visible > 0, 1, 0)',
+      usingMetrics: {
+        visible: new cloudwatch.Metric({ namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensionsMap: { QueueName: queueName }, statistic: 'Maximum', period: minute }),
+        desired: new cloudwatch.Metric({ namespace: 'ECS/ContainerInsights', metricName: 'DesiredTaskCount', dimensionsMap: tasks, statistic: 'Maximum', period: minute }),
+      },
+      period: minute,
+      label: 'Messages wait, no task wanted',
+    }),
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  alarm.addAlarmAction(new cwactions.ApplicationScalingAction(wake));
+}

@@ -1,0 +1,177 @@
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { scaleOnBacklog } from './backlog-scaling';
+import { messagingKeyOf } from './messaging-key';
+import type { SubscribeOptions } from './messaging-options';
+import { resolveSubscription } from './messaging-validation';
+import type { ServiceTopic } from './service-topic';
+import type { ServicePart, ServiceTask } from '../private/binding';
+import { envStem, kebab, pascal, safeName } from '../private/names';
+
+/** What a subscription needs of its subscriber. */
+export interface TopicSubscriber {
+  readonly servicePath: string;
+  readonly discoveryName: string;
+  readonly task: ServiceTask;
+  readonly scaling: ecs.ScalableTaskCount;
+  readonly clusterName: string;
+  readonly ecsServiceName: string;
+  readonly scalesToZero: boolean;
+  readonly alarmPrefix: string;
+}
+
+/** SQS queue names: 1 to 80 letters, digits, hyphens and underscores, `.fifo` included (SQS API reference, CreateQueue). */
+const MAX_QUEUE_NAME = 80;
+const DEAD_LETTER_RETENTION = Duration.days(14);
+
+/**
+ * A service's subscription to a topic, all in the subscriber's stack: a queue and its dead-letter
+ * queue (both encrypted with the stack's messaging key, TLS only), a queue policy and a key
+ * statement that admit SNS for this topic only (`aws:SourceArn`), the SNS subscription with its
+ * filter, and the task role's consume grant. The container gets the queue URL as
+ * `<TOPIC>_QUEUE_URL`. A FIFO topic gets FIFO queues.
+ */
+export class ServiceSubscription extends Construct {
+  /** @internal */
+  public static _create(scope: Construct, id: string, topic: ServiceTopic, options: SubscribeOptions, subscriber: TopicSubscriber): ServiceSubscription {
+    return new ServiceSubscription(scope, id, topic, options, subscriber);
+  }
+
+  /**
+   * Checks the options, throwing an error that names each bad one.
+   *
+   * @internal
+   */
+  public static _validate(subject: string, options: SubscribeOptions): void {
+    resolveSubscription(subject, options);
+  }
+
+  /** The topic subscribed to. */
+  public readonly topic: ServiceTopic;
+  /** The queue the service consumes. */
+  public readonly queue: sqs.Queue;
+  /** Where messages go after `maxReceiveCount` receives, kept 14 days. */
+  public readonly deadLetterQueue: sqs.Queue;
+  /** The SNS subscription. */
+  public readonly subscription: sns.Subscription;
+  /** Receives of a message before it moves to the dead-letter queue. */
+  public readonly maxReceiveCount: number;
+  /** The queue's name, literal (the `QueueName` of its metrics). */
+  public readonly queueName: string;
+  /** The variable the queue URL reaches the container in. */
+  public readonly environmentVariable: string;
+  /** Whether the service scales on this queue's backlog. */
+  public readonly scalesOnBacklog: boolean;
+  /** @internal */
+  public readonly _part: ServicePart;
+  private readonly oldestMessageThreshold?: number;
+
+  private constructor(scope: Construct, id: string, topic: ServiceTopic, options: SubscribeOptions, subscriber: TopicSubscriber) {
+    super(scope, id);
+    const s = resolveSubscription(`subscribe() of Microservice '${subscriber.servicePath}' to ${topic.topicName}`, options);
+    this.topic = topic;
+    this.maxReceiveCount = s.maxReceiveCount;
+    const key = messagingKeyOf(this);
+    const base = `${Stack.of(this).stackName}-${subscriber.discoveryName}-${topic.publisherName}-${kebab(topic.topicId)}`;
+    const queueName = (suffix: string) => (topic.fifo ? `${safeName(base + suffix, MAX_QUEUE_NAME - 5)}.fifo` : safeName(base + suffix, MAX_QUEUE_NAME));
+    const common = { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key, enforceSSL: true, fifo: topic.fifo || undefined };
+    this.queueName = queueName('');
+    // Only this subscription's queue may send its dead letters here, named by ARN: a reference
+    // to the queue would be a cycle (its redrive policy names this one).
+    const sourceArn = Stack.of(this).formatArn({ service: 'sqs', resource: this.queueName, arnFormat: ArnFormat.NO_RESOURCE_NAME });
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      ...common,
+      queueName: queueName('-dlq'),
+      retentionPeriod: DEAD_LETTER_RETENTION,
+      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.BY_QUEUE, sourceQueues: [sqs.Queue.fromQueueArn(this, 'SourceQueue', sourceArn)] },
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      ...common,
+      queueName: this.queueName,
+      visibilityTimeout: s.visibilityTimeout,
+      retentionPeriod: s.retentionPeriod,
+      deliveryDelay: s.deliveryDelay,
+      // Long polling: a receive waits up to 20 s for a message instead of answering empty at once.
+      receiveMessageWaitTime: Duration.seconds(20),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: s.maxReceiveCount },
+    });
+
+    // In another stack, the topic's ARN from its fixed name: nothing is added to the publisher's stack.
+    const sameStack = Stack.of(topic) === Stack.of(this);
+    const topicArn = sameStack ? topic.topic.topicArn : topic._arnFrom(this);
+    const sns_ = new iam.ServicePrincipal('sns.amazonaws.com');
+    const fromTopic = { ArnEquals: { 'aws:SourceArn': topicArn } };
+    this.queue.addToResourcePolicy(new iam.PolicyStatement({ principals: [sns_], actions: ['sqs:SendMessage'], resources: [this.queue.queueArn], conditions: fromTopic }));
+    // SNS encrypts what it delivers with the queue's key (SQS guide, "Configure KMS permissions for
+    // AWS services"). The topic is named by its built ARN: in the publisher's own stack a Ref would
+    // make a cycle (the topic is encrypted with this same key).
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [sns_], actions: ['kms:GenerateDataKey*', 'kms:Decrypt'], resources: ['*'], conditions: { ArnEquals: { 'aws:SourceArn': topic._arnFrom(this) } },
+    }));
+    this.subscription = new sns.Subscription(this, 'Subscription', {
+      topic: sameStack ? topic.topic : sns.Topic.fromTopicArn(this, 'Topic', topicArn),
+      protocol: sns.SubscriptionProtocol.SQS,
+      endpoint: this.queue.queueArn,
+      rawMessageDelivery: s.rawMessageDelivery,
+      // What SNS cannot deliver (after its retries, or at once for a refusal such as a key that
+      // denies it) goes to the same dead-letter queue, whose alarm pages, instead of being dropped
+      // (SNS guide, "Amazon SNS dead-letter queues"). aws-cdk-lib admits SNS to it for this topic;
+      // the key statement above covers it.
+      deadLetterQueue: this.deadLetterQueue,
+      filterPolicy: options.filterPolicy,
+      filterPolicyWithMessageBody: options.filterPolicyWithMessageBody,
+    });
+    // The queue must admit SNS before SNS delivers to it.
+    this.subscription.node.addDependency(this.queue);
+
+    this.queue.grantConsumeMessages(subscriber.task.taskDefinition.taskRole);
+    this.environmentVariable = `${envStem(kebab(topic.topicId))}_QUEUE_URL`;
+    subscriber.task.addEnvironment(this.environmentVariable, this.queue.queueUrl);
+    this.scalesOnBacklog = options.scaleOnBacklog !== undefined;
+    if (options.scaleOnBacklog) {
+      scaleOnBacklog(this, subscriber, this.queueName, options.scaleOnBacklog);
+      this.oldestMessageThreshold = options.scaleOnBacklog.acceptableLatency.toSeconds({ integral: false });
+    }
+    this._part = this.part(`${pascal(topic.publisherName)}${topic.topicId}`);
+  }
+
+  /** Messages waiting in the queue (AWS/SQS ApproximateNumberOfMessagesVisible), maximum over 5 minutes. */
+  public metricVisibleMessages(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5), ...props });
+  }
+
+  /** Age of the oldest message (AWS/SQS ApproximateAgeOfOldestMessage, seconds), maximum over 5 minutes. */
+  public metricOldestMessageAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: Duration.minutes(5), ...props });
+  }
+
+  /** Messages in the dead-letter queue, maximum over 5 minutes. */
+  public metricDeadLetters(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5), ...props });
+  }
+
+  private part(idSuffix: string): ServicePart {
+    const minute = Duration.minutes(1);
+    const label = `${this.topic.publisherName} ${this.topic.topicId}`;
+    const graph = (title: string, left: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left, width: 8, height: 6 });
+    return {
+      alarms: [
+        { key: 'queueDeadLetters', metric: (period) => this.metricDeadLetters({ period }), idSuffix, whatSuffix: `of ${label}` },
+        { key: 'queueOldestMessage', metric: (period) => this.metricOldestMessageAge({ period }), idSuffix, whatSuffix: `of ${label}`, threshold: this.oldestMessageThreshold },
+      ],
+      dashboardRows: () => [[
+        graph(`Queue ${label}: waiting and in flight`, [
+          this.metricVisibleMessages({ period: minute }),
+          this.queue.metricApproximateNumberOfMessagesNotVisible({ statistic: 'Maximum', period: minute }),
+        ]),
+        graph(`Queue ${label}: oldest message (s)`, [this.metricOldestMessageAge({ period: minute })]),
+        graph(`Queue ${label}: dead letters`, [this.metricDeadLetters({ period: minute })]),
+      ]],
+    };
+  }
+}
