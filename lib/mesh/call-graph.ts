@@ -21,7 +21,7 @@ export interface CallGraphNode {
 
 /** One violation of the call-graph rules. */
 export interface CallGraphViolation {
-  /** 'amplification', 'timeout-budget', 'api-timeout-budget' or 'cycle'. */
+  /** 'amplification', 'timeout-budget', 'api-timeout-budget', 'cycle', or (a warning) 'async-cycle'. */
   readonly kind: string;
   /** The services of the path, by construct path, in call order. */
   readonly path: string[];
@@ -227,7 +227,9 @@ export class ServiceCallGraph {
     const warnings = asyncCycles(this.asyncEdges).map((cycle) => ({
       kind: 'async-cycle',
       path: cycle,
-      message: `${label(cycle)}: services subscribe to each other's topics in a cycle: a message can set off messages without end unless the handlers stop it (services ${cycle.join(', ')})`,
+      message: cycle.length === 2
+        ? `${label(cycle)}: the service subscribes to its own topic: a message can set off messages without end unless the handler stops it (service ${cycle[0]})`
+        : `${label(cycle)}: services subscribe to each other's topics in a cycle: a message can set off messages without end unless the handlers stop it (services ${cycle.slice(0, -1).join(', ')})`,
     }));
 
     return {
@@ -255,7 +257,15 @@ export class ServiceCallGraph {
    * @internal
    */
   public _warningsOf(servicePath: string): string[] {
-    return this.report().warnings.filter((w) => w.path[0] === servicePath).map((w) => w.message);
+    return this.cachedReport().warnings.filter((w) => w.path[0] === servicePath).map((w) => w.message);
+  }
+
+  /** The report of the graph as it is now, computed once per state: every service asks at synth. */
+  private cachedReport(): CallGraphReport {
+    const key = `${this.maxAmplification}|${[...this.nodes.keys()].join(',')}|${[...this.edges].map(([k, v]) => `${k}>${[...v].join('+')}`).join(',')}`
+      + `|${this.asyncEdges.map((e) => `${e.publisher}>${e.subscriber}:${e.topic}:${e.maxReceiveCount}`).join(',')}`;
+    if (this.cached?.key !== key) this.cached = { key, report: this.report() };
+    return this.cached.report;
   }
 
   /**
@@ -264,17 +274,14 @@ export class ServiceCallGraph {
    * @internal
    */
   public _violationsOf(servicePath: string): string[] {
-    // Every service validates at synth: compute the report once per graph state.
-    const key = `${this.maxAmplification}|${[...this.nodes.keys()].join(',')}|${[...this.edges].map(([k, v]) => `${k}>${[...v].join('+')}`).join(',')}`;
-    if (this.cached?.key !== key) this.cached = { key, report: this.report() };
-    return this.cached.report.violations.filter((v) => v.path[0] === servicePath).map((v) => v.message);
+    return this.cachedReport().violations.filter((v) => v.path[0] === servicePath).map((v) => v.message);
   }
 }
 
 /** Cycles of publisher -> subscriber edges, each once, starting at its first service in path order. */
 function asyncCycles(edges: ReadonlyArray<{ readonly publisher: string; readonly subscriber: string }>): string[][] {
-  const next = new Map<string, string[]>();
-  for (const e of edges) next.set(e.publisher, [...(next.get(e.publisher) ?? []), e.subscriber]);
+  const next = new Map<string, Set<string>>();
+  for (const e of edges) next.set(e.publisher, new Set([...(next.get(e.publisher) ?? []), e.subscriber]));
   const cycles: string[][] = [];
   const seen = new Set<string>();
   const walk = (path: string[]) => {

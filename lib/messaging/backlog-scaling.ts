@@ -5,6 +5,7 @@ import * as cwactions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import type { BacklogScalingOptions } from './messaging-options';
+import { safeName } from '../private/names';
 import { millis } from '../private/validation';
 
 /** What backlog scaling needs of the worker. */
@@ -54,8 +55,11 @@ export function scaleOnBacklog(scope: Construct, worker: BacklogWorker, queueNam
   for (const key of ['MetricName', 'Namespace', 'Dimensions', 'Statistic', 'Unit']) cfn.addPropertyDeletionOverride(`${spec}.${key}`);
   cfn.addPropertyOverride(`${spec}.Metrics`, [
     { Id: 'visible', MetricStat: stat('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: queueName }, 'Sum'), ReturnData: false },
+    // Messages in work count too: a trickle of long jobs keeps `visible` near 0, and would scale
+    // the tasks that hold them in.
+    { Id: 'inFlight', MetricStat: stat('AWS/SQS', 'ApproximateNumberOfMessagesNotVisible', { QueueName: queueName }, 'Sum'), ReturnData: false },
     { Id: 'running', MetricStat: stat('ECS/ContainerInsights', 'RunningTaskCount', tasks, 'Average'), ReturnData: false },
-    { Id: 'backlogPerTask', Expression: 'IF(FILL(running, 0) > 0, visible / FILL(running, 0), visible)', Label: 'Backlog per task', ReturnData: true },
+    { Id: 'backlogPerTask', Expression: 'IF(FILL(running, 0) > 0, (visible + FILL(inFlight, 0)) / FILL(running, 0), visible)', Label: 'Backlog per task', ReturnData: true },
   ]);
 
   if (!worker.scalesToZero) return;
@@ -67,7 +71,7 @@ export function scaleOnBacklog(scope: Construct, worker: BacklogWorker, queueNam
   });
   wake.addAdjustment({ adjustment: 1, lowerBound: 0 });
   const alarm = new cloudwatch.Alarm(scope, 'WakeOnBacklogAlarm', {
-    alarmName: `${worker.alarmPrefix}-${scope.node.id}-WakeOnBacklog`,
+    alarmName: safeName(`${worker.alarmPrefix}-${scope.node.id}-WakeOnBacklog`, 255),
     alarmDescription: `Messages wait in ${queueName} and no task of ${worker.ecsServiceName} is wanted: start one`,
     metric: new cloudwatch.MathExpression({
       expression: 'IF(FILL(desired, 0) == 0 AND visible > 0, 1, 0)',
@@ -80,7 +84,10 @@ export function scaleOnBacklog(scope: Construct, worker: BacklogWorker, queueNam
     }),
     threshold: 1,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    evaluationPeriods: 1,
+    // Two minutes in a row: FILL turns a late DesiredTaskCount into 0, which for one minute alone
+    // would start a task beside the running ones.
+    evaluationPeriods: 2,
+    datapointsToAlarm: 2,
     treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
   });
   alarm.addAlarmAction(new cwactions.ApplicationScalingAction(wake));

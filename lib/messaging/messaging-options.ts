@@ -4,8 +4,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 /** Options of {@link Microservice.addTopic}. */
 export interface ServiceTopicOptions {
   /**
-   * A FIFO topic: ordered, deduplicated delivery (to FIFO queues only), at most 300 messages a
-   * second per topic (3,000 with batching), or more with high throughput.
+   * A FIFO topic: ordered, deduplicated delivery. Its subscriptions get FIFO queues, which keep
+   * the order (SNS FIFO topics may also deliver to standard queues, which do not).
    *
    * @default false
    */

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -55,8 +55,15 @@ export class ServiceSubscription extends Construct {
   public readonly topic: ServiceTopic;
   /** The queue the service consumes. */
   public readonly queue: sqs.Queue;
-  /** Where messages go after `maxReceiveCount` receives, kept 14 days. */
+  /** Where messages go after `maxReceiveCount` receives, kept 14 days from when they were first sent. */
   public readonly deadLetterQueue: sqs.Queue;
+  /**
+   * Where SNS puts what it could not deliver to the queue (after its retries, or at once when
+   * the queue refuses it), kept 14 days. SQS-managed encryption, so that it needs no key grant
+   * that could fail with the queue's. Its messages came from SNS: SQS's redrive cannot move them
+   * back (SQS API reference, StartMessageMoveTask); publish them again.
+   */
+  public readonly undeliveredQueue: sqs.Queue;
   /** The SNS subscription. */
   public readonly subscription: sns.Subscription;
   /** Receives of a message before it moves to the dead-letter queue. */
@@ -67,6 +74,11 @@ export class ServiceSubscription extends Construct {
   public readonly environmentVariable: string;
   /** Whether the service scales on this queue's backlog. */
   public readonly scalesOnBacklog: boolean;
+
+  /** The variable a subscription to `topic` hands its subscriber the queue URL in. */
+  public static environmentVariableOf(topic: ServiceTopic): string {
+    return `${envStem(kebab(topic.topicId))}_QUEUE_URL`;
+  }
   /** @internal */
   public readonly _part: ServicePart;
   private readonly oldestMessageThreshold?: number;
@@ -77,7 +89,8 @@ export class ServiceSubscription extends Construct {
     this.topic = topic;
     this.maxReceiveCount = s.maxReceiveCount;
     const key = messagingKeyOf(this);
-    const base = `${Stack.of(this).stackName}-${subscriber.discoveryName}-${topic.publisherName}-${kebab(topic.topicId)}`;
+    // '_' between the parts, which none of them contains: two subscriptions never share a name.
+    const base = `${Stack.of(this).stackName}_${subscriber.discoveryName}_${topic.publisherName}_${kebab(topic.topicId)}`;
     const queueName = (suffix: string) => (topic.fifo ? `${safeName(base + suffix, MAX_QUEUE_NAME - 5)}.fifo` : safeName(base + suffix, MAX_QUEUE_NAME));
     const common = { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key, enforceSSL: true, fifo: topic.fifo || undefined };
     this.queueName = queueName('');
@@ -100,6 +113,19 @@ export class ServiceSubscription extends Construct {
       receiveMessageWaitTime: Duration.seconds(20),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: s.maxReceiveCount },
     });
+    this.undeliveredQueue = new sqs.Queue(this, 'UndeliveredQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      fifo: topic.fifo || undefined,
+      queueName: queueName('-undelivered'),
+      retentionPeriod: DEAD_LETTER_RETENTION,
+      // Not a dead-letter queue of any queue but its own subscription's; SQS wants it said (Control Tower CT.SQS.PR.1).
+      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.BY_QUEUE, sourceQueues: [sqs.Queue.fromQueueArn(this, 'QueueRef', sourceArn)] },
+    });
+    Validations.of(this.undeliveredQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'It is a dead-letter queue: the SNS subscription\'s (its RedrivePolicy), which the rule does not see; a queue of dead letters has none of its own.',
+    });
 
     // In another stack, the topic's ARN from its fixed name: nothing is added to the publisher's stack.
     const sameStack = Stack.of(topic) === Stack.of(this);
@@ -118,11 +144,9 @@ export class ServiceSubscription extends Construct {
       protocol: sns.SubscriptionProtocol.SQS,
       endpoint: this.queue.queueArn,
       rawMessageDelivery: s.rawMessageDelivery,
-      // What SNS cannot deliver (after its retries, or at once for a refusal such as a key that
-      // denies it) goes to the same dead-letter queue, whose alarm pages, instead of being dropped
-      // (SNS guide, "Amazon SNS dead-letter queues"). aws-cdk-lib admits SNS to it for this topic;
-      // the key statement above covers it.
-      deadLetterQueue: this.deadLetterQueue,
+      // What SNS cannot deliver is kept there instead of dropped (SNS guide, "Amazon SNS
+      // dead-letter queues"); aws-cdk-lib admits SNS to it for this topic.
+      deadLetterQueue: this.undeliveredQueue,
       filterPolicy: options.filterPolicy,
       filterPolicyWithMessageBody: options.filterPolicyWithMessageBody,
     });
@@ -130,7 +154,7 @@ export class ServiceSubscription extends Construct {
     this.subscription.node.addDependency(this.queue);
 
     this.queue.grantConsumeMessages(subscriber.task.taskDefinition.taskRole);
-    this.environmentVariable = `${envStem(kebab(topic.topicId))}_QUEUE_URL`;
+    this.environmentVariable = ServiceSubscription.environmentVariableOf(topic);
     subscriber.task.addEnvironment(this.environmentVariable, this.queue.queueUrl);
     this.scalesOnBacklog = options.scaleOnBacklog !== undefined;
     if (options.scaleOnBacklog) {
@@ -138,6 +162,11 @@ export class ServiceSubscription extends Construct {
       this.oldestMessageThreshold = options.scaleOnBacklog.acceptableLatency.toSeconds({ integral: false });
     }
     this._part = this.part(`${pascal(topic.publisherName)}${topic.topicId}`);
+  }
+
+  /** Messages SNS could not deliver to the queue, maximum over 5 minutes. */
+  public metricUndelivered(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.undeliveredQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5), ...props });
   }
 
   /** Messages waiting in the queue (AWS/SQS ApproximateNumberOfMessagesVisible), maximum over 5 minutes. */
@@ -161,7 +190,19 @@ export class ServiceSubscription extends Construct {
     const graph = (title: string, left: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left, width: 8, height: 6 });
     return {
       alarms: [
-        { key: 'queueDeadLetters', metric: (period) => this.metricDeadLetters({ period }), idSuffix, whatSuffix: `of ${label}` },
+        {
+          key: 'queueDeadLetters',
+          // On arrivals, not on the level: a dead letter left in the queue would otherwise hold the
+          // health alarm in ALARM for its 14 days, and no later incident would page.
+          metric: (period) => new cloudwatch.MathExpression({
+            expression: 'DIFF(FILL(dlq, 0)) + DIFF(FILL(undelivered, 0))',
+            usingMetrics: { dlq: this.metricDeadLetters({ period }), undelivered: this.metricUndelivered({ period }) },
+            period,
+            label: `Dead letters arrived: ${label}`,
+          }),
+          idSuffix,
+          whatSuffix: `of ${label}`,
+        },
         { key: 'queueOldestMessage', metric: (period) => this.metricOldestMessageAge({ period }), idSuffix, whatSuffix: `of ${label}`, threshold: this.oldestMessageThreshold },
       ],
       dashboardRows: () => [[
@@ -170,7 +211,7 @@ export class ServiceSubscription extends Construct {
           this.queue.metricApproximateNumberOfMessagesNotVisible({ statistic: 'Maximum', period: minute }),
         ]),
         graph(`Queue ${label}: oldest message (s)`, [this.metricOldestMessageAge({ period: minute })]),
-        graph(`Queue ${label}: dead letters`, [this.metricDeadLetters({ period: minute })]),
+        graph(`Queue ${label}: dead letters and undelivered`, [this.metricDeadLetters({ period: minute }), this.metricUndelivered({ period: minute })]),
       ]],
     };
   }

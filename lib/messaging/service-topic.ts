@@ -28,7 +28,7 @@ const MAX_TOPIC_NAME = 256;
  * messaging key, TLS only, X-Ray active tracing when the service traces. The task role may
  * publish, and the container gets its ARN as `<TOPIC>_TOPIC_ARN` (`ORDER_PLACED_TOPIC_ARN`).
  *
- * Its name is fixed (`<stack>-<service>-<id>`), so that a subscriber in another stack names its
+ * Its name is fixed (`<stack>_<service>_<id>`), so that a subscriber in another stack names its
  * ARN without a reference to this stack: a new subscriber never changes the publisher's template.
  */
 export class ServiceTopic extends Construct {
@@ -67,7 +67,8 @@ export class ServiceTopic extends Construct {
     this.fifo = options.fifo ?? false;
     this.publisherPath = publisher.servicePath;
     this.publisherName = publisher.discoveryName;
-    const base = `${Stack.of(this).stackName}-${publisher.discoveryName}-${kebab(id)}`;
+    // '_' between the parts, which none of them contains: two topics never share a name.
+    const base = `${Stack.of(this).stackName}_${publisher.discoveryName}_${kebab(id)}`;
     this.topicName = this.fifo ? `${safeName(base, MAX_TOPIC_NAME - 5)}.fifo` : safeName(base, MAX_TOPIC_NAME);
     this.topic = new sns.Topic(this, 'Topic', {
       topicName: this.topicName,
@@ -77,7 +78,8 @@ export class ServiceTopic extends Construct {
       enforceSSL: true,
       fifo: this.fifo || undefined,
       contentBasedDeduplication: options.contentBasedDeduplication,
-      // The trace context then travels with each message to the subscribers' queues (AWSTraceHeader).
+      // SNS passes a publisher's trace header on either way; Active adds SNS's own segments
+      // (AWS::SNS::Topic TracingConfig), which need the platform's X-Ray resource policy.
       tracingConfig: publisher.tracing ? sns.TracingConfig.ACTIVE : undefined,
     });
     if (publisher.tracing) publisher.snsTracingPolicy();

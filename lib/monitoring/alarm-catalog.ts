@@ -215,10 +215,10 @@ export const ALARM_CATALOG: { readonly [K in AlarmKey]: AlarmSpec } = {
     why: 'SNS could not deliver to a subscriber (its queue policy or key refuses SNS, or the queue is gone): the subscriber misses messages',
   },
   queueDeadLetters: {
-    id: 'QueueDeadLetters', layer: 'messaging', what: 'messages in the dead-letter queue', statistic: 'Maximum', periodMinutes: 5,
+    id: 'QueueDeadLetters', layer: 'messaging', what: 'messages arrived in the dead-letter and undelivered queues per 5 minutes', statistic: 'Maximum', periodMinutes: 5,
     threshold: 0, comparison: '>', evaluationPeriods: 1, severity: C, rollback: false, when: 'per subscription',
-    source: 'AWS/SQS ApproximateNumberOfMessagesVisible of the dead-letter queue',
-    why: 'messages failed maxReceiveCount times and wait there, unprocessed, until redriven (14 days)',
+    source: 'AWS/SQS ApproximateNumberOfMessagesVisible of both queues, DIFF',
+    why: 'a message failed maxReceiveCount times, or SNS could not deliver it: it waits there unprocessed; on arrivals, so one left there does not hold the health alarm',
   },
   queueOldestMessage: {
     id: 'QueueOldestMessage', layer: 'messaging', what: 'age of the oldest message in the queue (s)', statistic: 'Maximum', periodMinutes: 5,

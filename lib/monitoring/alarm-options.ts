@@ -104,7 +104,7 @@ export interface MicroserviceAlarmOptions {
   readonly cacheReadLatency?: AlarmOverride;
   /** Per topic the service publishes: SNS deliveries that failed, per 5 min. Warning. @default - > 0 for 1 of 1 × 5 min */
   readonly topicDeliveryFailures?: AlarmOverride;
-  /** Per subscription: messages in the dead-letter queue. Critical. @default - > 0 for 1 of 1 × 5 min */
+  /** Per subscription: messages arrived in its dead-letter and undelivered queues, per 5 min. Critical. @default - > 0 for 1 of 1 × 5 min */
   readonly queueDeadLetters?: AlarmOverride;
   /** Per subscription: age of the oldest message, seconds. Warning. @default - > 600 for 2 of 2 × 5 min */
   readonly queueOldestMessage?: AlarmOverride;

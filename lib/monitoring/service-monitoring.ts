@@ -158,7 +158,7 @@ export class ServiceMonitoring extends Construct {
     const severity = props.severity ?? AlarmSeverity.WARNING;
     const periods = props.evaluationPeriods ?? 3;
     const alarm = new cloudwatch.Alarm(this, id, {
-      alarmName: `${this.prefix}-${id}`,
+      alarmName: this.nameOf(id),
       metric: props.metric,
       threshold: props.threshold,
       comparisonOperator: props.comparisonOperator ?? cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -217,7 +217,7 @@ export class ServiceMonitoring extends Construct {
     const id = `${spec.id}${source.idSuffix ?? ''}`;
     const what = source.whatSuffix ? `${spec.what} ${source.whatSuffix}` : spec.what;
     const alarm = new cloudwatch.Alarm(this, id, {
-      alarmName: `${this.prefix}-${id}`,
+      alarmName: this.nameOf(id),
       metric: source.metric(Duration.minutes(spec.periodMinutes)),
       threshold: source.toMetricUnit ? source.toMetricUnit(threshold) : threshold,
       comparisonOperator: spec.comparison === '>='
@@ -228,7 +228,12 @@ export class ServiceMonitoring extends Construct {
       alarmDescription: `${what} ${spec.comparison} ${threshold} (${spec.severity}${spec.rollback ? `; ${DEPLOYMENT_ALARMS_DOC}` : ''}, ${this.wiring.servicePath})`,
     });
     this.route(id, alarm, spec.severity);
-    if (spec.rollback) this.deploymentAlarmNames.push(`${this.prefix}-${id}`);
+    if (spec.rollback) this.deploymentAlarmNames.push(this.nameOf(id));
+  }
+
+  /** An alarm's name: `<stack>-<service>-<id>`, within CloudWatch's 255 characters. */
+  private nameOf(id: string): string {
+    return safeName(`${this.prefix}-${id}`, 255);
   }
 
   /**
@@ -239,7 +244,7 @@ export class ServiceMonitoring extends Construct {
   private route(id: string, alarm: cloudwatch.Alarm, severity: AlarmSeverity): void {
     this.alarms[id] = alarm;
     this.statusAlarms.push(alarm);
-    if (severity === AlarmSeverity.CRITICAL) this.critical.push(`${this.prefix}-${id}`);
+    if (severity === AlarmSeverity.CRITICAL) this.critical.push(this.nameOf(id));
     alarm.addAlarmAction(new cwactions.SnsAction(this.wiring.warningTopic));
   }
 }

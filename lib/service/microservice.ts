@@ -80,6 +80,7 @@ export class Microservice extends Construct implements ec2.IConnectable {
   private readonly callers: Microservice[] = [];
   private readonly canaries: Microservice[] = [];
   private readonly subscriptions: ServiceSubscription[] = [];
+  private readonly topics: ServiceTopic[] = [];
   private readonly tracing: boolean;
   private readonly minCapacity: number;
 
@@ -188,11 +189,17 @@ export class Microservice extends Construct implements ec2.IConnectable {
    * ARN as `<TOPIC>_TOPIC_ARN` (`ORDER_PLACED_TOPIC_ARN`). Other services `subscribe()` to it.
    */
   public addTopic(id: string, options: ServiceTopicOptions = {}): ServiceTopic {
+    const clash = this.topics.find((t) => kebab(t.topicId) === kebab(id));
+    if (clash) {
+      throw new Error(`Invalid props for addTopic('${id}') of Microservice '${this.node.path}':\n  - id must differ from the service's other topics once in kebab case `
+        + `(the topic's name and ${clash.environmentVariable} come from it), got "${id}" beside "${clash.topicId}"`);
+    }
     const topic = ServiceTopic._create(this.messagingScope('Topics'), id, options, {
       servicePath: this.node.path, discoveryName: this.discoveryName, task: this.task, tracing: this.tracing,
       snsTracingPolicy: () => this.platformServices.createSnsTracingPolicyOnce(),
     });
     this.monitoring._addPart(topic._part);
+    this.topics.push(topic);
     return topic;
   }
 
@@ -205,14 +212,21 @@ export class Microservice extends Construct implements ec2.IConnectable {
    */
   public subscribe(topic: ServiceTopic, options: SubscribeOptions = {}): ServiceSubscription {
     const errors = new PropErrors(`subscribe() of Microservice '${this.node.path}'`);
-    const variable = `${envStem(kebab(topic.topicId))}_QUEUE_URL`;
+    const variable = ServiceSubscription.environmentVariableOf(topic);
+    const id = `${pascal(topic.publisherName)}${topic.topicId}`;
     if (this.subscriptions.some((x) => x.topic === topic)) errors.add(`topic must be one this service does not subscribe to yet, got ${topic.topicName} a second time`);
     const clash = this.subscriptions.find((x) => x.environmentVariable === variable && x.topic !== topic);
     if (clash) errors.add(`topic must not share its id with another topic this service subscribes to (both would be ${variable}), got ${topic.topicName} beside ${clash.topic.topicName}`);
+    const twin = this.subscriptions.find((x) => x.node.id === id && x.topic !== topic);
+    if (twin) errors.add(`topic must not give the same subscription id as another (${id}, from the publisher's name and the topic's id), got ${topic.topicName} beside ${twin.topic.topicName}`);
     const here = Stack.of(this), there = Stack.of(topic);
+    const unchecked: string[] = [];
     for (const attr of ['account', 'region'] as const) {
-      if (!Token.isUnresolved(here[attr]) && !Token.isUnresolved(there[attr]) && here[attr] !== there[attr]) {
+      const [a, b] = [Token.isUnresolved(here[attr]), Token.isUnresolved(there[attr])];
+      if (!a && !b && here[attr] !== there[attr]) {
         errors.add(`topic must be in this service's ${attr} (the queue admits the topic by an ARN of its own ${attr}), got ${there[attr]} for ${here[attr]}`);
+      } else if (a !== b) {
+        unchecked.push(attr);
       }
     }
     if (options.scaleOnBacklog && this.platformServices.containerInsights === false) {
@@ -221,12 +235,16 @@ export class Microservice extends Construct implements ec2.IConnectable {
     errors.throwIfAny();
     // The options too, before anything is added: a refused call leaves the app as it was.
     ServiceSubscription._validate(`subscribe() of Microservice '${this.node.path}' to ${topic.topicName}`, options);
+    if (unchecked.length > 0) {
+      Annotations.of(this).addWarningV2('cdk-microservice:subscriptionEnvironment',
+        `subscribe() names ${topic.topicName} by an ARN of this stack's ${unchecked.join(' and ')}; one of the two stacks has no explicit ${unchecked.join(' or ')}, so it is not checked: both must deploy to the same`);
+    }
     if (options.scaleOnBacklog && this.platformServices.containerInsights === undefined) {
       Annotations.of(this).addWarningV2('cdk-microservice:backlogNeedsContainerInsights',
         'scaleOnBacklog reads ECS/ContainerInsights RunningTaskCount and DesiredTaskCount: the platform\'s cluster is yours, so make sure Container Insights is on');
     }
     if (here !== there) dependOn(here, there, `${this.node.path} subscribes to ${topic.topicName}`);
-    const sub = ServiceSubscription._create(this.messagingScope('Subscriptions'), `${pascal(topic.publisherName)}${topic.topicId}`, topic, options, {
+    const sub = ServiceSubscription._create(this.messagingScope('Subscriptions'), id, topic, options, {
       servicePath: this.node.path, discoveryName: this.discoveryName, task: this.task, scaling: this.scaling,
       clusterName: this.platform.cluster.clusterName, ecsServiceName: this.discoveryName, scalesToZero: this.minCapacity === 0,
       alarmPrefix: this.monitoring._alarmPrefix,
@@ -325,11 +343,23 @@ export class Microservice extends Construct implements ec2.IConnectable {
     });
   }
 
-  /** A service that may scale to zero must have a queue that wakes it. */
+  /**
+   * A service that may scale to zero is a queue worker: only a queue's backlog starts a task from
+   * zero, so every queue must wake it, and nothing may call it in the meantime.
+   */
   private scaleToZeroErrors(): string[] {
-    if (this.minCapacity > 0 || this.subscriptions.some((sub) => sub.scalesOnBacklog)) return [];
-    return [`autoScaling.minCapacity of Microservice '${this.node.path}' must be at least 1 unless the service subscribes with scaleOnBacklog `
-      + `(only a queue's backlog starts a task from zero), got 0 and ${this.subscriptions.length} subscription(s) without scaleOnBacklog`];
+    if (this.minCapacity > 0) return [];
+    const subject = `autoScaling.minCapacity of Microservice '${this.node.path}' must be at least 1`;
+    const errors: string[] = [];
+    const asleep = this.subscriptions.filter((sub) => !sub.scalesOnBacklog);
+    if (this.subscriptions.length === asleep.length) {
+      errors.push(`${subject} unless the service subscribes with scaleOnBacklog (only a queue's backlog starts a task from zero), got 0 and ${this.subscriptions.length} subscription(s) without it`);
+    } else if (asleep.length > 0) {
+      errors.push(`${subject} unless every subscription has scaleOnBacklog (messages in the others would wait for traffic on one that has), got 0 with ${asleep.map((x) => x.topic.topicName).join(', ')} without it`);
+    }
+    if (this.api) errors.push(`${subject} for a service with an API (at zero tasks every request fails), got 0`);
+    if (this.callers.length > 0) errors.push(`${subject} for a service others connectTo (at zero tasks their calls fail), got 0 and callers ${this.callers.map((c) => c.node.path).join(', ')}`);
+    return errors;
   }
 
   private messagingScope(id: string): Construct {

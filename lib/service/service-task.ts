@@ -172,7 +172,7 @@ export class ServiceTaskDefinition implements ServiceTask {
     this.environmentAcknowledged = true;
     Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
-      reason: 'The only plain environment variables are the library\'s: endpoints of the cache and the backends, the tracing settings; none is secret (secrets reach the app as ECS secrets).',
+      reason: 'The only plain environment variables are the library\'s: endpoints of the cache and the backends, topic ARNs and queue URLs, the tracing settings; none is secret (secrets reach the app as ECS secrets).',
     });
   }
 }

@@ -1,7 +1,7 @@
 // Backlog scaling: subscribe({ scaleOnBacklog }) scales the worker on its queue's backlog per task
 // (target tracking on metric math, target acceptableLatency / messageProcessingTime), and a worker
 // with autoScaling.minCapacity 0 also wakes from zero tasks when messages wait (a step policy).
-import { Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Microservice, MicroservicePlatform } from '../../lib';
 import type { ServiceSubscription } from '../../lib';
@@ -15,6 +15,9 @@ function evaluate(expression: string, values: { [id: string]: number | undefined
   const f = new Function('IF', 'FILL', ...ids, `return Number(${js});`);
   return f((c: boolean, a: number, b: number) => (c ? a : b), (v: number | undefined, d: number) => (v === undefined ? d : v), ...ids.map((k) => values[k]));
 }
+
+/** The app a construct belongs to. */
+const app0 = (c: Microservice): App => c.node.root as App;
 
 /** A MetricStat's dimensions as a name -> value map. */
 const dims = (m: any): { [k: string]: any } => Object.fromEntries(m.MetricStat.Metric.Dimensions.map((d: any) => [d.Name, d.Value]));
@@ -91,13 +94,19 @@ describe('workers that scale on their queue\'s backlog', () => {
     test('returns one expression: the backlog per running task, the whole backlog when none runs', () => {
       const returned = metrics.filter((x) => x.ReturnData !== false);
       expect(returned).toHaveLength(1);
-      const ids = { visible: stat(metrics, 'ApproximateNumberOfMessagesVisible').Id, running: stat(metrics, 'RunningTaskCount').Id };
-      const at = (visible: number | undefined, running: number | undefined) => evaluate(returned[0].Expression, { [ids.visible]: visible, [ids.running]: running });
-      expect(at(600, 2)).toBe(300);
-      expect(at(90, 3)).toBe(30);
+      const ids = {
+        visible: stat(metrics, 'ApproximateNumberOfMessagesVisible').Id, inFlight: stat(metrics, 'ApproximateNumberOfMessagesNotVisible').Id, running: stat(metrics, 'RunningTaskCount').Id,
+      };
+      const at = (visible: number | undefined, running: number | undefined, inFlight?: number) =>
+        evaluate(returned[0].Expression, { [ids.visible]: visible, [ids.running]: running, [ids.inFlight]: inFlight });
+      expect(at(600, 2, 0)).toBe(300);
+      expect(at(90, 3, 0)).toBe(30);
       expect(at(600, 0)).toBe(600);
       expect(at(600, undefined)).toBe(600);
-      expect(at(0, 2)).toBe(0);
+      expect(at(0, 2, 0)).toBe(0);
+      // Messages in work count: two tasks busy with 10 long jobs and nothing waiting hold 5 each.
+      expect(at(0, 2, 10)).toBe(5);
+      expect(at(4, 2, undefined)).toBe(2);
     });
 
     test('targets floor(acceptableLatency / messageProcessingTime) messages a task', () => {
@@ -215,6 +224,42 @@ describe('autoScaling.minCapacity 0', () => {
   test('synthesizes with a subscription that scales on backlog', () => {
     const { app } = worker((w, topic) => w.subscribe(topic, { scaleOnBacklog: { acceptableLatency: Duration.seconds(30), messageProcessingTime: Duration.seconds(1) } }));
     expect(() => app.synth()).not.toThrow();
+  });
+
+  const SCALED = { scaleOnBacklog: { acceptableLatency: Duration.seconds(30), messageProcessingTime: Duration.seconds(1) } };
+
+  test('fails synthesis when one subscription scales on backlog and another does not: that queue would never wake it', () => {
+    const { app } = worker((w, topic) => {
+      w.subscribe(topic, SCALED);
+      w.subscribe(new Microservice(new Stack(app0(w), 'Other'), 'Other', { platform: w.platform, image: IMAGE }).addTopic('Other'));
+    });
+    expect(() => app.synth()).toThrow(/autoScaling\.minCapacity[^\n]*every subscription has scaleOnBacklog[^\n]*Other_other_other without it/);
+  });
+
+  test('fails synthesis for a worker with an API, or one that others connectTo: at zero tasks their requests fail', () => {
+    const app = testApp();
+    const platform = new MicroservicePlatform(new Stack(app, 'Platform'), 'Platform', {});
+    const topic = new Microservice(new Stack(app, 'Shop'), 'Orders', { platform, image: IMAGE }).addTopic('OrderPlaced');
+    const withApi = new Microservice(new Stack(app, 'Api'), 'Api', {
+      platform, image: IMAGE, autoScaling: { minCapacity: 0, maxCapacity: 2 }, api: { routes: [{ path: '/a', public: true }] },
+    });
+    withApi.subscribe(topic, SCALED);
+    expect(() => Template.fromStack(Stack.of(withApi))).toThrow(/autoScaling\.minCapacity[^\n]*with an API[^\n]*got 0/);
+
+    const app2 = testApp();
+    const platform2 = new MicroservicePlatform(new Stack(app2, 'Platform'), 'Platform', {});
+    const topic2 = new Microservice(new Stack(app2, 'Shop'), 'Orders', { platform: platform2, image: IMAGE }).addTopic('OrderPlaced');
+    const called = new Microservice(new Stack(app2, 'Called'), 'Called', { platform: platform2, image: IMAGE, autoScaling: { minCapacity: 0, maxCapacity: 2 } });
+    called.subscribe(topic2, SCALED);
+    new Microservice(new Stack(app2, 'Caller'), 'Caller', { platform: platform2, image: IMAGE }).connectTo(called);
+    expect(() => Template.fromStack(Stack.of(called))).toThrow(/autoScaling\.minCapacity[^\n]*others connectTo[^\n]*Caller\/Caller/);
+  });
+
+  test('the wake alarm needs two minutes in a row, so a late task count does not start a task beside running ones', () => {
+    const { stack } = worker((w, topic) => w.subscribe(topic, SCALED));
+    const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm')).filter((a: any) => /WakeOnBacklog/.test(a.Properties.AlarmName));
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0].Properties).toMatchObject({ EvaluationPeriods: 2, DatapointsToAlarm: 2 });
   });
 
   test('a negative minCapacity is still refused at construction, with the value', () => {

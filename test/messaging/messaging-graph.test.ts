@@ -37,7 +37,7 @@ describe('asynchronous calls in the call graph', () => {
 
   test('lists one publisher -> subscriber edge per subscription, with the topic and maxReceiveCount', () => {
     expect(report.asyncCalls).toHaveLength(3);
-    expect(edge(fraud)).toEqual([expect.objectContaining({ publisher: 'Orders/Orders', subscriber: 'Fraud/Fraud', topic: 'Orders-orders-order-placed', maxReceiveCount: 5 })]);
+    expect(edge(fraud)).toEqual([expect.objectContaining({ publisher: 'Orders/Orders', subscriber: 'Fraud/Fraud', topic: 'Orders_orders_order-placed', maxReceiveCount: 5 })]);
     expect(edge(billing)[0]).toMatchObject({ publisher: orders.node.path, maxReceiveCount: 8 });
     expect(edge(mailer)[0]).toMatchObject({ publisher: orders.node.path, maxReceiveCount: 3 });
   });

@@ -1,6 +1,7 @@
 // Bad input to addTopic() and subscribe(): each refused with an Error that names the option and the
 // value received, before anything is deployed. Limits are SNS's and SQS's documented ones.
 import { Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Microservice, MicroservicePlatform } from '../../lib';
@@ -33,6 +34,12 @@ describe('addTopic()', () => {
   test('refuses contentBasedDeduplication on a standard topic, naming both options', () => {
     const message = errorOf(() => orders.addTopic('Deduplicated', { contentBasedDeduplication: true }));
     expect(message).toMatch(/contentBasedDeduplication[^\n]*fifo/);
+  });
+
+  test('refuses an id that is another topic\'s once in kebab case (the same topic name and variable), naming both', () => {
+    const shop = new Microservice(new Stack(app, 'Shop2'), 'Shop2', { platform, image: IMAGE });
+    shop.addTopic('OrderPlaced');
+    expect(errorOf(() => shop.addTopic('ORDERPlaced'))).toMatch(/id must differ from the service's other topics once in kebab case[^\n]*ORDER_PLACED_TOPIC_ARN[^\n]*got "ORDERPlaced" beside "OrderPlaced"/);
   });
 
   test('takes contentBasedDeduplication on a FIFO topic, and a 40-character PascalCase id', () => {
@@ -104,10 +111,22 @@ describe('subscribe()', () => {
     expect(stack.dependencies).toContain(shop);
   });
 
+  test('refuses two topics that give one subscription id (publisher orders-x topic Placed, publisher orders topic XPlaced), naming both', () => {
+    const app2 = testApp();
+    const platform2 = new MicroservicePlatform(new Stack(app2, 'Platform'), 'Platform', {});
+    const a = new Microservice(new Stack(app2, 'A'), 'OrdersX', { platform: platform2, image: IMAGE }).addTopic('Placed');
+    const b = new Microservice(new Stack(app2, 'B'), 'Orders', { platform: platform2, image: IMAGE }).addTopic('XPlaced');
+    const sub = new Microservice(new Stack(app2, 'C'), 'Sub', { platform: platform2, image: IMAGE });
+    sub.subscribe(a);
+    expect(errorOf(() => sub.subscribe(b))).toMatch(/topic must not give the same subscription id as another \(OrdersXPlaced[^\n]*got B_orders_x-placed beside A_orders-x_placed/);
+    // Their names never collide: '_' separates the parts.
+    expect(a.topicName).not.toBe(b.topicName);
+  });
+
   test('refuses a second subscription to the same topic, naming it', () => {
     const w = subscriber();
     w.subscribe(placed);
-    expect(errorOf(() => w.subscribe(placed, { maxReceiveCount: 3 }))).toMatch(/topic[^\n]*Shop-orders-order-placed a second time/);
+    expect(errorOf(() => w.subscribe(placed, { maxReceiveCount: 3 }))).toMatch(/topic[^\n]*Shop_orders_order-placed a second time/);
   });
 
   test('refuses two topics of one id from two publishers, which would share <TOPIC>_QUEUE_URL, naming both', () => {
@@ -116,8 +135,8 @@ describe('subscribe()', () => {
     w.subscribe(placed);
     const message = errorOf(() => w.subscribe(other));
     expect(message).toContain('ORDER_PLACED_QUEUE_URL');
-    expect(message).toContain('Store-store-order-placed');
-    expect(message).toContain('Shop-orders-order-placed');
+    expect(message).toContain('Store_store_order-placed');
+    expect(message).toContain('Shop_orders_order-placed');
   });
 
   test('refuses scaleOnBacklog on a platform without Container Insights, naming the option', () => {
@@ -189,4 +208,19 @@ describe('a cycle of stack dependencies', () => {
     billing.connectTo(orders);
     expect(() => app.synth()).not.toThrow();
   });
+});
+
+test('every alarm name stays within CloudWatch\'s 255 characters with the longest names', () => {
+  const app = testApp();
+  const platform = new MicroservicePlatform(new Stack(app, 'Platform'), 'Platform', {});
+  const longStack = `S${'x'.repeat(120)}`;
+  const pub = new Microservice(new Stack(app, `${longStack}P`), `Publisher${'Y'.repeat(40)}`, { platform, image: IMAGE });
+  const topic = pub.addTopic(`T${'z'.repeat(39)}`);
+  const subscriber = new Microservice(new Stack(app, longStack), `Subscriber${'W'.repeat(40)}`, {
+    platform, image: IMAGE, autoScaling: { minCapacity: 0, maxCapacity: 2 },
+  });
+  subscriber.subscribe(topic, { scaleOnBacklog: { acceptableLatency: Duration.minutes(1), messageProcessingTime: Duration.seconds(1) } });
+  const names = [pub, subscriber].flatMap((s) => Object.values(Template.fromStack(Stack.of(s)).findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties.AlarmName));
+  expect(names.length).toBeGreaterThan(10);
+  for (const n of names) expect(n.length).toBeLessThanOrEqual(255);
 });

@@ -22,12 +22,13 @@ const t = {
   audit: Template.fromStack(auditStack),
   platform: Template.fromStack(shop.platformStack),
 };
-const PLACED = 'Shop-orders-order-placed';
-const LEDGER = 'Shop-orders-ledger-entry.fifo';
+const PLACED = 'Shop_orders_order-placed';
+const LEDGER = 'Shop_orders_ledger-entry.fifo';
 
 /** The logical ids of a subscription's resources in its stack. */
 const ids = (sub: ServiceSubscription) => ({
-  queue: logicalId(sub.queue), dlq: logicalId(sub.deadLetterQueue), subscription: logicalId(sub.subscription), policy: logicalId(sub.queue.node.findChild('Policy')),
+  queue: logicalId(sub.queue), dlq: logicalId(sub.deadLetterQueue), undelivered: logicalId(sub.undeliveredQueue),
+  subscription: logicalId(sub.subscription), policy: logicalId(sub.queue.node.findChild('Policy')),
 });
 const b = ids(subs.billing), m = ids(subs.mailer), a = ids(subs.audit);
 
@@ -36,16 +37,16 @@ describe('a subscriber in another stack', () => {
   const dlq = resource(t.billing, b.dlq).Properties;
 
   test('gets its queue, its dead-letter queue and the SNS subscription in its own stack, and the publisher\'s stack none', () => {
-    t.billing.resourceCountIs('AWS::SQS::Queue', 2);
+    t.billing.resourceCountIs('AWS::SQS::Queue', 3);
     t.billing.resourceCountIs('AWS::SNS::Subscription', 1);
     t.shop.resourceCountIs('AWS::SQS::Queue', 0);
     t.shop.resourceCountIs('AWS::SNS::Subscription', 0);
     expect(Stack.of(subs.billing.queue)).toBe(billingStack);
   });
 
-  test('names the queues <stack>-<service>-<publisher>-<kebab topic> and ...-dlq', () => {
-    expect(queue.QueueName).toBe('Billing-billing-orders-order-placed');
-    expect(dlq.QueueName).toBe('Billing-billing-orders-order-placed-dlq');
+  test('names the queues <stack>_<service>_<publisher>_<kebab topic>, ...-dlq and ...-undelivered', () => {
+    expect(queue.QueueName).toBe('Billing_billing_orders_order-placed');
+    expect(dlq.QueueName).toBe('Billing_billing_orders_order-placed-dlq');
     expect(subs.billing.queueName).toBe(queue.QueueName);
   });
 
@@ -109,8 +110,16 @@ describe('a subscriber in another stack', () => {
     }
   });
 
-  test('what SNS cannot deliver goes to the subscription\'s dead-letter queue, not away', () => {
-    expect(resource(t.billing, b.subscription).Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: getAtt(b.dlq, 'Arn') });
+  test('what SNS cannot deliver goes to a queue of its own, not away: SQS-managed encryption (no key grant to fail), 14 days, SNS of this topic only', () => {
+    expect(resource(t.billing, b.subscription).Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: getAtt(b.undelivered, 'Arn') });
+    const undelivered = resource(t.billing, b.undelivered).Properties;
+    expect(undelivered).toMatchObject({ QueueName: 'Billing_billing_orders_order-placed-undelivered', SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+    expect(undelivered.KmsMasterKeyId).toBeUndefined();
+    const allows = policyStatements(t.billing, 'AWS::SQS::QueuePolicy', b.undelivered).filter((s) => s.Effect === 'Allow');
+    expect(allows).toEqual([{
+      Effect: 'Allow', Principal: { Service: 'sns.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: getAtt(b.undelivered, 'Arn'),
+      Condition: { ArnEquals: { 'aws:SourceArn': pseudoArn('sns', PLACED) } },
+    }]);
   });
 
   test('the messaging key lets SNS encrypt for the queue, for this topic only', () => {
@@ -182,9 +191,9 @@ describe('a subscription to a FIFO topic', () => {
   const dlq = resource(t.audit, a.dlq).Properties;
 
   test('has FIFO queues, named with .fifo', () => {
-    expect(queue).toMatchObject({ QueueName: 'Audit-audit-orders-ledger-entry.fifo', FifoQueue: true });
-    expect(dlq).toMatchObject({ QueueName: 'Audit-audit-orders-ledger-entry-dlq.fifo', FifoQueue: true });
-    expect(dlq.RedriveAllowPolicy.sourceQueueArns).toEqual([pseudoArn('sqs', 'Audit-audit-orders-ledger-entry.fifo')]);
+    expect(queue).toMatchObject({ QueueName: 'Audit_audit_orders_ledger-entry.fifo', FifoQueue: true });
+    expect(dlq).toMatchObject({ QueueName: 'Audit_audit_orders_ledger-entry-dlq.fifo', FifoQueue: true });
+    expect(dlq.RedriveAllowPolicy.sourceQueueArns).toEqual([pseudoArn('sqs', 'Audit_audit_orders_ledger-entry.fifo')]);
   });
 
   test('subscribes to the FIFO topic by its .fifo ARN', () => {
@@ -226,7 +235,7 @@ describe('a subscriber in the publisher\'s stack', () => {
     expect(sns).toHaveLength(1);
     expect(Object.keys(sns[0].Condition)).toEqual(['ArnEquals']);
     const source = JSON.stringify(sns[0].Condition.ArnEquals['aws:SourceArn']);
-    expect([JSON.stringify({ Ref: topicId }), JSON.stringify(pseudoArn('sns', 'Shop-orders-order-placed'))]).toContain(source);
+    expect([JSON.stringify({ Ref: topicId }), JSON.stringify(pseudoArn('sns', 'Shop_orders_order-placed'))]).toContain(source);
   });
 
   test('adds no stack dependency', () => {
@@ -236,13 +245,17 @@ describe('a subscriber in the publisher\'s stack', () => {
 });
 
 describe('alarms and dashboards of subscriptions', () => {
-  test('a subscriber gets a critical alarm on its dead-letter queue, in its health alarm\'s rule', () => {
+  test('a subscriber gets a critical alarm on arrivals in its dead-letter and undelivered queues, in its health alarm\'s rule', () => {
     expect(Object.keys(billing.alarms)).toContain('QueueDeadLettersOrdersOrderPlaced');
-    expect(alarmNamed(t.billing, 'Billing-billing-QueueDeadLettersOrdersOrderPlaced')).toMatchObject({
-      Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum',
-      Dimensions: [{ Name: 'QueueName', Value: getAtt(b.dlq, 'QueueName') }],
-      ComparisonOperator: 'GreaterThanThreshold', Threshold: 0,
-    });
+    const alarm = alarmNamed(t.billing, 'Billing-billing-QueueDeadLettersOrdersOrderPlaced');
+    expect(alarm).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', Threshold: 0, EvaluationPeriods: 1 });
+    const [expr] = alarm.Metrics.filter((x: any) => x.Expression);
+    // On arrivals (the increase of each queue's count), not on the level: one dead letter left
+    // there does not hold the health alarm in ALARM.
+    expect(expr.Expression).toBe('DIFF(FILL(dlq, 0)) + DIFF(FILL(undelivered, 0))');
+    const stats = Object.fromEntries(alarm.Metrics.filter((x: any) => x.MetricStat).map((x: any) => [x.Id, x.MetricStat]));
+    expect(stats.dlq).toMatchObject({ Stat: 'Maximum', Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [{ Name: 'QueueName', Value: getAtt(b.dlq, 'QueueName') }] } });
+    expect(stats.undelivered).toMatchObject({ Stat: 'Maximum', Metric: { Dimensions: [{ Name: 'QueueName', Value: getAtt(b.undelivered, 'QueueName') }] } });
     expect(healthRule(t.billing, 'Billing-billing')).toContain('ALARM("Billing-billing-QueueDeadLettersOrdersOrderPlaced")');
   });
 
@@ -267,16 +280,16 @@ describe('alarms and dashboards of subscriptions', () => {
   test('the subscriber\'s dashboard has a row per queue, on the queue and its dead-letter queue', () => {
     const body = dashboardText(t.billing, 'Billing-billing');
     expect(body).toContain('Queue orders OrderPlaced');
-    expect(body).toContain('"QueueName","Billing-billing-orders-order-placed"');
-    expect(body).toContain('"QueueName","Billing-billing-orders-order-placed-dlq"');
-    expect(dashboardText(t.audit, 'Audit-audit')).toContain('"QueueName","Audit-audit-orders-ledger-entry.fifo"');
+    expect(body).toContain('"QueueName","Billing_billing_orders_order-placed"');
+    expect(body).toContain('"QueueName","Billing_billing_orders_order-placed-dlq"');
+    expect(dashboardText(t.audit, 'Audit-audit')).toContain('"QueueName","Audit_audit_orders_ledger-entry.fifo"');
   });
 
   test('the platform\'s overview graphs every subscription\'s backlog by its literal queue name', () => {
     const overview = resourcesOf(t.platform, 'AWS::CloudWatch::Dashboard').map(([, d]) => JSON.stringify(d.Properties.DashboardBody));
     const withBacklogs = overview.filter((body) => body.includes('Queue backlogs'));
     expect(withBacklogs).toHaveLength(1);
-    for (const name of ['Billing-billing-orders-order-placed', 'Mailer-mailer-orders-order-placed', 'Audit-audit-orders-ledger-entry.fifo']) {
+    for (const name of ['Billing_billing_orders_order-placed', 'Mailer_mailer_orders_order-placed', 'Audit_audit_orders_ledger-entry.fifo']) {
       expect(withBacklogs[0]).toContain(`\\"QueueName\\",\\"${name}\\"`);
     }
   });

@@ -18,10 +18,10 @@ describe('a service that publishes topics', () => {
   const keyId = messagingKeyId(shop.shopStack);
   const keyArn = getAtt(keyId, 'Arn');
 
-  test('each topic is an SNS topic in the publisher\'s stack named <stack>-<service>-<kebab id>', () => {
-    expect(resource(t, placedId).Properties.TopicName).toBe('Shop-orders-order-placed');
-    expect(resource(t, priceId).Properties.TopicName).toBe('Shop-catalog-price-changed');
-    expect(shop.placed.topicName).toBe('Shop-orders-order-placed');
+  test('each topic is an SNS topic in the publisher\'s stack named <stack>_<service>_<kebab id>', () => {
+    expect(resource(t, placedId).Properties.TopicName).toBe('Shop_orders_order-placed');
+    expect(resource(t, priceId).Properties.TopicName).toBe('Shop_catalog_price-changed');
+    expect(shop.placed.topicName).toBe('Shop_orders_order-placed');
     for (const stack of Object.values(shop.stacks)) Template.fromStack(stack!).resourceCountIs('AWS::SNS::Topic', 0);
   });
 
@@ -34,7 +34,7 @@ describe('a service that publishes topics', () => {
 
   test('a FIFO topic is named with .fifo and deduplicates on content when asked', () => {
     expect(resource(t, ledgerId).Properties).toMatchObject({
-      TopicName: 'Shop-orders-ledger-entry.fifo', FifoTopic: true, ContentBasedDeduplication: true,
+      TopicName: 'Shop_orders_ledger-entry.fifo', FifoTopic: true, ContentBasedDeduplication: true,
     });
     expect(shop.ledger.fifo).toBe(true);
   });
@@ -122,7 +122,7 @@ describe('a service that publishes topics', () => {
     const alarm = alarmNamed(t, 'Shop-orders-TopicDeliveryFailuresOrderPlaced');
     expect(alarm).toMatchObject({
       Namespace: 'AWS/SNS', MetricName: 'NumberOfNotificationsFailed', Statistic: 'Sum',
-      Dimensions: [{ Name: 'TopicName', Value: 'Shop-orders-order-placed' }],
+      Dimensions: [{ Name: 'TopicName', Value: 'Shop_orders_order-placed' }],
       ComparisonOperator: 'GreaterThanThreshold', Threshold: 0,
     });
     expect(alarm.AlarmDescription).toMatch(/\(warning/);
@@ -134,8 +134,8 @@ describe('a service that publishes topics', () => {
     const body = dashboardText(t, 'Shop-orders');
     expect(body).toContain('Topic OrderPlaced');
     expect(body).toContain('Topic LedgerEntry');
-    expect(body).toContain('"TopicName","Shop-orders-order-placed"');
-    expect(body).toContain('"TopicName","Shop-orders-ledger-entry.fifo"');
+    expect(body).toContain('"TopicName","Shop_orders_order-placed"');
+    expect(body).toContain('"TopicName","Shop_orders_ledger-entry.fifo"');
   });
 });
 
