@@ -3,6 +3,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { build as buildEnvoy } from '../examples/envoy/app';
 import { build as buildEvents } from '../examples/events/app';
+import { build as buildGameDays } from '../examples/game-days/app';
 import { build as buildMinimal } from '../examples/minimal/app';
 import { build as buildMultiService } from '../examples/multi-service/app';
 import { build as buildRestApi } from '../examples/rest-api/app';
@@ -16,6 +17,7 @@ const examples: Array<[string, (app: App) => App]> = [
   ['rest-api', buildRestApi],
   ['envoy', buildEnvoy],
   ['events', buildEvents],
+  ['game-days', buildGameDays],
   ['bin', buildMainApp],
 ];
 

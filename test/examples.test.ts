@@ -10,6 +10,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { Template } from 'aws-cdk-lib/assertions';
 import { build as buildEnvoy } from '../examples/envoy/app';
 import { build as buildEvents } from '../examples/events/app';
+import { build as buildGameDays } from '../examples/game-days/app';
 import { build as buildMinimal } from '../examples/minimal/app';
 import { build as buildMultiService } from '../examples/multi-service/app';
 import { build as buildRestApi } from '../examples/rest-api/app';
@@ -24,6 +25,7 @@ const examples: Array<[string, (app: App) => App, string[]]> = [
   ['rest-api', buildRestApi, ['RestPlatform', 'RestOrders', 'PartnerPlatform', 'RestPartners']],
   ['envoy', buildEnvoy, ['EnvoyPlatform', 'EnvoyLedger', 'EnvoyPayments', 'EnvoyPaymentsV2', 'EnvoyOrders']],
   ['events', buildEvents, ['EventsPlatform', 'EventsOrders', 'EventsBilling', 'EventsMailer']],
+  ['game-days', buildGameDays, ['GameDaysPlatform', 'GameDaysOrders', 'GameDaysPayments']],
   ['bin (the main job)', buildMainApp, ['Platform', 'Orders', 'Payments']],
 ];
 

@@ -3,7 +3,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { CacheAttributes } from './cache-options';
 import { CACHE_ENV, MicroserviceCache } from './microservice-cache';
-import type { CacheContext, ServicePart } from '../private/binding';
+import type { CacheContext, CacheFaultTarget, ServicePart } from '../private/binding';
 
 /**
  * A cache owned elsewhere (`ServiceCache.fromAttributes()`): the service gets its endpoint and
@@ -23,6 +23,8 @@ export class ImportedCache extends MicroserviceCache {
   public readonly secret?: secretsmanager.ISecret;
   /** @internal */
   public readonly _part: ServicePart = {};
+  /** @internal */
+  public readonly _faultTarget: CacheFaultTarget;
 
   private constructor(scope: Construct, id: string, s: CacheAttributes, context: CacheContext) {
     super(scope, id);
@@ -41,6 +43,11 @@ export class ImportedCache extends MicroserviceCache {
         description: `${context.servicePath} tasks`,
       });
     }
+    this._faultTarget = {
+      ports: [s.port],
+      hosts: [s.host, ...(s.readerHost ? [s.readerHost] : [])],
+      azPower: { whyNot: 'the cache is imported: an AZ power experiment belongs with the stack that owns it' },
+    };
     const mode = s.username ? (s.secret ? 'password' : 'iam') : (s.secret ? 'token' : 'none');
     this.wire(context, {
       [CACHE_ENV.AUTH_MODE]: mode,

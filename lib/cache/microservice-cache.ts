@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { BoundCacheAuth, CacheAuth, CacheAuthTarget } from './cache-auth';
-import type { CacheContext, ServicePart } from '../private/binding';
+import type { CacheContext, CacheFaultTarget, ServicePart } from '../private/binding';
 
 /** Environment variables the service's container receives (the README lists them). */
 export const CACHE_ENV = {
@@ -40,6 +40,8 @@ export abstract class MicroserviceCache extends Construct {
   public abstract readonly secret?: secretsmanager.ISecret;
   /** @internal */
   public abstract readonly _part: ServicePart;
+  /** @internal */
+  public abstract readonly _faultTarget: CacheFaultTarget;
 
   /** The authentication mode's binding, for caches this service creates. */
   private auth?: BoundCacheAuth;

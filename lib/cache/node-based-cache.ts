@@ -6,7 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { ResolvedNodeCache } from './cache-settings';
 import { CACHE_ENV, MicroserviceCache } from './microservice-cache';
-import type { CacheContext, ServicePart } from '../private/binding';
+import type { CacheContext, CacheFaultTarget, ServicePart } from '../private/binding';
 
 /**
  * A node-based ElastiCache replication group (cluster mode off) in private subnets: TLS required,
@@ -27,6 +27,8 @@ export class NodeBasedCache extends MicroserviceCache {
   public readonly replicationGroup: elasticache.CfnReplicationGroup;
   /** @internal */
   public readonly _part: ServicePart;
+  /** @internal */
+  public readonly _faultTarget: CacheFaultTarget;
   private readonly replicas: number;
 
   private constructor(scope: Construct, id: string, s: ResolvedNodeCache, context: CacheContext) {
@@ -88,6 +90,13 @@ export class NodeBasedCache extends MicroserviceCache {
     this.wire(context, { ...auth.environment, ...iamName });
     this.injectSecret(context, auth.secretVariable);
     this._part = this.part();
+    this._faultTarget = {
+      ports: [s.port],
+      hosts: [this.host, ...(this.readerHost ? [this.readerHost] : [])],
+      // FIS cuts the power of Multi-AZ replication groups only (FIS actions reference,
+      // aws:elasticache:replicationgroup-interrupt-az-power).
+      azPower: s.multiAz ? { replicationGroup: rg } : { whyNot: `FIS interrupts the AZ power of Multi-AZ replication groups only, and this cache has multiAz false (replicas ${s.replicas})` },
+    };
   }
 
   protected get cacheName(): string {

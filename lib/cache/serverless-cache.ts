@@ -6,7 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { ResolvedServerlessCache } from './cache-settings';
 import { CACHE_ENV, MicroserviceCache } from './microservice-cache';
-import type { CacheContext, ServicePart } from '../private/binding';
+import type { CacheContext, CacheFaultTarget, ServicePart } from '../private/binding';
 import { physicalName } from '../private/names';
 
 /** The port of a serverless cache's reader endpoint. */
@@ -31,6 +31,8 @@ export class ServerlessCache extends MicroserviceCache {
   public readonly serverlessCache: elasticache.CfnServerlessCache;
   /** @internal */
   public readonly _part: ServicePart;
+  /** @internal */
+  public readonly _faultTarget: CacheFaultTarget;
   private readonly serverlessCacheName: string;
   private readonly settings: ResolvedServerlessCache;
 
@@ -67,6 +69,11 @@ export class ServerlessCache extends MicroserviceCache {
     this.wire(context, { ...auth.environment, [CACHE_ENV.READER_PORT]: String(SERVERLESS_READER_PORT), ...iamName });
     this.injectSecret(context, auth.secretVariable);
     this._part = this.part();
+    this._faultTarget = {
+      ports: [6379, SERVERLESS_READER_PORT],
+      hosts: [this.host, this.readerHost],
+      azPower: { whyNot: 'FIS has no action for ElastiCache Serverless (its AZ power action "does not support the serverless deployment option": FIS actions reference)' },
+    };
   }
 
   protected get cacheName(): string {

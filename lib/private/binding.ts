@@ -5,6 +5,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -77,6 +78,12 @@ export interface SidecarOptions {
   readonly portMappings?: ecs.PortMapping[];
   readonly ulimits?: ecs.Ulimit[];
   readonly stopTimeout?: Duration;
+  /**
+   * Whether its root filesystem is read-only.
+   *
+   * @default true
+   */
+  readonly readonlyRootFilesystem?: boolean;
   /** The app container starts once this sidecar has started (START) or is healthy (HEALTHY). */
   readonly appStartsAfter: ecs.ContainerDependencyCondition;
   /** Environment the app container receives. */
@@ -98,6 +105,8 @@ export interface ServiceTask {
   addEnvironment(name: string, value: string): void;
   /** Adds a secret to the app container. */
   addSecret(name: string, secret: ecs.Secret): void;
+  /** Whether every container but `except` runs as a named (non-root) user, and read-only. */
+  othersHardened(except: string): { readonly nonRoot: boolean; readonly readOnly: boolean };
 }
 
 /** What a mesh needs to know of one service. */
@@ -258,6 +267,16 @@ export interface ApiWiring {
   createApiGatewayAccountOnce(): IConstruct | undefined;
   /** How the API's log groups are kept. */
   readonly logs: LogSettings;
+}
+
+/** What fault-injection experiments can do to a service's cache. */
+export interface CacheFaultTarget {
+  /** Every port of the cache's endpoints. */
+  readonly ports: number[];
+  /** The cache's endpoints. */
+  readonly hosts: string[];
+  /** A Multi-AZ replication group FIS can cut an AZ's power of, or why there is none. */
+  readonly azPower: { readonly replicationGroup?: elasticache.CfnReplicationGroup; readonly whyNot?: string };
 }
 
 /** What a service's cache needs of the service. */

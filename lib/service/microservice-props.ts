@@ -3,6 +3,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { HttpApiOptions, RestApiOptions } from '../api/api-options';
 import { ServiceCache } from '../cache/service-cache';
+import { FaultInjection } from '../fault-injection/fault-injection';
 import { ConnectionPool, OutlierDetection, ServiceProtocol } from '../mesh/resilience';
 import { RetryPolicy } from '../mesh/retry-policy';
 import { MicroserviceAlarmOptions } from '../monitoring/alarm-options';
@@ -295,6 +296,16 @@ export interface MicroserviceProps {
    * @default 'public.ecr.aws/aws-observability/aws-otel-collector:v0.41.1'
    */
   readonly tracingCollectorImage?: string;
+
+  /**
+   * Game days: AWS FIS experiment templates for the service (stop tasks, stress CPU, take each
+   * `connectTo` dependency and the cache away or slow them, cut the power of the cache's AZ),
+   * each stopped by the service's health alarm, and the SSM agent sidecar and task settings
+   * FIS's task actions need. Nothing of it exists unless enabled.
+   *
+   * @default FaultInjection.disabled()
+   */
+  readonly faultInjection?: FaultInjection;
 }
 
 /** A {@link Microservice}'s deployment strategy. */

@@ -8,13 +8,14 @@ import { Construct } from 'constructs';
 import { createFrontDoor } from './front-door';
 import { MicroserviceProps } from './microservice-props';
 import { createServiceNetwork } from './service-network';
-import { resolveSettings } from './service-settings';
+import { type ResolvedSettings, resolveSettings } from './service-settings';
 import { ServiceTaskDefinition } from './service-task';
 import { addTracing } from './tracing';
 import type { MicroserviceHttpApi } from '../api/microservice-http-api';
 import type { MicroserviceRestApi } from '../api/microservice-rest-api';
 import type { IServiceApi } from '../api/service-api-base';
 import type { MicroserviceCache } from '../cache/microservice-cache';
+import type { ServiceFaultInjection } from '../fault-injection/service-fault-injection';
 import type { ServiceTopicOptions, SubscribeOptions } from '../messaging/messaging-options';
 import { ServiceSubscription } from '../messaging/service-subscription';
 import { ServiceTopic } from '../messaging/service-topic';
@@ -73,6 +74,8 @@ export class Microservice extends Construct implements ec2.IConnectable {
   public readonly monitoring: ServiceMonitoring;
   /** The OpenTelemetry collector sidecar, with `tracing`. */
   public readonly collector?: ecs.ContainerDefinition;
+  /** The service's FIS experiment templates and their role, with `faultInjection: FaultInjection.enabled()`. */
+  public readonly faultInjection?: ServiceFaultInjection;
 
   private readonly platformServices: PlatformServices;
   private readonly mesh: MeshService;
@@ -137,13 +140,29 @@ export class Microservice extends Construct implements ec2.IConnectable {
       healthAlarmName: this.monitoring.healthAlarm ? this.monitoring.healthAlarmName : undefined,
     });
     this.joinCallGraph();
+    this.faultInjection = this.bindFaultInjection(s, props);
 
-    this.scaling = this.service.autoScaleTaskCount({ minCapacity: s.minCapacity, maxCapacity: s.maxCapacity });
+    this.scaling = this.createScaling(s);
+  }
+
+  /** The experiments of the service, bound once its alarms and call graph exist. */
+  private bindFaultInjection(s: ResolvedSettings, props: MicroserviceProps): ServiceFaultInjection | undefined {
+    return props.faultInjection?._bind(this, {
+      servicePath: this.node.path, discoveryName: s.discoveryName, task: this.task, containerPort: s.containerPort,
+      clusterName: this.platform.cluster.clusterName, ecsServiceName: s.discoveryName, minCapacity: s.minCapacity,
+      healthAlarm: this.monitoring.healthAlarm, cache: this.cache?._faultTarget, logs: this.platformServices.logs,
+      defaultAvailabilityZone: this.platform.vpc.availabilityZones[0],
+    });
+  }
+
+  private createScaling(s: ResolvedSettings): ecs.ScalableTaskCount {
+    const scaling = this.service.autoScaleTaskCount({ minCapacity: s.minCapacity, maxCapacity: s.maxCapacity });
     // A worker that may scale to zero: utilization never asks for fewer than one task (a target
     // tracking policy rounds up), and all policies must agree to scale in, so only the backlog does.
     const disableScaleIn = s.minCapacity === 0 ? true : undefined;
-    this.scaling.scaleOnCpuUtilization('CpuScaling', { targetUtilizationPercent: s.targetCpu, disableScaleIn });
-    this.scaling.scaleOnMemoryUtilization('MemoryScaling', { targetUtilizationPercent: s.targetMemory, disableScaleIn });
+    scaling.scaleOnCpuUtilization('CpuScaling', { targetUtilizationPercent: s.targetCpu, disableScaleIn });
+    scaling.scaleOnMemoryUtilization('MemoryScaling', { targetUtilizationPercent: s.targetMemory, disableScaleIn });
+    return scaling;
   }
 
   /**
@@ -163,6 +182,7 @@ export class Microservice extends Construct implements ec2.IConnectable {
     const edge = this.mesh.connect(callee.mesh);
     this.task.addEnvironment(`${envStem(callee.discoveryName)}_URL`, edge.url);
     if (edge.part) this.monitoring._addPart(edge.part);
+    this.faultInjection?._addDependency(callee.discoveryName, callee.containerPort, `${callee.discoveryName}.${this.platform.namespace.namespaceName}`);
     ServiceCallGraph.of(this)._addCall(this.node.path, callee.node.path);
   }
 

@@ -167,6 +167,7 @@ function validate(path: string, props: MicroserviceProps, s: ResolvedSettings): 
     }
   }
   validateResilience(errors, props.outlierDetection, props.connectionPool);
+  props.faultInjection?._validate(errors, { enableExecuteCommand: s.enableExecuteCommand, alarms: props.alarms?.enabled ?? true });
   errors.duration('requestTimeout', props.requestTimeout, 1, 3_600_000, 'between 1 ms and 1 hour');
   errors.duration('idleTimeout', props.idleTimeout, 1000, 3_600_000, 'between 1000 ms and 1 hour');
   // The mesh reads the API's timeout before the API checks its range: refuse NaN and Infinity here.

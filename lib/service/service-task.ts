@@ -25,7 +25,10 @@ export class ServiceTaskDefinition implements ServiceTask {
   public readonly container: ecs.ContainerDefinition;
   public readonly logGroup: logs.LogGroup;
   public readonly logs: LogSettings;
-  private readonly sidecars: Array<{ readonly name: string; readonly cpu: number; readonly memory: number }> = [];
+  private readonly sidecars: Array<{
+    readonly name: string; readonly cpu: number; readonly memory: number; readonly user?: string; readonly readonlyRootFilesystem: boolean;
+  }> = [];
+  private readonly appUser?: string;
   private environmentAcknowledged = false;
   /** Whether the user gave plain environment variables: then AwsSolutions-ECS2 is theirs to judge. */
   private readonly userEnvironment: boolean;
@@ -37,6 +40,7 @@ export class ServiceTaskDefinition implements ServiceTask {
       cpu: s.cpu,
       memoryLimitMiB: s.memoryLimitMiB,
       runtimePlatform: { cpuArchitecture: s.cpuArchitecture, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+      ...props.faultInjection?._taskDefinitionProps(),
     });
     this.logGroup = createLogGroup(scope, 'LogGroup', this.logs, {
       retention: s.logRetention, defaultRetention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.RETAIN,
@@ -72,6 +76,7 @@ export class ServiceTaskDefinition implements ServiceTask {
       this.taskDefinition.addVolume({ name: sourceVolume });
       this.container.addMountPoints({ containerPath: path, sourceVolume, readOnly: false });
     }
+    this.appUser = props.user;
     this.userEnvironmentNames = new Set(Object.keys(props.environment ?? {}));
     this.userEnvironment = this.userEnvironmentNames.size > 0;
     scope.node.addValidation({ validate: () => this.sizeErrors() });
@@ -93,13 +98,29 @@ export class ServiceTaskDefinition implements ServiceTask {
       cpu: o.cpu,
       memoryReservationMiB: o.memoryReservationMiB,
       memoryLimitMiB: o.memoryLimitMiB,
-      readonlyRootFilesystem: true,
+      readonlyRootFilesystem: o.readonlyRootFilesystem ?? true,
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: o.containerName }),
     });
+    if (Object.keys(o.environment ?? {}).length > 0) this.acknowledgeEnvironment();
     this.container.addContainerDependencies({ container: sidecar, condition: o.appStartsAfter });
     for (const [k, v] of Object.entries(o.appEnvironment ?? {})) this.addEnvironment(k, v);
-    this.sidecars.push({ name: o.containerName, cpu: o.cpu, memory: o.memoryReservationMiB });
+    this.sidecars.push({
+      name: o.containerName, cpu: o.cpu, memory: o.memoryReservationMiB, user: o.user, readonlyRootFilesystem: o.readonlyRootFilesystem ?? true,
+    });
     return sidecar;
+  }
+
+  /**
+   * Whether every container but `except` names a user (a root user is refused by the props'
+   * validation) and has a read-only root filesystem: then a Control Tower finding on the task
+   * definition about either is `except`'s alone.
+   */
+  public othersHardened(except: string): { readonly nonRoot: boolean; readonly readOnly: boolean } {
+    const others = this.sidecars.filter((c) => c.name !== except);
+    return {
+      nonRoot: this.appUser !== undefined && others.every((c) => c.user !== undefined),
+      readOnly: this.s.readonlyRootFilesystem && others.every((c) => c.readonlyRootFilesystem),
+    };
   }
 
   /** Adds a variable the library sets; one the user's `environment` sets keeps the user's value. */
@@ -172,7 +193,7 @@ export class ServiceTaskDefinition implements ServiceTask {
     this.environmentAcknowledged = true;
     Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
-      reason: 'The only plain environment variables are the library\'s: endpoints of the cache and the backends, topic ARNs and queue URLs, the tracing settings; none is secret (secrets reach the app as ECS secrets).',
+      reason: 'The only plain environment variables are the library\'s: endpoints of the cache and the backends, topic ARNs and queue URLs, the tracing settings, its sidecars\' configuration; none is secret (secrets reach the app as ECS secrets).',
     });
   }
 }

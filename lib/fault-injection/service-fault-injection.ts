@@ -1,0 +1,251 @@
+import { Annotations, CfnOutput, Duration, Lazy, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as fis from 'aws-cdk-lib/aws-fis';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { CACHE_TARGET_TAG, createExperimentRole } from './experiment-role';
+import { FaultExperiment } from './fault-injection-options';
+import type { FaultInjectionContext, ResolvedFaultInjection } from './fault-injection-context';
+import { addSsmAgent } from './ssm-agent';
+import { createLogGroup } from '../private/log-groups';
+import { pascal } from '../private/names';
+
+/** The SSM documents of the task actions with the ECS fault injection endpoints (FIS actions reference). */
+const DOCUMENTS = {
+  cpu: 'AWSFIS-Run-CPU-Stress',
+  blackhole: 'AWSFIS-Run-Network-Blackhole-Port-ECS',
+  latency: 'AWSFIS-Run-Network-Latency-ECS',
+  packetLoss: 'AWSFIS-Run-Network-Packet-Loss-ECS',
+} as const;
+
+/** The experiments that run an SSM document in the task, hence need the SSM agent sidecar. */
+const SSM_EXPERIMENTS: readonly FaultExperiment[] = [
+  FaultExperiment.CPU_STRESS, FaultExperiment.DEPENDENCY_UNREACHABLE, FaultExperiment.DEPENDENCY_LATENCY, FaultExperiment.CACHE_UNREACHABLE,
+];
+/** The experiments on the task's network: the task's PID namespace and the ECS endpoints. */
+const NETWORK_EXPERIMENTS: readonly FaultExperiment[] = [
+  FaultExperiment.DEPENDENCY_UNREACHABLE, FaultExperiment.DEPENDENCY_LATENCY, FaultExperiment.CACHE_UNREACHABLE,
+];
+
+/** Whether the experiments need the SSM agent sidecar, and the task's PID namespace. */
+export function taskNeeds(experiments: readonly FaultExperiment[]): { readonly ssm: boolean; readonly network: boolean } {
+  return {
+    ssm: experiments.some((e) => SSM_EXPERIMENTS.includes(e)),
+    network: experiments.some((e) => NETWORK_EXPERIMENTS.includes(e)),
+  };
+}
+
+/** Something the service talks to that an experiment takes away: a `connectTo` dependency or the cache. */
+interface Dependency {
+  /** Template name stem: `Payments`, `Cache`. */
+  readonly stem: string;
+  readonly what: string;
+  /** Every port it listens on. */
+  readonly ports: number[];
+  /** Hosts whose addresses a by-destination fault hits. */
+  readonly hosts: string[];
+}
+
+/**
+ * The AWS FIS experiment templates of one service (`faultInjection: FaultInjection.enabled()`):
+ * each in the service's stack, run by the service's experiment role, stopped by its health
+ * alarm, logging to its log group; the template ids are stack outputs.
+ */
+export class ServiceFaultInjection extends Construct {
+  /** @internal */
+  public static _create(scope: Construct, id: string, settings: ResolvedFaultInjection, context: FaultInjectionContext): ServiceFaultInjection {
+    return new ServiceFaultInjection(scope, id, settings, context);
+  }
+
+  /** The role FIS assumes to run this service's experiments. */
+  public readonly role: iam.IRole;
+  /** Where FIS logs each experiment's progress (`/aws/vendedlogs/fis/<stack>/<service>`). */
+  public readonly logGroup: logs.ILogGroup;
+  /** The alarms that stop every experiment: the health alarm first. */
+  public readonly stopAlarms: cloudwatch.IAlarm[];
+  private readonly templateMap: { [name: string]: fis.CfnExperimentTemplate } = {};
+  private readonly settings: ResolvedFaultInjection;
+  private readonly context: FaultInjectionContext;
+  private readonly dependencies: Dependency[] = [];
+
+  private constructor(scope: Construct, id: string, settings: ResolvedFaultInjection, context: FaultInjectionContext) {
+    super(scope, id);
+    this.settings = settings;
+    this.context = context;
+    const has = (e: FaultExperiment) => settings.experiments.includes(e);
+    const needs = taskNeeds(settings.experiments);
+    if (needs.ssm) addSsmAgent(this, context.task, settings.agentImage);
+
+    const cache = context.cache;
+    const azPower = has(FaultExperiment.CACHE_AZ_POWER) ? cache?.azPower : undefined;
+    if (azPower && !azPower.replicationGroup) {
+      Annotations.of(this).addWarningV2('cdk-microservice:noCacheAzPowerExperiment',
+        `No cache AZ power experiment for ${context.servicePath}: ${azPower.whyNot}. The cache unreachable experiment still takes the cache away from the tasks.`);
+    }
+    const cacheTag = azPower?.replicationGroup ? `${Stack.of(this).stackName}/${context.discoveryName}` : undefined;
+    if (azPower?.replicationGroup && cacheTag) Tags.of(azPower.replicationGroup).add(CACHE_TARGET_TAG, cacheTag);
+
+    const stack = Stack.of(this);
+    const documents = [
+      ...(has(FaultExperiment.CPU_STRESS) ? [DOCUMENTS.cpu] : []),
+      ...(has(FaultExperiment.DEPENDENCY_UNREACHABLE) || has(FaultExperiment.CACHE_UNREACHABLE) ? [DOCUMENTS.blackhole, DOCUMENTS.packetLoss] : []),
+      ...(has(FaultExperiment.DEPENDENCY_LATENCY) ? [DOCUMENTS.latency] : []),
+    ];
+    this.role = createExperimentRole(this, { servicePath: context.servicePath, clusterName: context.clusterName, documents, network: needs.network, cacheTag });
+    // A name under /aws/vendedlogs/ keeps the account's log delivery resource policy from
+    // growing with each group (CloudWatch Logs guide, "Enabling logging from AWS services").
+    this.logGroup = createLogGroup(this, 'LogGroup', context.logs, {
+      logGroupName: `/aws/vendedlogs/fis/${stack.stackName}/${context.discoveryName}`,
+      defaultRetention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stopAlarms = [...(context.healthAlarm ? [context.healthAlarm] : []), ...settings.stopAlarms];
+
+    const percent = `PERCENT(${settings.taskPercent})`;
+    if (has(FaultExperiment.STOP_TASKS)) {
+      this.template('StopTasks', `stop ${settings.taskPercent}% of the tasks of ${context.discoveryName}, then watch it for ${describe(settings.duration)}`, {
+        StopTasks: { actionId: 'aws:ecs:stop-task', targets: { Tasks: 'Tasks' } },
+        // The experiment stays open while the service recovers: its health alarm stops it if customers feel it.
+        Watch: { actionId: 'aws:fis:wait', parameters: { duration: settings.duration.toIsoString() }, startAfter: ['StopTasks'] },
+      }, percent);
+    }
+    if (has(FaultExperiment.CPU_STRESS)) {
+      this.template('CpuStress', `load ${settings.cpuPercent}% of the CPU of ${settings.taskPercent}% of the tasks of ${context.discoveryName} for ${describe(settings.duration)}`, {
+        CpuStress: {
+          actionId: 'aws:ecs:task-cpu-stress',
+          parameters: { duration: settings.duration.toIsoString(), percent: String(settings.cpuPercent) },
+          targets: { Tasks: 'Tasks' },
+        },
+      }, percent);
+    }
+    if (cache) {
+      const dependency: Dependency = { stem: 'Cache', what: 'its cache', ports: cache.ports, hosts: cache.hosts };
+      this.dependencies.push(dependency);
+      if (has(FaultExperiment.CACHE_UNREACHABLE)) this.unreachable(dependency);
+    }
+    if (azPower?.replicationGroup) {
+      const az = settings.cacheAvailabilityZone ?? context.defaultAvailabilityZone;
+      this.template('CacheAzPower', `cut the power of the nodes of the cache of ${context.discoveryName} in ${az} for ${describe(settings.duration)}`, {
+        CacheAzPower: {
+          actionId: 'aws:elasticache:replicationgroup-interrupt-az-power',
+          parameters: { duration: settings.duration.toIsoString() },
+          targets: { ReplicationGroups: 'ReplicationGroups' },
+        },
+      }, undefined, {
+        // ElastiCache targets go by tags, with the AZ as a required parameter (FIS guide, "Targets").
+        ReplicationGroups: {
+          resourceType: 'aws:elasticache:replicationgroup',
+          resourceTags: { [CACHE_TARGET_TAG]: cacheTag! },
+          parameters: { availabilityZoneIdentifier: az },
+          selectionMode: 'ALL',
+        },
+      });
+    }
+    if (Math.floor(context.minCapacity * settings.taskPercent / 100) < 1) {
+      Annotations.of(this).addWarningV2('cdk-microservice:faultInjectionSelectsNoTask',
+        `taskPercent ${settings.taskPercent} of ${context.servicePath}'s minimum of ${context.minCapacity} task(s) selects none (FIS rounds down and fails an experiment without targets): `
+        + `run the task experiments with at least ${Math.ceil(100 / settings.taskPercent)} tasks, or raise taskPercent`);
+    }
+  }
+
+  /** The experiment templates, by name (`StopTasks`, `CpuStress`, `PaymentsUnreachable`, ...). */
+  public get templates(): { [name: string]: fis.CfnExperimentTemplate } {
+    return { ...this.templateMap };
+  }
+
+  /**
+   * A dependency `connectTo` added: its unreachable and latency experiments.
+   *
+   * @internal
+   */
+  public _addDependency(name: string, port: number, host: string): void {
+    const stem = pascal(name);
+    const dependency: Dependency = { stem, what: name, ports: [port], hosts: [host] };
+    this.dependencies.push(dependency);
+    if (this.settings.experiments.includes(FaultExperiment.DEPENDENCY_UNREACHABLE)) this.unreachable(dependency);
+    if (this.settings.experiments.includes(FaultExperiment.DEPENDENCY_LATENCY)) {
+      const { latency, jitter } = this.settings;
+      this.template(`${stem}Latency`, `add ${latency.toMilliseconds()} ms (jitter ${jitter.toMilliseconds()} ms) to every packet from ${this.settings.taskPercent}% of the tasks of ${this.context.discoveryName} to ${name} for ${describe(this.settings.duration)}`, {
+        Latency: {
+          actionId: 'aws:ecs:task-network-latency',
+          parameters: {
+            duration: this.settings.duration.toIsoString(),
+            delayMilliseconds: String(latency.toMilliseconds()),
+            jitterMilliseconds: String(jitter.toMilliseconds()),
+            sources: host,
+            // Fargate has no NET_ADMIN for tc: the ECS fault injection endpoints apply the fault (FIS guide, "ECS task actions").
+            useEcsFaultInjectionEndpoints: 'true',
+          },
+          targets: { Tasks: 'Tasks' },
+        },
+      }, `PERCENT(${this.settings.taskPercent})`);
+    }
+  }
+
+  /**
+   * Takes a dependency away from the tasks with the narrowest fault that hits it alone: a
+   * black-hole of its port while no other connection of the task uses that port, else every
+   * packet to its addresses lost. A port black-hole drops every connection to the port, the
+   * task's own loopback ones included (the ECS agent's rule matches any destination), so on a
+   * port the service itself or another dependency uses it would cut more than the dependency.
+   */
+  private unreachable(dependency: Dependency): void {
+    const duration = this.settings.duration.toIsoString();
+    // One port, known at synth, that nothing else of the task uses: else by destination.
+    const others = () => [this.context.containerPort, ...this.dependencies.filter((d) => d !== dependency).flatMap((d) => d.ports)];
+    const shared = () => dependency.ports.length !== 1 || Token.isUnresolved(dependency.ports[0])
+      || others().some((p) => Token.isUnresolved(p) || p === dependency.ports[0]);
+    this.template(`${dependency.stem}Unreachable`, Lazy.string({
+      produce: () => `make ${dependency.what} unreachable from ${this.settings.taskPercent}% of the tasks of ${this.context.discoveryName} for ${describe(this.settings.duration)} `
+        + (shared() ? `(every packet to ${dependency.hosts.join(', ')} lost)` : `(port ${dependency.ports[0]} black-holed)`),
+    }), Lazy.any({
+      produce: () => ({
+        Unreachable: shared()
+          ? {
+            actionId: 'aws:ecs:task-network-packet-loss',
+            parameters: { duration, lossPercent: '100', sources: dependency.hosts.join(','), useEcsFaultInjectionEndpoints: 'true' },
+            targets: { Tasks: 'Tasks' },
+          }
+          : {
+            actionId: 'aws:ecs:task-network-blackhole-port',
+            parameters: { duration, port: String(dependency.ports[0]), protocol: 'tcp', trafficType: 'egress', useEcsFaultInjectionEndpoints: 'true' },
+            targets: { Tasks: 'Tasks' },
+          },
+      }),
+    }), `PERCENT(${this.settings.taskPercent})`);
+  }
+
+  private template(name: string, description: string, actions: fis.CfnExperimentTemplateProps['actions'], taskSelection?: string,
+    targets?: { [name: string]: fis.CfnExperimentTemplate.ExperimentTemplateTargetProperty }): fis.CfnExperimentTemplate {
+    const template = new fis.CfnExperimentTemplate(this, name, {
+      description,
+      roleArn: this.role.roleArn,
+      stopConditions: this.stopAlarms.map((a) => ({ source: 'aws:cloudwatch:alarm', value: a.alarmArn })),
+      targets: targets ?? {
+        Tasks: {
+          resourceType: 'aws:ecs:task',
+          // The service's running tasks, whatever their ids (FIS guide, "Targets", aws:ecs:task parameters).
+          parameters: { cluster: this.context.clusterName, service: this.context.ecsServiceName },
+          selectionMode: taskSelection!,
+        },
+      },
+      actions,
+      // The group's ARN attribute already ends in ':*', which FIS requires.
+      logConfiguration: { logSchemaVersion: 2, cloudWatchLogsConfiguration: { LogGroupArn: this.logGroup.logGroupArn } },
+      experimentOptions: { accountTargeting: 'single-account', emptyTargetResolutionMode: 'fail' },
+      tags: { Name: `${this.context.discoveryName}-${name}` },
+    });
+    this.templateMap[name] = template;
+    new CfnOutput(this, `${name}TemplateId`, {
+      value: template.attrId,
+      description: `FIS experiment template of ${this.context.servicePath}: ${name} (aws fis start-experiment --experiment-template-id <id>)`,
+    });
+    return template;
+  }
+}
+
+function describe(d: Duration): string {
+  const s = d.toSeconds();
+  return s % 3600 === 0 ? `${s / 3600} h` : s % 60 === 0 ? `${s / 60} min` : `${s} s`;
+}
