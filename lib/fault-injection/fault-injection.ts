@@ -80,7 +80,7 @@ class EnabledFaultInjection extends FaultInjection {
     errors.duration('latency', options.latency, 1, 60_000, 'between 1 ms and 1 minute');
     const latency = options.latency ?? Duration.millis(200);
     errors.duration('jitter', options.jitter, 0, Number.isFinite(millis(latency)) ? millis(latency) : 60_000, `between 0 and latency (${millis(latency)} ms)`);
-    errors.text('agentImage', options.agentImage, /^[a-z0-9.-]+(:[0-9]+)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$/, 'an image with a tag or digest such as "public.ecr.aws/amazon-ssm-agent/amazon-ssm-agent:3.3.1611.0"');
+    errors.text('agentImage', options.agentImage, /^[a-z0-9.-]+(:[0-9]+)?\/[a-z0-9._/-]+((:[A-Za-z0-9._-]+)(@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})$/, 'an image with a tag or digest such as "public.ecr.aws/amazon-ssm-agent/amazon-ssm-agent:3.3.1611.0"');
     errors.text('cacheAvailabilityZone', options.cacheAvailabilityZone, /^([a-z]{2}(-[a-z]+)+-\d[a-z]|[a-z]{3,4}\d-az\d+)$/, 'an Availability Zone name or ID such as "eu-west-1a" or "euw1-az1"');
     errors.throwIfAny();
     this.settings = {

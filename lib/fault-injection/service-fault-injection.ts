@@ -19,6 +19,9 @@ const DOCUMENTS = {
   packetLoss: 'AWSFIS-Run-Network-Packet-Loss-ECS',
 } as const;
 
+/** The port of AWS's APIs, which the task's agents and SDKs use whatever its dependencies. */
+const HTTPS_PORT = 443;
+
 /** The experiments that run an SSM document in the task, hence need the SSM agent sidecar. */
 const SSM_EXPERIMENTS: readonly FaultExperiment[] = [
   FaultExperiment.CPU_STRESS, FaultExperiment.DEPENDENCY_UNREACHABLE, FaultExperiment.DEPENDENCY_LATENCY, FaultExperiment.CACHE_UNREACHABLE,
@@ -68,6 +71,7 @@ export class ServiceFaultInjection extends Construct {
   private readonly settings: ResolvedFaultInjection;
   private readonly context: FaultInjectionContext;
   private readonly dependencies: Dependency[] = [];
+  private warnedNoTask = false;
 
   private constructor(scope: Construct, id: string, settings: ResolvedFaultInjection, context: FaultInjectionContext) {
     super(scope, id);
@@ -142,11 +146,6 @@ export class ServiceFaultInjection extends Construct {
         },
       });
     }
-    if (Math.floor(context.minCapacity * settings.taskPercent / 100) < 1) {
-      Annotations.of(this).addWarningV2('cdk-microservice:faultInjectionSelectsNoTask',
-        `taskPercent ${settings.taskPercent} of ${context.servicePath}'s minimum of ${context.minCapacity} task(s) selects none (FIS rounds down and fails an experiment without targets): `
-        + `run the task experiments with at least ${Math.ceil(100 / settings.taskPercent)} tasks, or raise taskPercent`);
-    }
   }
 
   /** The experiment templates, by name (`StopTasks`, `CpuStress`, `PaymentsUnreachable`, ...). */
@@ -160,7 +159,10 @@ export class ServiceFaultInjection extends Construct {
    * @internal
    */
   public _addDependency(name: string, port: number, host: string): void {
-    const stem = pascal(name);
+    // A callee's templates are named after it; one named like the cache's (a callee `cache`)
+    // takes a suffix until its names are free.
+    let stem = pascal(name);
+    while (this.dependencies.some((d) => d.stem === stem)) stem = `${stem}Service`;
     const dependency: Dependency = { stem, what: name, ports: [port], hosts: [host] };
     this.dependencies.push(dependency);
     if (this.settings.experiments.includes(FaultExperiment.DEPENDENCY_UNREACHABLE)) this.unreachable(dependency);
@@ -185,15 +187,17 @@ export class ServiceFaultInjection extends Construct {
 
   /**
    * Takes a dependency away from the tasks with the narrowest fault that hits it alone: a
-   * black-hole of its port while no other connection of the task uses that port, else every
-   * packet to its addresses lost. A port black-hole drops every connection to the port, the
+   * black-hole of its port while no other connection of the task uses that port (no container of
+   * the task listens on it, no other dependency has it, it is not 443, the AWS APIs' port), else
+   * every packet to its addresses lost. A port black-hole drops every connection to the port, the
    * task's own loopback ones included (the ECS agent's rule matches any destination), so on a
    * port the service itself or another dependency uses it would cut more than the dependency.
    */
   private unreachable(dependency: Dependency): void {
     const duration = this.settings.duration.toIsoString();
     // One port, known at synth, that nothing else of the task uses: else by destination.
-    const others = () => [this.context.containerPort, ...this.dependencies.filter((d) => d !== dependency).flatMap((d) => d.ports)];
+    // 443 is every AWS API's port: the SSM agent's (which runs the fault) and the app's SDK calls.
+    const others = () => [HTTPS_PORT, ...this.context.task.listenPorts(), ...this.dependencies.filter((d) => d !== dependency).flatMap((d) => d.ports)];
     const shared = () => dependency.ports.length !== 1 || Token.isUnresolved(dependency.ports[0])
       || others().some((p) => Token.isUnresolved(p) || p === dependency.ports[0]);
     this.template(`${dependency.stem}Unreachable`, Lazy.string({
@@ -214,6 +218,19 @@ export class ServiceFaultInjection extends Construct {
           },
       }),
     }), `PERCENT(${this.settings.taskPercent})`);
+  }
+
+  /** Once, when a template targets tasks: FIS rounds the share of tasks down. */
+  private warnIfNoTask(): void {
+    if (this.warnedNoTask) return;
+    this.warnedNoTask = true;
+    const { minCapacity, servicePath } = this.context;
+    const { taskPercent } = this.settings;
+    if (Math.floor(minCapacity * taskPercent / 100) < 1) {
+      Annotations.of(this).addWarningV2('cdk-microservice:faultInjectionSelectsNoTask',
+        `taskPercent ${taskPercent} of ${servicePath}'s minimum of ${minCapacity} task(s) selects none (FIS rounds down and fails an experiment without targets): `
+        + `run the task experiments with at least ${Math.ceil(100 / taskPercent)} tasks, or raise taskPercent`);
+    }
   }
 
   private template(name: string, description: string, actions: fis.CfnExperimentTemplateProps['actions'], taskSelection?: string,
@@ -237,6 +254,7 @@ export class ServiceFaultInjection extends Construct {
       tags: { Name: `${this.context.discoveryName}-${name}` },
     });
     this.templateMap[name] = template;
+    if (taskSelection) this.warnIfNoTask();
     new CfnOutput(this, `${name}TemplateId`, {
       value: template.attrId,
       description: `FIS experiment template of ${this.context.servicePath}: ${name} (aws fis start-experiment --experiment-template-id <id>)`,

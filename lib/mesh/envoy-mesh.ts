@@ -203,6 +203,7 @@ class EnvoyService implements MeshService {
       // and its calls in flight finish through Envoy before Envoy is told to stop.
       stopTimeout: Duration.seconds(10),
       appStartsAfter: ecs.ContainerDependencyCondition.HEALTHY,
+      listenPorts: [ENVOY_ADMIN_PORT, ...Array.from({ length: MAX_BACKENDS }, (_, i) => o.egressPortBase + i)],
     });
     this.scope.node.addValidation({
       validate: () => {
@@ -236,6 +237,7 @@ class EnvoyService implements MeshService {
       },
       healthCheck: { command: ['CMD', '/healthcheck', '--port', String(COLLECTOR_HEALTH_PORT)], interval: Duration.seconds(10), timeout: Duration.seconds(5), retries: 3, startPeriod: Duration.seconds(10) },
       appStartsAfter: ecs.ContainerDependencyCondition.START,
+      listenPorts: [COLLECTOR_HEALTH_PORT],
     });
     // The log group's ARN attribute already ends in ':*': it covers the streams the collector names per task.
     const policy = new iam.Policy(this.scope, 'MetricsPolicy', {

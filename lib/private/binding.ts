@@ -88,6 +88,8 @@ export interface SidecarOptions {
   readonly appStartsAfter: ecs.ContainerDependencyCondition;
   /** Environment the app container receives. */
   readonly appEnvironment?: { [name: string]: string };
+  /** Ports it listens on inside the task (the app reaches them on localhost). */
+  readonly listenPorts?: number[];
 }
 
 /** The service's task as its parts see it. */
@@ -107,6 +109,8 @@ export interface ServiceTask {
   addSecret(name: string, secret: ecs.Secret): void;
   /** Whether every container but `except` runs as a named (non-root) user, and read-only. */
   othersHardened(except: string): { readonly nonRoot: boolean; readonly readOnly: boolean };
+  /** Every port a container of the task listens on: the app's and its sidecars'. */
+  listenPorts(): number[];
 }
 
 /** What a mesh needs to know of one service. */

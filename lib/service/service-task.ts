@@ -27,6 +27,7 @@ export class ServiceTaskDefinition implements ServiceTask {
   public readonly logs: LogSettings;
   private readonly sidecars: Array<{
     readonly name: string; readonly cpu: number; readonly memory: number; readonly user?: string; readonly readonlyRootFilesystem: boolean;
+    readonly listenPorts: number[];
   }> = [];
   private readonly appUser?: string;
   private environmentAcknowledged = false;
@@ -106,6 +107,7 @@ export class ServiceTaskDefinition implements ServiceTask {
     for (const [k, v] of Object.entries(o.appEnvironment ?? {})) this.addEnvironment(k, v);
     this.sidecars.push({
       name: o.containerName, cpu: o.cpu, memory: o.memoryReservationMiB, user: o.user, readonlyRootFilesystem: o.readonlyRootFilesystem ?? true,
+      listenPorts: [...o.listenPorts ?? [], ...(o.portMappings ?? []).map((m) => m.containerPort)],
     });
     return sidecar;
   }
@@ -121,6 +123,10 @@ export class ServiceTaskDefinition implements ServiceTask {
       nonRoot: this.appUser !== undefined && others.every((c) => c.user !== undefined),
       readOnly: this.s.readonlyRootFilesystem && others.every((c) => c.readonlyRootFilesystem),
     };
+  }
+
+  public listenPorts(): number[] {
+    return [this.s.containerPort, ...this.sidecars.flatMap((c) => c.listenPorts)];
   }
 
   /** Adds a variable the library sets; one the user's `environment` sets keeps the user's value. */

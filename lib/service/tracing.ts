@@ -26,6 +26,8 @@ export function addTracing(scope: Construct, task: ServiceTask, serviceName: str
     memoryLimitMiB: 256,
     healthCheck: { command: ['CMD', '/healthcheck'], interval: Duration.seconds(10), timeout: Duration.seconds(5), retries: 3, startPeriod: Duration.seconds(10) },
     appStartsAfter: ecs.ContainerDependencyCondition.START,
+    // OTLP over gRPC and HTTP, and the health check extension's default port.
+    listenPorts: [4317, 4318, 13133],
     // The exporter protocol and its endpoint together (the OpenTelemetry exporter spec: the default
     // protocol is http/protobuf, whose base URL takes /v1/<signal>): every SDK that reads these
     // variables reaches the collector, whatever its own default.
