@@ -1,4 +1,5 @@
 // The public API, by name: nothing else of lib/ is part of it.
+import './private/cdk-version';
 export { ApiIntegration } from './api/api-integration';
 export type {
   ApiConsumer, ApiOptions, ApiRoute, ConsumerQuota, HttpApiOptions, RestApiCacheOptions, RestApiConsumer, RestApiOptions, RestApiRoute,
@@ -32,7 +33,7 @@ export type { BacklogScalingOptions, ServiceTopicOptions, SubscribeOptions } fro
 export { ServiceSubscription } from './messaging/service-subscription';
 export { ServiceTopic } from './messaging/service-topic';
 export { MAX_AMPLIFICATION_CONTEXT, ServiceCallGraph } from './mesh/call-graph';
-export type { CallGraphAsyncCall, CallGraphNode, CallGraphPath, CallGraphReport, CallGraphViolation } from './mesh/call-graph';
+export type { CallGraphAsyncCall, CallGraphCall, CallGraphNode, CallGraphPath, CallGraphReport, CallGraphService, CallGraphViolation } from './mesh/call-graph';
 export type { AppMeshOptions, EnvoyMeshOptions, RetryBudget, ServiceConnectOptions } from './mesh/mesh-options';
 export { ServiceProtocol } from './mesh/resilience';
 export type { ConnectionPool, OutlierDetection } from './mesh/resilience';
@@ -53,5 +54,6 @@ export type {
   FargateSpotOptions, MicroserviceAutoScalingOptions, MicroserviceDeploymentOptions, MicroserviceProps,
 } from './service/microservice-props';
 export { normalizeTemplate } from './testing/normalize-template';
+export { MicroserviceTesting } from './testing/template-snapshot';
 export { strictValidation } from './testing/strict-validation';
 export type { NormalizeTemplateOptions } from './testing/normalize-template';

@@ -123,7 +123,7 @@ export class MicroserviceHttpApi extends ServiceApiBase {
     const bound = (props.integration ?? ApiIntegration.cloudMap())._bindHttp(new Construct(this, 'Integration'), wiring.target);
     this.loadBalancer = bound.loadBalancer;
     this.targetGroup = bound.targetGroup;
-    this.integrationPart = bound;
+    this._integrationPart = bound;
 
     // RouteSettings is a JSON property: CloudFormation's own casing.
     const routeSettings: { [key: string]: { [setting: string]: unknown } } = {};
@@ -139,7 +139,7 @@ export class MicroserviceHttpApi extends ServiceApiBase {
         const key = routeKeyOf(r);
         this.routes[key] = r;
         if (route.public) {
-          this.publicKeys.add(key);
+          this._publicKeys.add(key);
           // public: true is the service owner's own acknowledgement, route by route.
           for (const id of ['AwsSolutions-APIG4', 'cdk-validator-cfnguard::api_gw_v2_authorization_type_configured_check']) {
             Validations.of(r).acknowledge({ id, reason: `Route "${key}" is marked public: true by the service owner.` });
@@ -180,7 +180,8 @@ export class MicroserviceHttpApi extends ServiceApiBase {
     }
   }
 
-  protected routeAuthorizations() {
+  /** @internal */
+  protected _routeAuthorizations() {
     const stack = Stack.of(this);
     return this.httpApi.node.findAll()
       .filter((child): child is apigwv2.CfnRoute => child instanceof apigwv2.CfnRoute)
@@ -192,7 +193,8 @@ export class MicroserviceHttpApi extends ServiceApiBase {
 
   protected readonly apiProp = 'api';
 
-  protected readonly errorMetricNames = { server: '5xx', client: '4xx' };
+  /** @internal */
+  protected readonly _errorMetricNames = { server: '5xx', client: '4xx' };
 
   protected get metricApiId(): string {
     return this.httpApi.apiId;

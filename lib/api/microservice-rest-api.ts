@@ -88,7 +88,7 @@ export class MicroserviceRestApi extends ServiceApiBase {
   /** The internal load balancer. */
   public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   /** Its target group. */
-  public readonly targetGroup: elbv2.ApplicationTargetGroup;
+  public readonly targetGroup?: elbv2.ApplicationTargetGroup;
   /** The web ACL, with `waf`. */
   public readonly webAcl?: StageWebAcl;
   /** The mapping on the platform's custom domain, if it has one. */
@@ -117,7 +117,7 @@ export class MicroserviceRestApi extends ServiceApiBase {
     const lb = createLoadBalancer(new Construct(this, 'Integration'), wiring.target, props.loadBalancer ?? {});
     this.loadBalancer = lb.loadBalancer;
     this.targetGroup = lb.targetGroup;
-    this.integrationPart = lb.part;
+    this._integrationPart = lb.part;
 
     this.accessLogGroup = createLogGroup(this, 'AccessLogs', wiring.logs, {
       retention: props.accessLogRetention, defaultRetention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.RETAIN,
@@ -268,7 +268,7 @@ export class MicroserviceRestApi extends ServiceApiBase {
         this.methods[methodKey] = method;
 
         if (route.public) {
-          this.publicKeys.add(methodKey);
+          this._publicKeys.add(methodKey);
           Validations.of(method).acknowledge({
             id: 'AwsSolutions-APIG4',
             reason: `Method "${methodKey}" is marked public: true by the service owner.`,
@@ -348,7 +348,8 @@ export class MicroserviceRestApi extends ServiceApiBase {
     this.usagePlans[consumer.name] = plan;
   }
 
-  protected routeAuthorizations() {
+  /** @internal */
+  protected _routeAuthorizations() {
     const stack = Stack.of(this);
     return this.restApi.node.findAll()
       .filter((child): child is apigateway.Method => child instanceof apigateway.Method)
@@ -362,7 +363,8 @@ export class MicroserviceRestApi extends ServiceApiBase {
 
   protected readonly apiProp = 'restApi';
 
-  protected readonly errorMetricNames = { server: '5XXError', client: '4XXError' };
+  /** @internal */
+  protected readonly _errorMetricNames = { server: '5XXError', client: '4XXError' };
 
   protected get metricApiId(): string {
     return this.restApi.restApiId;

@@ -39,12 +39,17 @@ export abstract class ServiceApiBase extends Construct implements IServiceApi {
   public abstract readonly timeout: Duration;
   public abstract readonly accessLogGroup: logs.LogGroup;
   public abstract readonly targetGroup?: elbv2.ApplicationTargetGroup;
-  /** Keys (`GET /orders`) of the routes marked `public: true`. */
-  protected readonly publicKeys = new Set<string>();
+  /**
+   * Keys (`GET /orders`) of the routes marked `public: true`.
+   *
+   * @internal
+   */
+  protected readonly _publicKeys = new Set<string>();
   /** The service's prop this API comes from: `api` or `restApi`. */
   protected abstract readonly apiProp: string;
   /** The integration's part (the load balancer's alarms and graphs), when it has one. */
-  protected integrationPart?: ServicePart;
+  /** @internal */
+  protected _integrationPart?: ServicePart;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -54,18 +59,24 @@ export abstract class ServiceApiBase extends Construct implements IServiceApi {
   /**
    * Every route or method the API has, by key (`GET /orders`), with whether an authorizer guards
    * it; read at synthesis, so routes added after construction count too.
+   *
+   * @internal
    */
-  protected abstract routeAuthorizations(): Array<{ readonly key: string; readonly authorized: boolean }>;
+  protected abstract _routeAuthorizations(): Array<{ readonly key: string; readonly authorized: boolean }>;
 
   /** Routes that have no authorizer and are not marked public, as errors naming route and service. */
   private unauthorizedRoutes(): string[] {
-    return this.routeAuthorizations()
-      .filter((r) => !r.authorized && !this.publicKeys.has(r.key))
+    return this._routeAuthorizations()
+      .filter((r) => !r.authorized && !this._publicKeys.has(r.key))
       .map((r) => `Route "${r.key}" of service ${this.node.scope?.node.path} has no authorizer and is not marked public: true. `
         + `Authorize it (the platform's authorizer) or mark it public in ${this.apiProp}.routes.`);
   }
-  /** The names of the 5XX and 4XX metrics of this flavour. */
-  protected abstract readonly errorMetricNames: { readonly server: string; readonly client: string };
+  /**
+   * The names of the 5XX and 4XX metrics of this flavour.
+   *
+   * @internal
+   */
+  protected abstract readonly _errorMetricNames: { readonly server: string; readonly client: string };
 
   /** The API id: the dimension of the access-log throttle metric. */
   protected abstract get metricApiId(): string;
@@ -79,7 +90,7 @@ export abstract class ServiceApiBase extends Construct implements IServiceApi {
    * @default - sum over 5 minutes
    */
   public metricServerError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.apiMetric(this.errorMetricNames.server, { statistic: 'Sum', ...props });
+    return this.apiMetric(this._errorMetricNames.server, { statistic: 'Sum', ...props });
   }
 
   /**
@@ -89,7 +100,7 @@ export abstract class ServiceApiBase extends Construct implements IServiceApi {
    * @default - sum over 5 minutes
    */
   public metricClientError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.apiMetric(this.errorMetricNames.client, { statistic: 'Sum', ...props });
+    return this.apiMetric(this._errorMetricNames.client, { statistic: 'Sum', ...props });
   }
 
   /**
@@ -165,7 +176,7 @@ export abstract class ServiceApiBase extends Construct implements IServiceApi {
         ...this.flavourRows(),
       ],
     };
-    return this.integrationPart ? [api, this.integrationPart] : [api];
+    return this._integrationPart ? [api, this._integrationPart] : [api];
   }
 
   /** Dashboard rows of the flavour's own features. */

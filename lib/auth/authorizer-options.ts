@@ -7,7 +7,7 @@ export interface CognitoAuthorizerOptions {
    * An existing user pool to trust instead of creating one. Services still create their resource
    * servers and consumer app clients in it.
    *
-   * @default - a new user pool in the platform, hardened (see the README)
+   * @default - a new user pool in the platform, hardened (docs/api.md, Authorizers)
    */
   readonly userPool?: cognito.IUserPool;
 

@@ -95,7 +95,7 @@ function secretOf(scope: Construct, what: string, servicePath: string): secretsm
   });
   Validations.of(secret).acknowledge({
     id: 'AwsSolutions-SMG4',
-    reason: 'ElastiCache AUTH tokens and RBAC passwords change through ModifyReplicationGroup/ModifyUser, for which Secrets Manager has no managed rotation; CacheAuth.iam() gives 15-minute credentials instead (see the README).',
+    reason: 'ElastiCache AUTH tokens and RBAC passwords change through ModifyReplicationGroup/ModifyUser, for which Secrets Manager has no managed rotation; CacheAuth.iam() gives 15-minute credentials instead (docs/cache.md, Authentication).',
   });
   return secret;
 }

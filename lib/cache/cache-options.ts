@@ -13,7 +13,11 @@ export enum CacheEngine {
 
 /** Options of {@link ServiceCache.valkey}: a node-based replication group (cluster mode off). */
 export interface NodeCacheOptions {
-  /** @default CacheEngine.VALKEY */
+  /**
+   * The engine: Valkey or Redis OSS.
+   *
+   * @default CacheEngine.VALKEY
+   */
   readonly engine?: CacheEngine;
   /**
    * Engine version: Valkey 7.2, 8.0, 8.1, 8.2, 9.0 or 9.1; Redis OSS 6.0, 6.2, 7.0 or 7.1.
@@ -103,7 +107,11 @@ export interface NodeCacheOptions {
 
 /** Options of {@link ServiceCache.serverless}. */
 export interface ServerlessCacheOptions {
-  /** @default CacheEngine.VALKEY */
+  /**
+   * The engine: Valkey or Redis OSS.
+   *
+   * @default CacheEngine.VALKEY
+   */
   readonly engine?: CacheEngine;
   /**
    * Major engine version: Valkey 7, 8 or 9; Redis OSS 7.

@@ -49,10 +49,10 @@ export class ImportedCache extends MicroserviceCache {
       azPower: { whyNot: 'the cache is imported: an AZ power experiment belongs with the stack that owns it' },
     };
     const mode = s.username ? (s.secret ? 'password' : 'iam') : (s.secret ? 'token' : 'none');
-    this.wire(context, {
+    this._wire(context, {
       [CACHE_ENV.AUTH_MODE]: mode,
       ...(s.username ? { [CACHE_ENV.USERNAME]: s.username } : {}),
     });
-    this.injectSecret(context, mode === 'token' ? CACHE_ENV.AUTH_TOKEN : CACHE_ENV.PASSWORD);
+    this._injectSecret(context, mode === 'token' ? CACHE_ENV.AUTH_TOKEN : CACHE_ENV.PASSWORD);
   }
 }

@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import type { BoundCacheAuth, CacheAuth, CacheAuthTarget } from './cache-auth';
 import type { CacheContext, CacheFaultTarget, ServicePart } from '../private/binding';
 
-/** Environment variables the service's container receives (the README lists them). */
+/** Environment variables the service's container receives (docs/cache.md lists them). */
 export const CACHE_ENV = {
   HOST: 'CACHE_HOST',
   PORT: 'CACHE_PORT',
@@ -60,8 +60,12 @@ export abstract class MicroserviceCache extends Construct {
     return this.auth?.userGroup;
   }
 
-  /** Creates the credential and RBAC users of the cache, in its scope. */
-  protected bindAuth(auth: CacheAuth, target: CacheAuthTarget): BoundCacheAuth {
+  /**
+   * Creates the credential and RBAC users of the cache, in its scope.
+   *
+   * @internal
+   */
+  protected _bindAuth(auth: CacheAuth, target: CacheAuthTarget): BoundCacheAuth {
     this.auth = auth._bind(this, target);
     return this.auth;
   }
@@ -71,18 +75,26 @@ export abstract class MicroserviceCache extends Construct {
    * the service's user). Only for caches created with `CacheAuth.iam()`.
    */
   public grantConnect(grantee: iam.IGrantable): iam.Grant {
-    const grant = this.auth && this.cacheName ? this.auth.grantConnect(grantee, this.cacheName) : undefined;
+    const grant = this.auth && this._cacheName ? this.auth.grantConnect(grantee, this._cacheName) : undefined;
     if (!grant) throw new Error(`grantConnect() of the cache of ${this.node.scope?.node.path} needs auth: CacheAuth.iam() on a cache this service creates`);
     return grant;
   }
 
-  /** The cache's name in its ARN, for caches this service creates. */
-  protected get cacheName(): string | undefined {
+  /**
+   * The cache's name in its ARN, for caches this service creates.
+   *
+   * @internal
+   */
+  protected get _cacheName(): string | undefined {
     return undefined;
   }
 
-  /** A security group that admits only the service's tasks. */
-  protected createSecurityGroup(context: CacheContext): ec2.SecurityGroup {
+  /**
+   * A security group that admits only the service's tasks.
+   *
+   * @internal
+   */
+  protected _createSecurityGroup(context: CacheContext): ec2.SecurityGroup {
     return new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: context.vpc,
       description: `Cache of ${context.servicePath}: only the tasks of that service may connect`,
@@ -90,8 +102,12 @@ export abstract class MicroserviceCache extends Construct {
     });
   }
 
-  /** Hands the container the endpoint, the authentication mode and the credential. */
-  protected wire(context: CacheContext, extra: { [name: string]: string } = {}): void {
+  /**
+   * Hands the container the endpoint, the authentication mode and the credential.
+   *
+   * @internal
+   */
+  protected _wire(context: CacheContext, extra: { [name: string]: string } = {}): void {
     const env: { [name: string]: string } = { ...extra };
     env[CACHE_ENV.HOST] = this.host;
     env[CACHE_ENV.PORT] = Token.isUnresolved(this.port) ? Token.asString(this.port) : String(this.port);
@@ -100,8 +116,12 @@ export abstract class MicroserviceCache extends Construct {
     for (const [k, v] of Object.entries(env)) context.task.addEnvironment(k, v);
   }
 
-  /** Injects the secret as the given variable. */
-  protected injectSecret(context: CacheContext, variable: string | undefined): void {
+  /**
+   * Injects the secret as the given variable.
+   *
+   * @internal
+   */
+  protected _injectSecret(context: CacheContext, variable: string | undefined): void {
     if (this.secret && variable) context.task.addSecret(variable, ecs.Secret.fromSecretsManager(this.secret));
   }
 }

@@ -21,7 +21,7 @@ export class NodeBasedCache extends MicroserviceCache {
   public readonly host: string;
   public readonly port: number;
   public readonly readerHost?: string;
-  public readonly securityGroup: ec2.SecurityGroup;
+  public readonly securityGroup?: ec2.SecurityGroup;
   public readonly secret?: secretsmanager.ISecret;
   /** The replication group. */
   public readonly replicationGroup: elasticache.CfnReplicationGroup;
@@ -34,8 +34,8 @@ export class NodeBasedCache extends MicroserviceCache {
   private constructor(scope: Construct, id: string, s: ResolvedNodeCache, context: CacheContext) {
     super(scope, id);
     this.replicas = s.replicas;
-    this.securityGroup = this.createSecurityGroup(context);
-    const auth = this.bindAuth(s.auth, { engine: s.engine, engineVersion: s.engineVersion, serverless: false, servicePath: context.servicePath });
+    this.securityGroup = this._createSecurityGroup(context);
+    const auth = this._bindAuth(s.auth, { engine: s.engine, engineVersion: s.engineVersion, serverless: false, servicePath: context.servicePath });
     this.secret = auth.secret;
     const subnetGroup = new elasticache.CfnSubnetGroup(this, 'SubnetGroup', {
       description: `Private subnets of the cache of ${context.servicePath}`,
@@ -87,8 +87,8 @@ export class NodeBasedCache extends MicroserviceCache {
       });
     }
     const iamName: { [name: string]: string } = auth.grantConnect(context.taskRole, rg.ref) ? { [CACHE_ENV.IAM_CACHE_NAME]: rg.ref } : {};
-    this.wire(context, { ...auth.environment, ...iamName });
-    this.injectSecret(context, auth.secretVariable);
+    this._wire(context, { ...auth.environment, ...iamName });
+    this._injectSecret(context, auth.secretVariable);
     this._part = this.part();
     this._faultTarget = {
       ports: [s.port],
@@ -99,7 +99,8 @@ export class NodeBasedCache extends MicroserviceCache {
     };
   }
 
-  protected get cacheName(): string {
+  /** @internal */
+  protected get _cacheName(): string {
     return this.replicationGroup.ref;
   }
 

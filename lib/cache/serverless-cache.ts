@@ -24,11 +24,11 @@ export class ServerlessCache extends MicroserviceCache {
 
   public readonly host: string;
   public readonly port: number;
-  public readonly readerHost: string;
-  public readonly securityGroup: ec2.SecurityGroup;
+  public readonly readerHost?: string;
+  public readonly securityGroup?: ec2.SecurityGroup;
   public readonly secret?: secretsmanager.ISecret;
   /** The serverless cache. */
-  public readonly serverlessCache: elasticache.CfnServerlessCache;
+  public readonly cfnServerlessCache: elasticache.CfnServerlessCache;
   /** @internal */
   public readonly _part: ServicePart;
   /** @internal */
@@ -39,8 +39,8 @@ export class ServerlessCache extends MicroserviceCache {
   private constructor(scope: Construct, id: string, s: ResolvedServerlessCache, context: CacheContext) {
     super(scope, id);
     this.settings = s;
-    this.securityGroup = this.createSecurityGroup(context);
-    const auth = this.bindAuth(s.auth, { engine: s.engine, serverless: true, servicePath: context.servicePath });
+    this.securityGroup = this._createSecurityGroup(context);
+    const auth = this._bindAuth(s.auth, { engine: s.engine, serverless: true, servicePath: context.servicePath });
     this.secret = auth.secret;
     this.serverlessCacheName = physicalName(this, 40);
     const sc = new elasticache.CfnServerlessCache(this, 'ServerlessCache', {
@@ -59,15 +59,15 @@ export class ServerlessCache extends MicroserviceCache {
       snapshotRetentionLimit: s.snapshotRetentionDays,
       dailySnapshotTime: s.dailySnapshotTime,
     });
-    this.serverlessCache = sc;
+    this.cfnServerlessCache = sc;
     this.host = sc.attrEndpointAddress;
     this.port = Token.asNumber(sc.attrEndpointPort);
     this.readerHost = sc.attrReaderEndpointAddress;
     this.securityGroup.connections.allowFrom(context.taskSecurityGroup, ec2.Port.tcp(6379), `${context.servicePath} tasks`);
     this.securityGroup.connections.allowFrom(context.taskSecurityGroup, ec2.Port.tcp(SERVERLESS_READER_PORT), `${context.servicePath} tasks (reader)`);
     const iamName: { [name: string]: string } = auth.grantConnect(context.taskRole, this.serverlessCacheName) ? { [CACHE_ENV.IAM_CACHE_NAME]: this.serverlessCacheName } : {};
-    this.wire(context, { ...auth.environment, [CACHE_ENV.READER_PORT]: String(SERVERLESS_READER_PORT), ...iamName });
-    this.injectSecret(context, auth.secretVariable);
+    this._wire(context, { ...auth.environment, [CACHE_ENV.READER_PORT]: String(SERVERLESS_READER_PORT), ...iamName });
+    this._injectSecret(context, auth.secretVariable);
     this._part = this.part();
     this._faultTarget = {
       ports: [6379, SERVERLESS_READER_PORT],
@@ -76,7 +76,8 @@ export class ServerlessCache extends MicroserviceCache {
     };
   }
 
-  protected get cacheName(): string {
+  /** @internal */
+  protected get _cacheName(): string {
     return this.serverlessCacheName;
   }
 

@@ -9,13 +9,25 @@ export interface CallGraphNode {
   readonly name: string;
   /** Attempts a caller makes per request to it: maxRetries + 1. */
   readonly attempts: number;
-  /** Timeout of each attempt, when it has a retry policy. */
+  /**
+   * Timeout of each attempt, when it has a retry policy.
+   *
+   * @default - none: no retry policy, or one without a per-try timeout
+   */
   readonly perRetryTimeout?: Duration;
   /** How long a request into it may take. */
   readonly requestTimeout: Duration;
-  /** The integration timeout of its API, when it has one. */
+  /**
+   * The integration timeout of its API, when it has one.
+   *
+   * @default - none: the service has no API
+   */
   readonly apiTimeout?: Duration;
-  /** How the data plane applies its retry policy to its callers. */
+  /**
+   * How the data plane applies its retry policy to its callers.
+   *
+   * @default - as the policy says
+   */
   readonly retriesEnforced?: string;
 }
 
@@ -25,6 +37,7 @@ export interface CallGraphViolation {
   readonly kind: string;
   /** The services of the path, by construct path, in call order. */
   readonly path: string[];
+  /** What is wrong and how to fix it, as the synth error says it. */
   readonly message: string;
 }
 
@@ -55,13 +68,57 @@ export interface CallGraphAsyncCall {
   readonly amplification: number;
 }
 
+/** One service of the call graph, as {@link ServiceCallGraph.report} gives it. */
+export interface CallGraphService {
+  /** The construct path of the service. */
+  readonly path: string;
+  /** Its discovery name. */
+  readonly name: string;
+  /** Attempts per request its callers make: 1 + its retry policy's retries. */
+  readonly attempts: number;
+  /**
+   * The retry policy's per-try timeout, in milliseconds, when it has one.
+   *
+   * @default - none
+   */
+  readonly perRetryTimeoutMs?: number;
+  /** The timeout of one request to it, in milliseconds. */
+  readonly requestTimeoutMs: number;
+  /**
+   * Its API's integration timeout, in milliseconds, when it has an API.
+   *
+   * @default - none: no API
+   */
+  readonly apiTimeoutMs?: number;
+  /**
+   * Why its retries are not what its policy says (the mesh's own retries), when so.
+   *
+   * @default - as the policy says
+   */
+  readonly retriesEnforced?: string;
+}
+
+/** One `connectTo` edge of the call graph. */
+export interface CallGraphCall {
+  /** The caller's construct path. */
+  readonly caller: string;
+  /** The callee's construct path. */
+  readonly callee: string;
+}
+
 /** The result of {@link ServiceCallGraph.report}. */
 export interface CallGraphReport {
+  /** The largest amplification allowed on a path (`maxAmplification`, or the context value). */
   readonly maxAmplification: number;
-  readonly services: Array<{ readonly path: string; readonly name: string; readonly attempts: number; readonly perRetryTimeoutMs?: number; readonly requestTimeoutMs: number; readonly apiTimeoutMs?: number; readonly retriesEnforced?: string }>;
-  readonly calls: Array<{ readonly caller: string; readonly callee: string }>;
+  /** Every service of the app, in the order they were defined. */
+  readonly services: CallGraphService[];
+  /** Every `connectTo` edge. */
+  readonly calls: CallGraphCall[];
+  /** Every subscription edge (publisher to subscriber), with its redelivery amplification. */
   readonly asyncCalls: CallGraphAsyncCall[];
+  /** Every call path from an entry service to a leaf, with its amplification and time budget. */
   readonly paths: CallGraphPath[];
+  /** What fails synthesis: amplification, timeout budgets, cycles. */
   readonly violations: CallGraphViolation[];
   /** Findings that do not fail synthesis: cycles of subscriptions ('async-cycle'). */
   readonly warnings: CallGraphViolation[];
@@ -80,6 +137,9 @@ const GRAPHS = new WeakMap<IConstruct, ServiceCallGraph>();
  * its service's request timeout). Violations fail `cdk synth` with the path named.
  */
 export class ServiceCallGraph {
+  /** The context key of the amplification limit (`cdk.json` or `--context`). */
+  public static readonly MAX_AMPLIFICATION_CONTEXT: string = MAX_AMPLIFICATION_CONTEXT;
+
   /** The graph of the app that contains `scope`. */
   public static of(scope: IConstruct): ServiceCallGraph {
     const root = scope.node.root;

@@ -25,11 +25,26 @@ export interface ServiceConnectOptions {
  * @deprecated AWS App Mesh's API is unreachable since 2026-09-30; use `ServiceMesh.serviceConnect()`.
  */
 export interface AppMeshOptions {
-  /** @deprecated App Mesh is retired. */
+  /**
+   * The Envoy image App Mesh's sidecars ran.
+   *
+   * @default - none: `ServiceMesh.appMesh()` is refused at synth
+   * @deprecated App Mesh is retired: use `ServiceMesh.envoy({ image })`.
+   */
   readonly envoyImage?: string;
-  /** @deprecated App Mesh is retired. */
+  /**
+   * X-Ray tracing through App Mesh's sidecars.
+   *
+   * @default - none: `ServiceMesh.appMesh()` is refused at synth
+   * @deprecated App Mesh is retired: use the service's `tracing`.
+   */
   readonly tracing?: boolean;
-  /** @deprecated App Mesh is retired. */
+  /**
+   * The X-Ray daemon image App Mesh's sidecars ran.
+   *
+   * @default - none: `ServiceMesh.appMesh()` is refused at synth
+   * @deprecated App Mesh is retired: use the service's `tracing`.
+   */
   readonly xrayDaemonImage?: string;
 }
 

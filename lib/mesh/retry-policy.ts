@@ -92,8 +92,11 @@ export abstract class RetryPolicy {
   public abstract readonly maxRetries: number;
   /** Timeout of each attempt (undefined for none). */
   public abstract readonly perRetryTimeout?: Duration;
+  /** The HTTP responses that are retried. */
   public abstract readonly httpRetryEvents: HttpRetryEvent[];
+  /** The connection failures that are retried. */
   public abstract readonly tcpRetryEvents: TcpRetryEvent[];
+  /** The gRPC statuses that are retried. */
   public abstract readonly grpcRetryEvents: GrpcRetryEvent[];
 
   /** Attempts per request: maxRetries + 1. */

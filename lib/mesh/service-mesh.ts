@@ -23,6 +23,11 @@ const ECR_PREFIX = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+
  * independently of it.
  */
 export abstract class ServiceMesh {
+  /** AWS's notice: the App Mesh console and API are gone after this date. */
+  public static readonly APP_MESH_END_OF_LIFE: string = APP_MESH_END_OF_LIFE;
+  /** The Envoy release the sidecars run by default. */
+  public static readonly DEFAULT_ENVOY_VERSION: string = DEFAULT_ENVOY_VERSION;
+
   /** Amazon ECS Service Connect: managed proxies, client aliases `http://<name>:<port>`, fixed retries. */
   public static serviceConnect(options: ServiceConnectOptions = {}): ServiceMesh {
     return new ServiceConnectMesh(options);

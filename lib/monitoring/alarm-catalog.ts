@@ -37,7 +37,7 @@ const C = AlarmSeverity.CRITICAL;
 /**
  * Every default alarm of a service, defined once. Each part of the service (tasks, API, load
  * balancer, mesh, cache) supplies the metric of the entries that apply to it; overrides
- * (`alarms.<key>`), the README's table and the option docs are checked against this catalog.
+ * (`alarms.<key>`), the table in docs/monitoring.md and the option docs are checked against this catalog.
  */
 export const ALARM_CATALOG: { readonly [K in AlarmKey]: AlarmSpec } = {
   cpuUtilization: {
@@ -234,7 +234,7 @@ export function describeDefault(spec: AlarmSpec): string {
   return `${spec.comparison} ${spec.threshold} for ${spec.evaluationPeriods} of ${spec.evaluationPeriods} × ${spec.periodMinutes} min`;
 }
 
-/** The README's table of default alarms, rendered from the catalog. */
+/** The table of default alarms in docs/monitoring.md, rendered from the catalog. */
 export function renderAlarmTable(): string {
   const rows = Object.entries(ALARM_CATALOG).map(([key, s]) =>
     `| \`${key}\` | ${s.layer}${s.when ? ` (${s.when})` : ''} | ${s.what}: ${s.source} | ${s.statistic} | ${describeDefault(s)} | ${s.severity} | ${s.rollback ? 'yes' : '-'} | ${s.why} |`);

@@ -15,7 +15,7 @@ export interface AlarmOverride {
    */
   readonly enabled?: boolean;
   /**
-   * Threshold, in the alarm's unit (see the README's table).
+   * Threshold, in the alarm's unit (the table of default alarms in docs/monitoring.md).
    *
    * @default - the alarm's documented default
    */
@@ -36,7 +36,7 @@ export interface AlarmOverride {
 
 /**
  * The alarms of a `Microservice`. Every default alarm that applies to the service is on unless
- * turned off here; each key's default is its entry in the alarm catalog (the README's table).
+ * turned off here; each key's default is its entry in the alarm catalog (the table of default alarms in docs/monitoring.md).
  */
 export interface MicroserviceAlarmOptions {
   /**

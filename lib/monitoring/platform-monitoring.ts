@@ -14,7 +14,9 @@ import { safeName } from '../private/names';
 
 /** What the platform owns for alarms: the topics, their key, the overview dashboard. */
 export interface PlatformMonitoringProps {
+  /** Who the alarm topic emails (each confirms the subscription). */
   readonly alarmEmails: string[];
+  /** The platform's cluster, whose services the overview dashboard shows. */
   readonly cluster: ecs.ICluster;
 }
 

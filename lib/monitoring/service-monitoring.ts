@@ -18,17 +18,41 @@ export interface ServiceAlarmProps {
   readonly metric: cloudwatch.IMetric;
   /** The threshold. */
   readonly threshold: number;
-  /** @default cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD */
+  /**
+   * How the metric is compared with the threshold.
+   *
+   * @default cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
+   */
   readonly comparisonOperator?: cloudwatch.ComparisonOperator;
-  /** @default 3 */
+  /**
+   * Periods evaluated.
+   *
+   * @default 3
+   */
   readonly evaluationPeriods?: number;
-  /** @default - evaluationPeriods */
+  /**
+   * Breaching periods, of evaluationPeriods, that set off the alarm.
+   *
+   * @default - evaluationPeriods
+   */
   readonly datapointsToAlarm?: number;
-  /** @default cloudwatch.TreatMissingData.NOT_BREACHING */
+  /**
+   * How periods without data count.
+   *
+   * @default cloudwatch.TreatMissingData.NOT_BREACHING
+   */
   readonly treatMissingData?: cloudwatch.TreatMissingData;
-  /** @default AlarmSeverity.WARNING */
+  /**
+   * Critical alarms feed the health alarm and page; warnings notify.
+   *
+   * @default AlarmSeverity.WARNING
+   */
   readonly severity?: AlarmSeverity;
-  /** @default - none */
+  /**
+   * The alarm description.
+   *
+   * @default - none
+   */
   readonly description?: string;
 }
 

@@ -277,7 +277,7 @@ export interface MicroserviceProps {
   /**
    * The service's alarms: each default alarm with its threshold, periods and datapoints, or off.
    *
-   * @default - every default alarm on (see the README's table)
+   * @default - every default alarm on (the table of default alarms in docs/monitoring.md)
    */
   readonly alarms?: MicroserviceAlarmOptions;
 
@@ -311,6 +311,8 @@ export interface MicroserviceProps {
 /** A {@link Microservice}'s deployment strategy. */
 export interface MicroserviceDeploymentOptions {
   /**
+   * How ECS replaces the tasks: rolling, or (through Cloud Map only) blue/green, canary or linear.
+   *
    * @default ecs.DeploymentStrategy.ROLLING
    */
   readonly strategy?: ecs.DeploymentStrategy;

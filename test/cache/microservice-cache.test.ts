@@ -316,7 +316,7 @@ describe('ServiceCache.serverless()', () => {
     t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 6379, ToPort: 6379 });
     t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 6380, ToPort: 6380 });
     const vars = Object.fromEntries(env(t).Environment.map((e: any) => [e.Name, e.Value]));
-    expect(vars).toMatchObject({ CACHE_PORT: { 'Fn::GetAtt': [logicalId(cache.serverlessCache), 'Endpoint.Port'] }, CACHE_READER_PORT: '6380', CACHE_TLS: 'true' });
+    expect(vars).toMatchObject({ CACHE_PORT: { 'Fn::GetAtt': [logicalId(cache.cfnServerlessCache), 'Endpoint.Port'] }, CACHE_READER_PORT: '6380', CACHE_TLS: 'true' });
   });
 
   test('alarms on ECPUs, storage, throttled commands and read latency against the limits', () => {

@@ -330,7 +330,7 @@ describe('custom settings, shared ports and every kind of cache (one app)', () =
   });
 
   test('takes a serverless cache away by destination (it listens on 6379 and 6380), and writes no AZ power template for it', () => {
-    const sc = logicalId((quotes.cache as any).serverlessCache);
+    const sc = logicalId((quotes.cache as any).cfnServerlessCache);
     expect(templateNames(quotes)).toEqual(['CacheUnreachable', 'CpuStress', 'StopTasks']);
     const action = onlyAction(tpl(quotes, 'CacheUnreachable'));
     expect(action.ActionId).toBe('aws:ecs:task-network-packet-loss');

@@ -1,0 +1,35 @@
+import { IPolicyValidationPluginBeta1, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { normalizeTemplate, NormalizeTemplateOptions } from './normalize-template';
+import { strictValidation } from './strict-validation';
+
+/**
+ * Helpers for snapshot tests of stacks that use this library, for every jsii language: the
+ * TypeScript functions `normalizeTemplate` and `strictValidation` are the same.
+ */
+export class MicroserviceTesting {
+  /**
+   * A stack's synthesized template without what changes when only an asset's content or the CDK
+   * version changes (see `normalizeTemplate`).
+   */
+  public static normalizeStack(stack: Stack, options: NormalizeTemplateOptions = {}): { [key: string]: any } {
+    return normalizeTemplate(stack, options);
+  }
+
+  /** As {@link normalizeStack}, for an assertions `Template`. */
+  public static normalizeTemplate(template: Template, options: NormalizeTemplateOptions = {}): { [key: string]: any } {
+    return normalizeTemplate(template, options);
+  }
+
+  /** As {@link normalizeStack}, for a template already read as JSON. */
+  public static normalizeJson(template: { [key: string]: any }, options: NormalizeTemplateOptions = {}): { [key: string]: any } {
+    return normalizeTemplate(template, options);
+  }
+
+  /** A policy validation plugin whose findings fail synthesis until acknowledged (see `strictValidation`). */
+  public static strictValidation(plugin: IPolicyValidationPluginBeta1): IPolicyValidationPluginBeta1 {
+    return strictValidation(plugin);
+  }
+
+  private constructor() {}
+}
