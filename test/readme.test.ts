@@ -1,5 +1,6 @@
-// Every ```ts snippet of README.md compiles (`npm test` type-checks test/readme/snippets/ first)
-// and runs: the snippet's app synthesizes.
+// Every ```ts snippet of README.md and docs/*.md compiles (`npm test` type-checks
+// test/readme/snippets/ first) and runs: the snippet's app synthesizes. The README's quick start passes
+// the checks it promises, and every relative link of the documentation resolves.
 import * as fs from 'fs';
 import * as path from 'path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
@@ -8,14 +9,22 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { StrictControlTowerChecks } from './guard';
 import { unacknowledgedFindings } from './nag';
 
+const root = path.join(__dirname, '..');
 const dir = path.join(__dirname, 'readme', 'snippets');
 const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.ts')).sort() : [];
+/** The README's snippets in order (`snippet-NN.ts`); the docs' are `docs-<page>-NN.ts`. */
+const readmeFiles = files.filter((f) => f.startsWith('snippet-'));
+/** The README's first snippet: the quick start. */
+const quickStart = readmeFiles[0];
 
-test('README has snippets, extracted by scripts/readme-snippets.js', () => {
-  expect(files.length).toBeGreaterThanOrEqual(3);
+test('README.md and docs/*.md have their snippets, extracted by scripts/readme-snippets.js', () => {
+  expect(readmeFiles.length).toBeGreaterThanOrEqual(1);
+  expect(files.length - readmeFiles.length).toBeGreaterThanOrEqual(18);
+  expect(files.length).toBeGreaterThanOrEqual(19);
+  expect(fs.readFileSync(path.join(dir, quickStart), 'utf8')).toMatch(/^\/\/ README\.md line \d+\n/);
 });
 
-describe.each(files)('README %s', (file) => {
+describe.each(files)('snippet %s', (file) => {
   test('runs and its app synthesizes at least one stack', () => {
     jest.isolateModules(() => {
       const mod = require(path.join(dir, file));
@@ -28,10 +37,10 @@ describe.each(files)('README %s', (file) => {
   });
 });
 
-describe('the quick start (the first snippet), as a new user runs it: `new App()`, no cdk.json', () => {
+describe('the quick start (the README\'s first snippet), as a new user runs it: `new App()`, no cdk.json', () => {
   const load = (): App => {
     let app: App | undefined;
-    jest.isolateModules(() => { app = require(path.join(dir, files[0])).app; });
+    jest.isolateModules(() => { app = require(path.join(dir, quickStart)).app; });
     return app!;
   };
 
@@ -49,4 +58,72 @@ describe('the quick start (the first snippet), as a new user runs it: `new App()
     expect(json).not.toContain('"Export"');
     expect(json).toContain('Fn::GetStackOutput');
   });
+});
+
+// Links: every relative link of the documentation names a file that exists and, with `#anchor`, a
+// heading of that file (GitHub's anchors: lower case, punctuation dropped, spaces to hyphens).
+const DOCS = ['README.md', 'CONTRIBUTING.md', ...fs.readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+
+/** The file's lines outside fenced code blocks. */
+function prose(text: string): string[] {
+  let fenced = false;
+  return text.split('\n').filter((line) => {
+    if (/^\s*```/.test(line)) { fenced = !fenced; return false; }
+    return !fenced;
+  });
+}
+
+function anchorsOf(file: string): Set<string> {
+  const seen = new Map<string, number>();
+  const anchors = new Set<string>();
+  for (const line of prose(fs.readFileSync(file, 'utf8'))) {
+    const m = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
+    if (!m) continue;
+    const base = m[1].replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').toLowerCase()
+      .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '').replace(/ /g, '-');
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    anchors.add(n === 0 ? base : `${base}-${n}`);
+  }
+  return anchors;
+}
+
+/** `[text](target)` links outside code, with the line they are on. */
+function linksOf(file: string): Array<{ line: number; target: string }> {
+  const lines = fs.readFileSync(path.join(root, file), 'utf8').split('\n');
+  const out: Array<{ line: number; target: string }> = [];
+  let fenced = false;
+  lines.forEach((raw, i) => {
+    if (/^\s*```/.test(raw)) { fenced = !fenced; return; }
+    if (fenced) return;
+    const line = raw.replace(/(`+)[\s\S]*?\1/g, '``');
+    for (const m of line.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) out.push({ line: i + 1, target: m[1] });
+  });
+  return out;
+}
+
+test('every relative link of README.md, CONTRIBUTING.md and docs/*.md resolves', () => {
+  const broken: string[] = [];
+  let checked = 0;
+  for (const file of DOCS) {
+    for (const { line, target } of linksOf(file)) {
+      if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // https:, mailto:
+      checked++;
+      const [p, anchor] = target.split('#');
+      const resolved = p === '' ? path.join(root, file) : path.resolve(path.dirname(path.join(root, file)), decodeURI(p));
+      if (!fs.existsSync(resolved)) broken.push(`${file}:${line}: ${target} (no such file)`);
+      else if (anchor !== undefined && resolved.endsWith('.md') && !anchorsOf(resolved).has(anchor)) {
+        broken.push(`${file}:${line}: ${target} (no such heading)`);
+      }
+    }
+  }
+  expect(broken).toEqual([]);
+  expect(checked).toBeGreaterThan(30);
+});
+
+test('the README links every page of docs/ and stays short', () => {
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const linked = new Set(linksOf('README.md').map((l) => l.target.split('#')[0]));
+  expect(DOCS.filter((f) => f.startsWith('docs/') && !linked.has(f))).toEqual([]);
+  expect(Buffer.byteLength(readme)).toBeLessThanOrEqual(30_000);
 });

@@ -1,5 +1,5 @@
 // The alarm catalog is the one source of every default alarm: the override keys, their docs and
-// the README's table are checked against it.
+// the table of docs/monitoring.md are checked against it.
 import * as fs from 'fs';
 import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
@@ -9,7 +9,7 @@ import { ALARM_CATALOG, describeDefault, renderAlarmTable } from '../../lib/moni
 import { IMAGE, testApp } from '../util';
 
 const OPTIONS = fs.readFileSync(path.join(__dirname, '..', '..', 'lib', 'monitoring', 'alarm-options.ts'), 'utf8');
-const README = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+const MONITORING_DOC = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'monitoring.md'), 'utf8');
 
 test('every override key documents the default of its catalog entry', () => {
   const documented = [...OPTIONS.matchAll(/@default - (.*?) \*\/\n\s+readonly (\w+)\?: AlarmOverride;/g)].map((m) => [m[2], m[1]]);
@@ -17,8 +17,8 @@ test('every override key documents the default of its catalog entry', () => {
   for (const [key, doc] of documented) expect([key, doc]).toEqual([key, describeDefault(ALARM_CATALOG[key as keyof typeof ALARM_CATALOG])]);
 });
 
-test("the README's table of default alarms is the catalog's", () => {
-  expect(README).toContain(renderAlarmTable());
+test("the table of default alarms in docs/monitoring.md is the catalog's", () => {
+  expect(MONITORING_DOC).toContain(renderAlarmTable());
   expect(renderAlarmTable().split('\n')).toHaveLength(Object.keys(ALARM_CATALOG).length + 2);
 });
 

@@ -16,7 +16,7 @@ new Microservice(ordersStack, 'Orders', {
 const paymentsStack = new Stack(app, 'Payments');
 new Microservice(paymentsStack, 'Payments', { platform, image: IMAGE });
 const bodyOf = (stack: Stack) => parseBody(Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
-const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+const monitoringDoc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'monitoring.md'), 'utf8');
 
 test('the service dashboard: alarm status, golden signals, then API, load balancer, tasks, cache, mesh', () => {
   const widgets = widgetsOf(bodyOf(ordersStack));
@@ -44,7 +44,7 @@ test('the overview dashboard has one row per service, and the platform stack dep
   expect(JSON.stringify(Template.fromStack(platformStack).toJSON())).not.toMatch(/GetStackOutput|ImportValue/);
 });
 
-test('the README pictures both dashboards as they are', () => {
+test('docs/monitoring.md pictures both dashboards as they are', () => {
   const pictures = `${sketch(widgetsOf(bodyOf(ordersStack)))}\n\n${sketch(widgetsOf(bodyOf(platformStack)))}`;
-  expect(readme).toContain(pictures);
+  expect(monitoringDoc).toContain(pictures);
 });
