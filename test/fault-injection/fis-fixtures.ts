@@ -5,7 +5,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { IConstruct } from 'constructs';
 import type { Microservice } from '../../lib';
-import { CDK_CONTEXT, logicalId } from '../util';
+import { asList, CDK_CONTEXT, logicalId, resource, resourcesOf } from '../util';
 
 /** One account and region, so that the platform VPC's Availability Zones are literal names. */
 export const ENV = { account: '123456789012', region: 'eu-west-1' };
@@ -30,20 +30,7 @@ export function errorOf(f: () => unknown): string {
   throw new Error('expected an error, got none');
 }
 
-/** `Fn::GetAtt` of a resource's attribute. */
-export const getAtt = (id: string, attr: string) => ({ 'Fn::GetAtt': [id, attr] });
-
-export const asList = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
-
-/** One resource of the template, by logical id; fails when there is none. */
-export function resource(t: Template, id: string): any {
-  const r = t.toJSON().Resources[id];
-  if (!r) throw new Error(`no resource ${id} in the template`);
-  return r;
-}
-
-/** Every resource of a type, as [logical id, resource]. */
-export const resourcesOf = (t: Template, type: string): Array<[string, any]> => Object.entries(t.findResources(type));
+export { asList, getAtt, resource, resourcesOf } from '../util';
 
 /** The names of a service's experiment templates, sorted (`[]` without fault injection). */
 export const templateNames = (svc: Microservice): string[] => Object.keys(svc.faultInjection?.templates ?? {}).sort();

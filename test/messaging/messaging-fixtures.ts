@@ -5,7 +5,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Microservice, MicroservicePlatform } from '../../lib';
 import type { ServiceSubscription, ServiceTopic } from '../../lib';
-import { IMAGE, logicalId, testApp } from '../util';
+import { asList, IMAGE, logicalId, resource, resourcesOf, testApp } from '../util';
 
 /** The id under which each stack keeps its messaging key. */
 export const MESSAGING_KEY_ID = 'CdkMicroserviceMessagingKey';
@@ -13,25 +13,12 @@ export const MESSAGING_KEY_ID = 'CdkMicroserviceMessagingKey';
 /** The logical id of a stack's messaging key. */
 export const messagingKeyId = (stack: Stack): string => logicalId(stack.node.findChild(MESSAGING_KEY_ID));
 
-/** `Fn::GetAtt` of a resource's attribute. */
-export const getAtt = (id: string, attr: string) => ({ 'Fn::GetAtt': [id, attr] });
+export { asList, getAtt, resource, resourcesOf } from '../util';
 
 /** An ARN of this account and region named by pseudo parameters and a literal resource name (no cross-stack reference). */
 export const pseudoArn = (service: string, name: string) => ({
   'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:`, { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:${name}`]],
 });
-
-export const asList = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
-
-/** One resource of the template, by logical id; fails when there is none. */
-export function resource(t: Template, id: string): any {
-  const r = t.toJSON().Resources[id];
-  if (!r) throw new Error(`no resource ${id} in the template`);
-  return r;
-}
-
-/** Every resource of a type, as [logical id, resource]. */
-export const resourcesOf = (t: Template, type: string): Array<[string, any]> => Object.entries(t.findResources(type));
 
 /** The statements of every AWS::IAM::Policy attached to the role. */
 export function roleStatements(t: Template, roleId: string): any[] {
