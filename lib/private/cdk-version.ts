@@ -1,9 +1,11 @@
 /**
- * The oldest aws-cdk-lib the library is tested on (the peer dependency's floor; CI synthesizes
- * every example on it). Older releases lack APIs the library calls, and fail in ways that do not
- * name the cause, so the package refuses them when it is loaded.
+ * The oldest aws-cdk-lib the library is tested on (the peer dependency's floor; the tests install
+ * the packed library there and synthesize every example). Older releases lack APIs the library
+ * calls and fail in ways that do not name the cause (2.250), or let an acknowledgement on one
+ * construct hide the same rule's findings on every other (2.270), which would let the library's
+ * own acknowledgements hide the user's: the package refuses them when it is loaded.
  */
-export const MIN_CDK_VERSION = '2.270.0';
+export const MIN_CDK_VERSION = '2.271.0';
 
 /** Compares dotted numeric versions (`2.270.0`), ignoring a pre-release suffix. */
 function older(version: string, than: string): boolean {
