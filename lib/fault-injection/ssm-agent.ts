@@ -3,6 +3,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import type { ServiceTask } from '../private/binding';
+import { serviceRoleWithManagedPolicy } from '../private/grants';
 
 /** The container name of the agent, the only one of the task that may run as root and write its root filesystem. */
 const AGENT_CONTAINER = 'amazon-ssm-agent';
@@ -44,20 +45,17 @@ const REGISTRATION_SCRIPT = [
  * writable root filesystem: it installs its tools and writes its registration at start.
  */
 export function addSsmAgent(scope: Construct, task: ServiceTask, image: string): void {
-  const instanceRole = new iam.Role(scope, 'ManagedInstanceRole', {
-    assumedBy: new iam.ServicePrincipal('ssm.amazonaws.com'),
+  const instanceRole = serviceRoleWithManagedPolicy(scope, 'ManagedInstanceRole', {
+    service: 'ssm.amazonaws.com',
     description: `Managed instance role of the tasks of ${scope.node.scope?.node.path} while they take part in FIS experiments`,
-    managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+    managedPolicy: 'AmazonSSMManagedInstanceCore',
+    reason: 'The managed policy FIS documents for the managed-instance role of its ECS task sidecar; only ssm.amazonaws.com assumes the role.',
   });
   const deregister = new iam.ManagedPolicy(scope, 'DeregisterPolicy', {
     description: `Lets the SSM agents of ${scope.node.scope?.node.path} remove their own registration`,
     statements: [new iam.PolicyStatement({ actions: ['ssm:DeleteActivation', 'ssm:DeregisterManagedInstance'], resources: ['*'] })],
   });
   instanceRole.addManagedPolicy(deregister);
-  Validations.of(instanceRole).acknowledge({
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
-    reason: 'The managed policy FIS documents for the managed-instance role of its ECS task sidecar; only ssm.amazonaws.com assumes the role.',
-  });
   Validations.of(deregister).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason: 'The sidecar deletes its own activation and deregisters its own managed instance on stop; both ids are created at run time.',

@@ -1,10 +1,10 @@
-import { Annotations, Duration, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { ServiceConnectOptions } from './mesh-options';
 import type { AlarmSource, GoldenSignals, MeshService, MeshServiceContext, PlatformMesh } from '../private/binding';
+import { serviceRoleWithManagedPolicy } from '../private/grants';
 import { APP_PORT_MAPPING_NAME, SERVICE_CONNECT_SUFFIX } from '../private/names';
 import { millis, PropErrors } from '../private/validation';
 
@@ -37,13 +37,10 @@ export class ServiceConnectPlatformMesh implements PlatformMesh {
 
     let tls: ecs.ServiceConnectTlsConfiguration | undefined;
     if (this.options.tlsCertificateAuthorityArn) {
-      const role = new iam.Role(scope, 'TlsRole', {
-        assumedBy: new iam.ServicePrincipal('ecs.amazonaws.com'),
+      const role = serviceRoleWithManagedPolicy(scope, 'TlsRole', {
+        service: 'ecs.amazonaws.com',
         description: 'Lets ECS issue Service Connect TLS certificates from the private CA',
-        managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonECSInfrastructureRolePolicyForServiceConnectTransportLayerSecurity')],
-      });
-      Validations.of(role).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonECSInfrastructureRolePolicyForServiceConnectTransportLayerSecurity]',
+        managedPolicy: 'service-role/AmazonECSInfrastructureRolePolicyForServiceConnectTransportLayerSecurity',
         reason: 'The AWS managed policy ECS documents for Service Connect TLS; it is scoped to the ACM PCA and Secrets Manager calls ECS makes for certificates.',
       });
       tls = { awsPcaAuthorityArn: this.options.tlsCertificateAuthorityArn, role };

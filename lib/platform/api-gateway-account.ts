@@ -1,7 +1,7 @@
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
+import { serviceRoleWithManagedPolicy } from '../private/grants';
 import { PropErrors } from '../private/validation';
 
 /** Platforms that set API Gateway's account setting, by app and `<account>/<region>`. */
@@ -24,13 +24,10 @@ export function createApiGatewayAccount(platform: Construct): apigateway.CfnAcco
     errors.throwIfAny();
   }
   owners.set(env, platform.node.path);
-  const role = new iam.Role(platform, 'ApiGatewayLogsRole', {
-    assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+  const role = serviceRoleWithManagedPolicy(platform, 'ApiGatewayLogsRole', {
+    service: 'apigateway.amazonaws.com',
     description: 'API Gateway account setting: lets REST API stages write access and execution logs',
-    managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs')],
-  });
-  Validations.of(role).acknowledge({
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+    managedPolicy: 'service-role/AmazonAPIGatewayPushToCloudWatchLogs',
     reason: 'AmazonAPIGatewayPushToCloudWatchLogs is the policy API Gateway documents for its account-wide logging role; only apigateway.amazonaws.com can assume the role, and the log groups it writes are chosen per stage.',
   });
   const account = new apigateway.CfnAccount(platform, 'ApiGatewayAccount', { cloudWatchRoleArn: role.roleArn });

@@ -4,6 +4,22 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 
 /**
+ * A role that only the AWS service `service` (`ecs.amazonaws.com`) may assume, holding one AWS managed policy
+ * (`service-role/...` included), with the AwsSolutions-IAM4 acknowledgement of that policy alone:
+ * the finding id names the policy, so another managed policy added later is still reported.
+ */
+export function serviceRoleWithManagedPolicy(scope: Construct, id: string,
+  o: { readonly service: string; readonly description: string; readonly managedPolicy: string; readonly reason: string }): iam.Role {
+  const role = new iam.Role(scope, id, {
+    assumedBy: new iam.ServicePrincipal(o.service),
+    description: o.description,
+    managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName(o.managedPolicy)],
+  });
+  Validations.of(role).acknowledge({ id: `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${o.managedPolicy}]`, reason: o.reason });
+  return role;
+}
+
+/**
  * Lets `role` send traces to AWS X-Ray (what the X-Ray daemon and the ADOT collector call), by a
  * policy of its own: the acknowledgement of its `*` resource covers these actions and nothing
  * else granted to the role.
