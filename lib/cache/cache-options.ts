@@ -40,7 +40,7 @@ export interface NodeCacheOptions {
   /**
    * Place the replicas in other AZs than the primary. Needs a replica and automatic failover.
    *
-   * @default - true with a replica, false without
+   * @default - true with a replica and automatic failover, false otherwise
    */
   readonly multiAz?: boolean;
   /**

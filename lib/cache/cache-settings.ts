@@ -100,7 +100,8 @@ export function resolveNodeCache(o: NodeCacheOptions, defaultAuth: CacheAuth): R
     engineVersion,
     nodeType: o.nodeType ?? 'cache.t4g.small',
     replicas,
-    multiAz: o.multiAz ?? replicas > 0,
+    // Multi-AZ needs automatic failover (ElastiCache refuses the one without the other): off by default when failover is.
+    multiAz: o.multiAz ?? (replicas > 0 && o.automaticFailover !== false),
     automaticFailover: o.automaticFailover ?? replicas > 0,
     port: o.port ?? 6379,
     parameters: o.parameters,

@@ -33,6 +33,8 @@ export interface ServiceForFaultInjection {
 /** The settings a service's experiments run with, checked. */
 export interface ResolvedFaultInjection {
   readonly experiments: FaultExperiment[];
+  /** Whether the user listed them (else: every experiment, each where it applies). */
+  readonly listed: boolean;
   readonly stopAlarms: cloudwatch.IAlarm[];
   readonly duration: Duration;
   readonly taskPercent: number;

@@ -85,6 +85,7 @@ class EnabledFaultInjection extends FaultInjection {
     errors.throwIfAny();
     this.settings = {
       experiments: [...experiments],
+      listed: options.experiments !== undefined,
       stopAlarms: [...options.stopAlarms ?? []],
       duration: options.duration ?? Duration.minutes(5),
       taskPercent: options.taskPercent ?? 50,

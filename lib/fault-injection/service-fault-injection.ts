@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, Duration, Lazy, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import { Annotations, Aspects, CfnOutput, Duration, Lazy, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as fis from 'aws-cdk-lib/aws-fis';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -30,6 +30,10 @@ const SSM_EXPERIMENTS: readonly FaultExperiment[] = [
 const NETWORK_EXPERIMENTS: readonly FaultExperiment[] = [
   FaultExperiment.DEPENDENCY_UNREACHABLE, FaultExperiment.DEPENDENCY_LATENCY, FaultExperiment.CACHE_UNREACHABLE,
 ];
+
+/** The experiments of each `connectTo` dependency, and of the cache. */
+const DEPENDENCY_EXPERIMENTS: readonly FaultExperiment[] = [FaultExperiment.DEPENDENCY_UNREACHABLE, FaultExperiment.DEPENDENCY_LATENCY];
+const CACHE_EXPERIMENTS: readonly FaultExperiment[] = [FaultExperiment.CACHE_UNREACHABLE, FaultExperiment.CACHE_AZ_POWER];
 
 /** Whether the experiments need the SSM agent sidecar, and the task's PID namespace. */
 export function taskNeeds(experiments: readonly FaultExperiment[]): { readonly ssm: boolean; readonly network: boolean } {
@@ -72,6 +76,7 @@ export class ServiceFaultInjection extends Construct {
   private readonly context: FaultInjectionContext;
   private readonly dependencies: Dependency[] = [];
   private warnedNoTask = false;
+  private cacheDependency?: Dependency;
 
   private constructor(scope: Construct, id: string, settings: ResolvedFaultInjection, context: FaultInjectionContext) {
     super(scope, id);
@@ -123,8 +128,14 @@ export class ServiceFaultInjection extends Construct {
         },
       }, percent);
     }
+    // Listed experiments that find nothing to act on (no connectTo dependency, no cache) would
+    // still bring their prerequisites into the task: said once every dependency is known.
+    if (settings.listed) {
+      Aspects.of(this).add({ visit: (node) => { if (node === this) this.warnUnused(); } });
+    }
     if (cache) {
       const dependency: Dependency = { stem: 'Cache', what: 'its cache', ports: cache.ports, hosts: cache.hosts };
+      this.cacheDependency = dependency;
       this.dependencies.push(dependency);
       if (has(FaultExperiment.CACHE_UNREACHABLE)) this.unreachable(dependency);
     }
@@ -218,6 +229,20 @@ export class ServiceFaultInjection extends Construct {
           },
       }),
     }), `PERCENT(${this.settings.taskPercent})`);
+  }
+
+  private warnUnused(): void {
+    const hasCallee = this.dependencies.some((d) => d !== this.cacheDependency);
+    const missing = (e: FaultExperiment) => (DEPENDENCY_EXPERIMENTS.includes(e) ? !hasCallee : CACHE_EXPERIMENTS.includes(e) && !this.context.cache);
+    const unused = this.settings.experiments.filter(missing);
+    if (unused.length === 0) return;
+    const lacks = [
+      ...(unused.some((e) => DEPENDENCY_EXPERIMENTS.includes(e)) ? ['connectTo dependency'] : []),
+      ...(unused.some((e) => CACHE_EXPERIMENTS.includes(e)) ? ['cache'] : []),
+    ];
+    Annotations.of(this).addWarningV2('cdk-microservice:faultInjectionExperimentUnused',
+      `faultInjection experiments ${unused.join(', ')} of ${this.context.servicePath} write no template: the service has no ${lacks.join(' and no ')}. `
+      + 'Leave them out: what they need in the task is added all the same');
   }
 
   /** Once, when a template targets tasks: FIS rounds the share of tasks down. */

@@ -29,9 +29,14 @@ export class ServiceConnectPlatformMesh implements PlatformMesh {
       if (ms < 1000) errors.add(`${prop} must be at least 1 s with ServiceMesh.serviceConnect() (the minimum of its ${prop === 'requestTimeout' ? 'perRequestTimeout' : 'idleTimeout'}), got ${ms} ms`);
       else if (ms % 1000 !== 0) errors.add(`${prop} must be a whole number of seconds with ServiceMesh.serviceConnect(), got ${ms} ms`);
     }
-    errors.throwIfAny();
     // Service Connect takes whole seconds: a default taken from the API timeout rounds down.
     const api = c.apiTimeout && !c.apiTimeout.isUnresolved() && Number.isFinite(millis(c.apiTimeout)) ? millis(c.apiTimeout) : undefined;
+    // Its per-request timeout is at least 1 s, which an API timeout under 1 s cannot cover (the
+    // call-graph check). Below 50 ms, the lowest either API flavour takes, the API's own range error says more.
+    if (api !== undefined && api >= 50 && api < 1000) {
+      errors.add(`the API's timeout must be at least 1 s with ServiceMesh.serviceConnect() (its request timeout is whole seconds, at least 1), got ${api} ms`);
+    }
+    errors.throwIfAny();
     const requestTimeout = c.requestTimeout
       ?? (api !== undefined && api < DEFAULT_REQUEST_TIMEOUT.toMilliseconds() ? Duration.seconds(Math.max(1, Math.floor(api / 1000))) : DEFAULT_REQUEST_TIMEOUT);
 

@@ -5,6 +5,7 @@ import { EnvoyPlatformMesh, MAX_BACKENDS, RESERVED_PORTS, ResolvedEnvoyOptions }
 import { AppMeshOptions, EnvoyMeshOptions, ServiceConnectOptions } from './mesh-options';
 import { ServiceConnectPlatformMesh } from './service-connect';
 import type { PlatformMesh } from '../private/binding';
+import { DEFAULT_COLLECTOR_IMAGE } from '../private/names';
 import { millis, PropErrors } from '../private/validation';
 
 /** AWS's notice: the App Mesh console and API are gone after this date. */
@@ -12,7 +13,6 @@ export const APP_MESH_END_OF_LIFE = '2026-09-30';
 
 /** The Envoy release the sidecars run by default (Envoy's release notes: v1.40.2, 2026-10-27). */
 export const DEFAULT_ENVOY_VERSION = 'v1.40.2';
-const DEFAULT_COLLECTOR_IMAGE = 'public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0';
 /** ECR repository names: lower-case components separated by single ".", "_", "-" or "/" (Amazon ECR API, CreateRepository). */
 const ECR_PREFIX = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
 

@@ -281,7 +281,7 @@ function validateOverrides(path: string, o: MicroserviceAlarmOptions): void {
     const [min, max] = spec.range ?? [0, spec.what.includes('%') ? 100 : Number.MAX_SAFE_INTEGER];
     errors.range(`alarms.${key}.threshold`, v.threshold, min, max);
     errors.integer(`alarms.${key}.evaluationPeriods`, v.evaluationPeriods, 1, 100);
-    errors.integer(`alarms.${key}.datapointsToAlarm`, v.datapointsToAlarm, 1, v.evaluationPeriods ?? 100);
+    errors.integer(`alarms.${key}.datapointsToAlarm`, v.datapointsToAlarm, 1, v.evaluationPeriods ?? spec.evaluationPeriods);
   }
   errors.throwIfAny();
 }

@@ -10,8 +10,8 @@ export const APP_CONTAINER_NAME = 'app';
 export const APP_PORT_MAPPING_NAME = 'http';
 /** Suffix of a service's Service Connect discovery name, so it differs from its Cloud Map service. */
 export const SERVICE_CONNECT_SUFFIX = '-sc';
-/** Namespace of the metrics the library derives from access logs. */
-export const METRIC_NAMESPACE = 'CdkMicroservice/Api';
+/** The AWS Distro for OpenTelemetry collector every collector sidecar runs (tracing, Envoy's metrics), pinned. */
+export const DEFAULT_COLLECTOR_IMAGE = 'public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0';
 
 /**
  * A CloudWatch-safe name (letters, digits, '-' and '_') of at most `max` characters; a longer one

@@ -293,7 +293,7 @@ export interface MicroserviceProps {
   /**
    * The collector image, with `tracing`.
    *
-   * @default 'public.ecr.aws/aws-observability/aws-otel-collector:v0.41.1'
+   * @default 'public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0'
    */
   readonly tracingCollectorImage?: string;
 

@@ -8,6 +8,7 @@ import type { ResolvedSettings } from './service-settings';
 import { ServiceProtocol } from '../mesh/resilience';
 import type { ServicePart, ServiceTask, SidecarOptions } from '../private/binding';
 import { createLogGroup, LogSettings } from '../private/log-groups';
+import { PropErrors } from '../private/validation';
 import { APP_CONTAINER_NAME, APP_PORT_MAPPING_NAME, volumeName } from '../private/names';
 
 /** What the application container keeps at least, after the sidecars' reservations. */
@@ -84,6 +85,16 @@ export class ServiceTaskDefinition implements ServiceTask {
   }
 
   public addSidecar(o: SidecarOptions): ecs.ContainerDefinition {
+    // Containers of a task share its network namespace: two cannot listen on one port.
+    const taken = this.listenPorts();
+    const clash = (o.listenPorts ?? []).filter((p) => taken.includes(p));
+    if (clash.length > 0) {
+      const errors = new PropErrors(`Microservice '${this.taskDefinition.node.scope?.node.path}'`);
+      errors.add(clash.includes(this.s.containerPort)
+        ? `containerPort must not be a port the ${o.containerName} sidecar listens on (${o.listenPorts!.join(', ')}), got ${this.s.containerPort}`
+        : `the ${o.containerName} sidecar needs ports ${clash.join(', ')}, which another sidecar of the task listens on`);
+      errors.throwIfAny();
+    }
     const sidecar = this.taskDefinition.addContainer(o.id, {
       containerName: o.containerName,
       image: o.image,

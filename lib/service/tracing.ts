@@ -3,9 +3,8 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import type { ServiceTask } from '../private/binding';
 import { grantXRayWrite } from '../private/grants';
+import { DEFAULT_COLLECTOR_IMAGE } from '../private/names';
 
-/** The AWS Distro for OpenTelemetry collector, pinned. */
-export const DEFAULT_COLLECTOR_IMAGE = 'public.ecr.aws/aws-observability/aws-otel-collector:v0.41.1';
 
 /**
  * Distributed tracing: an ADOT collector sidecar that receives OTLP on localhost and exports to

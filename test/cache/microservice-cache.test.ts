@@ -248,6 +248,14 @@ describe('ServiceCache.valkey() with every option', () => {
   });
 });
 
+describe('ServiceCache.valkey() with a replica and automaticFailover false', () => {
+  test('leaves Multi-AZ off by default, which ElastiCache allows only with automatic failover', () => {
+    const stack = new Stack(testApp(), 'S');
+    new Microservice(stack, 'Svc', { image: IMAGE, cache: ServiceCache.valkey({ automaticFailover: false }) });
+    Template.fromStack(stack).hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { NumCacheClusters: 2, AutomaticFailoverEnabled: false, MultiAZEnabled: false });
+  });
+});
+
 describe('ServiceCache.valkey() with one node and a password user', () => {
   const stack = new Stack(testApp(), 'S');
   const svc = new Microservice(stack, 'Svc', { image: IMAGE, cache: ServiceCache.valkey({ replicas: 0, auth: CacheAuth.password({ accessString: 'on ~app:* +@read +@write' }) }) });

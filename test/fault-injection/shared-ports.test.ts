@@ -7,7 +7,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { FaultExperiment, FaultInjection, Microservice, MicroservicePlatform, ServiceCache } from '../../lib';
 import type { MicroserviceProps } from '../../lib';
-import { envStack, fisApp, onlyAction, templateNames, templateOf } from './fis-fixtures';
+import { envStack, fisApp, onlyAction, templateNames, templateOf, warningsWithId } from './fis-fixtures';
 import { IMAGE } from '../util';
 
 const UNREACHABLE = [FaultExperiment.DEPENDENCY_UNREACHABLE];
@@ -93,5 +93,33 @@ describe('the selects-no-task warning, only where a template targets tasks', () 
     svc.connectTo(one('Callee1', { containerPort: 9100 }));
     svc.connectTo(one('Callee2', { containerPort: 9200 }));
     expect(svc.faultInjection!.node.metadata.filter((m) => String(m.data).endsWith(`[ack: ${NO_TASK}]`))).toHaveLength(1);
+  });
+});
+
+describe('listed experiments that find nothing to act on', () => {
+  const UNUSED = 'cdk-microservice:faultInjectionExperimentUnused';
+  const app = fisApp();
+  const platform = new MicroservicePlatform(envStack(app, 'Platform'), 'Platform', {});
+  const service = (id: string, props: Partial<MicroserviceProps>) => new Microservice(envStack(app, id), id, { platform, image: IMAGE, ...props });
+  const lonely = service('Lonely', { faultInjection: FaultInjection.enabled({ experiments: [FaultExperiment.DEPENDENCY_LATENCY, FaultExperiment.CACHE_UNREACHABLE] }) });
+  const caller = service('Caller', { faultInjection: FaultInjection.enabled({ experiments: [FaultExperiment.DEPENDENCY_LATENCY] }) });
+  caller.connectTo(service('Callee', { containerPort: 9300 }));
+  const defaults = service('Defaults', { faultInjection: FaultInjection.enabled() });
+
+  test('warns, naming them and what the service lacks, since their sidecar is added all the same', () => {
+    expect(templateNames(lonely)).toEqual([]);
+    expect(warningsWithId(app, Stack.of(lonely), UNUSED)).toEqual([expect.stringMatching(
+      /^faultInjection experiments DEPENDENCY_LATENCY, CACHE_UNREACHABLE of Lonely\/Lonely write no template: the service has no connectTo dependency and no cache\. Leave them out/,
+    )]);
+  });
+
+  test('does not warn once a connectTo added later gives them a dependency', () => {
+    expect(templateNames(caller)).toEqual(['CalleeLatency']);
+    expect(warningsWithId(app, Stack.of(caller), UNUSED)).toEqual([]);
+  });
+
+  test('does not warn of the default experiments, each written where it applies', () => {
+    expect(templateNames(defaults)).toEqual(['CpuStress', 'StopTasks']);
+    expect(warningsWithId(app, Stack.of(defaults), UNUSED)).toEqual([]);
   });
 });

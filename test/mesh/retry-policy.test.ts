@@ -58,6 +58,8 @@ describe('resilience props of a Microservice', () => {
     ['requestTimeout 0', { requestTimeout: Duration.millis(0) }, /requestTimeout must be between 1 ms and 1 hour, got 0 ms/],
     ['requestTimeout below 1 s on Service Connect', { requestTimeout: Duration.millis(999) }, /requestTimeout must be at least 1 s with ServiceMesh.serviceConnect\(\) .* got 999 ms/],
     ['idleTimeout below 1 s', { idleTimeout: Duration.millis(999) }, /idleTimeout must be between 1000 ms and 1 hour, got 999 ms/],
+    ['an API timeout below 1 s on Service Connect (its request timeout is at least 1 s)', { api: { routes: [{ path: '/x', public: true }], timeout: Duration.millis(800) } },
+      /the API's timeout must be at least 1 s with ServiceMesh.serviceConnect\(\) .* got 800 ms/],
   ])('fails on %s', (_name, props, message) => {
     expect(make(props)).toThrow(message);
   });

@@ -176,6 +176,7 @@ describe('turning alarms off', () => {
     ['a threshold above 100 percent', { cpuUtilization: { threshold: 101 } }, /alarms.cpuUtilization.threshold must be between 0 and 100, got 101/],
     ['zero evaluation periods', { apiLatencyP99: { evaluationPeriods: 0 } }, /alarms.apiLatencyP99.evaluationPeriods must be an integer between 1 and 100, got 0/],
     ['more datapoints than periods', { runningTasks: { evaluationPeriods: 3, datapointsToAlarm: 4 } }, /alarms.runningTasks.datapointsToAlarm must be an integer between 1 and 3, got 4/],
+    ['more datapoints than the catalog\'s periods (apiThrottled: 2), which CloudWatch refuses', { apiThrottled: { datapointsToAlarm: 5 } }, /alarms.apiThrottled.datapointsToAlarm must be an integer between 1 and 2, got 5/],
     ['a negative threshold', { apiThrottled: { threshold: -1 } }, /alarms.apiThrottled.threshold must be between 0 and/],
   ])('fails on %s', (_name, alarms, message) => {
     expect(() => new Microservice(new Stack(testApp(), 'S'), 'Svc', { image: IMAGE, alarms })).toThrow(message);
@@ -213,7 +214,7 @@ describe('tracing: true', () => {
   test('adds an OpenTelemetry collector sidecar with its health check, exporting to X-Ray', () => {
     const c = defs.find((d: any) => d.Name === 'otel-collector');
     expect(c).toMatchObject({
-      Image: 'public.ecr.aws/aws-observability/aws-otel-collector:v0.41.1',
+      Image: 'public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0',
       Command: ['--config=/etc/ecs/ecs-xray.yaml'],
       Essential: false,
       ReadonlyRootFilesystem: true,

@@ -69,6 +69,14 @@ describe('conflicting props', () => {
     expect(make({ enableExecuteCommand: true })).not.toThrow();
   });
 
+  test('fails on a containerPort the tracing collector listens on (the task\'s containers share its ports), on Service Connect too', () => {
+    for (const port of [4317, 4318, 13133]) {
+      expect(make({ containerPort: port, tracing: true }))
+        .toThrow(`containerPort must not be a port the otel-collector sidecar listens on (4317, 4318, 13133), got ${port}`);
+    }
+    expect(make({ containerPort: 4318 })).not.toThrow();
+  });
+
   test('fails on a variable set in both environment and secrets', () => {
     const secret = ecs.Secret.fromSsmParameter({ parameterArn: 'arn:aws:ssm:us-east-1:111111111111:parameter/x', parameterName: 'x' } as any);
     expect(make({ environment: { TOKEN: 'a' }, secrets: { TOKEN: secret } }))
