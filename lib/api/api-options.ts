@@ -212,9 +212,9 @@ export interface ApiOptions {
    */
   readonly timeout?: Duration;
   /**
-   * CORS preflight handling.
+   * CORS preflight handling; `allowOrigins` is required (no origin is allowed unless listed).
    *
-   * @default - none
+   * @default - none: no CORS preflight, no origin allowed
    */
   readonly cors?: apigwv2.CorsPreflightOptions;
   /**

@@ -38,6 +38,10 @@ export function validateApi(c: ApiCheckContext, o: ApiOptions, routes: ApiRoute[
   throttle(errors, `${p}.throttle`, o.throttle);
   const maxTimeout = rest ? 29000 : 30000;
   errors.duration(`${p}.timeout`, o.timeout, 50, maxTimeout, `between 50 ms and ${maxTimeout / 1000} s on ${rest ? 'a REST' : 'an HTTP'} API`);
+  // No origin by default on either flavour: aws-cdk-lib's HTTP API allows none, its REST helper would allow any.
+  if (o.cors && (o.cors.allowOrigins ?? []).length === 0) {
+    errors.add(`${p}.cors.allowOrigins must list the origins browsers may call from (["https://app.example.com"], or ["*"] for any), got ${fmt(o.cors.allowOrigins)}`);
+  }
   if (routes.length === 0) errors.add(`${p}.routes must have at least one route when given, got []`);
   if (routes.length > 300) errors.add(`${p}.routes must have at most 300 routes (API Gateway quota), got ${routes.length}`);
 

@@ -9,7 +9,7 @@ export function pathParameters(path: string): string[] {
 /** An HTTP API CORS configuration, as a REST API's. */
 export function restCors(cors: apigwv2.CorsPreflightOptions): apigateway.CorsOptions {
   return {
-    allowOrigins: cors.allowOrigins ?? apigateway.Cors.ALL_ORIGINS,
+    allowOrigins: cors.allowOrigins!, // required by the API's validation
     allowMethods: cors.allowMethods?.map((m) => (m === apigwv2.CorsHttpMethod.ANY ? 'ANY' : m)),
     allowHeaders: cors.allowHeaders,
     exposeHeaders: cors.exposeHeaders,

@@ -131,3 +131,14 @@ describe('ApiAuthorizer options', () => {
     expect(JSON.stringify(poolConstruct.node.metadata)).not.toContain('AwsSolutions-COG8');
   });
 });
+
+describe('cors', () => {
+  test('refuses cors without allowOrigins on both flavours (a REST API would otherwise allow any origin), and takes listed ones', () => {
+    const routes = [{ path: '/a', public: true }];
+    expect(make({ routes, cors: { allowMethods: [apigwv2.CorsHttpMethod.GET] } }))
+      .toThrow('api.cors.allowOrigins must list the origins browsers may call from (["https://app.example.com"], or ["*"] for any), got undefined');
+    expect(() => new Microservice(new Stack(testApp(), 'S'), 'Orders', { image: IMAGE, restApi: { routes, cors: { allowOrigins: [] } } }))
+      .toThrow(/restApi.cors.allowOrigins must list the origins browsers may call from .*, got \[\]/);
+    expect(make({ routes, cors: { allowOrigins: ['https://app.example.com'] } })).not.toThrow();
+  });
+});
