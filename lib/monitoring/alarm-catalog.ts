@@ -27,6 +27,8 @@ export interface AlarmSpec {
   readonly when?: string;
   /** The thresholds an override may set, when narrower than 0 to 100 (percent) or 0 and up. */
   readonly range?: readonly [number, number];
+  /** A Metrics Insights query: CloudWatch evaluates the last 3 hours of it only. */
+  readonly metricsInsights?: boolean;
   /** Why the alarm exists and why at this threshold. */
   readonly why: string;
 }
@@ -108,13 +110,13 @@ export const ALARM_CATALOG: { readonly [K in AlarmKey]: AlarmSpec } = {
   },
   meshServerErrors: {
     id: 'MeshServerErrors', layer: 'mesh', what: 'Service Connect 5XX answered to callers per 5 minutes', statistic: 'Sum', periodMinutes: 5,
-    threshold: 10, comparison: '>', evaluationPeriods: 2, severity: C, rollback: true, when: 'on Service Connect',
+    threshold: 10, comparison: '>', evaluationPeriods: 2, severity: C, rollback: true, when: 'on Service Connect', metricsInsights: true,
     source: 'Metrics Insights SUM(HTTPCode_Target_5XX_Count) over every AWS/ECS series with the TargetDiscoveryName, reported by the callers\' proxies',
     why: 'callers inside the mesh get errors (a count: Metrics Insights allows one query per alarm, so no rate)',
   },
   meshLatency: {
     id: 'MeshLatency', layer: 'mesh', what: 'Service Connect average response time (ms)', statistic: 'Average', periodMinutes: 5,
-    threshold: 1000, comparison: '>', evaluationPeriods: 3, severity: W, rollback: false, when: 'on Service Connect',
+    threshold: 1000, comparison: '>', evaluationPeriods: 3, severity: W, rollback: false, when: 'on Service Connect', metricsInsights: true,
     source: 'Metrics Insights AVG(TargetResponseTime) over every AWS/ECS series with the TargetDiscoveryName',
     why: 'callers inside the mesh wait (Metrics Insights has no percentiles)',
   },

@@ -280,7 +280,8 @@ function validateOverrides(path: string, o: MicroserviceAlarmOptions): void {
     if (!v) continue;
     const [min, max] = spec.range ?? [0, spec.what.includes('%') ? 100 : Number.MAX_SAFE_INTEGER];
     errors.range(`alarms.${key}.threshold`, v.threshold, min, max);
-    errors.integer(`alarms.${key}.evaluationPeriods`, v.evaluationPeriods, 1, 100);
+    // A Metrics Insights alarm evaluates the latest 3 hours of data only (CloudWatch's alarm limits).
+    errors.integer(`alarms.${key}.evaluationPeriods`, v.evaluationPeriods, 1, spec.metricsInsights ? Math.floor(180 / spec.periodMinutes) : 100);
     errors.integer(`alarms.${key}.datapointsToAlarm`, v.datapointsToAlarm, 1, v.evaluationPeriods ?? spec.evaluationPeriods);
   }
   errors.throwIfAny();

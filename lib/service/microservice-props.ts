@@ -12,7 +12,8 @@ import { IMicroservicePlatform } from '../platform/microservice-platform';
 /** Task-count autoscaling of a {@link Microservice}. */
 export interface MicroserviceAutoScalingOptions {
   /**
-   * Fewest running tasks, 1 to 5000. Two keeps a task in each of two AZs.
+   * Fewest running tasks, 1 to 5000 (0 for a queue worker whose every subscription has
+   * `scaleOnBacklog`). Two keeps a task in each of two AZs.
    *
    * @default 2
    */

@@ -178,6 +178,7 @@ describe('turning alarms off', () => {
     ['more datapoints than periods', { runningTasks: { evaluationPeriods: 3, datapointsToAlarm: 4 } }, /alarms.runningTasks.datapointsToAlarm must be an integer between 1 and 3, got 4/],
     ['more datapoints than the catalog\'s periods (apiThrottled: 2), which CloudWatch refuses', { apiThrottled: { datapointsToAlarm: 5 } }, /alarms.apiThrottled.datapointsToAlarm must be an integer between 1 and 2, got 5/],
     ['a negative threshold', { apiThrottled: { threshold: -1 } }, /alarms.apiThrottled.threshold must be between 0 and/],
+    ['a Metrics Insights alarm over more than the 3 hours CloudWatch evaluates', { meshLatency: { evaluationPeriods: 37 } }, /alarms.meshLatency.evaluationPeriods must be an integer between 1 and 36, got 37/],
   ])('fails on %s', (_name, alarms, message) => {
     expect(() => new Microservice(new Stack(testApp(), 'S'), 'Svc', { image: IMAGE, alarms })).toThrow(message);
   });
