@@ -17,6 +17,9 @@ fs.mkdirSync(outDir, { recursive: true });
 /** Writes the ```ts blocks of one markdown file; returns how many. */
 function extract(file, name) {
   const text = fs.readFileSync(path.join(root, file), 'utf8');
+  // TypeScript fenced any other way would escape the type check: refuse it.
+  const other = text.match(/^```(typescript|tsx)\s*$/m);
+  if (other) throw new Error(`${file}: fence TypeScript as \`\`\`ts so that the tests compile it, got \`\`\`${other[1]}`);
   const blocks = [...text.matchAll(/^```ts\n([\s\S]*?)^```$/gm)];
   blocks.forEach((m, i) => {
     const line = text.slice(0, m.index).split('\n').length + 1;

@@ -9,8 +9,6 @@ export interface FaultInjectionContext {
   readonly servicePath: string;
   readonly discoveryName: string;
   readonly task: ServiceTask;
-  /** The port the application listens on. */
-  readonly containerPort: number;
   readonly clusterName: string;
   readonly ecsServiceName: string;
   readonly minCapacity: number;

@@ -127,11 +127,11 @@ class ConcreteRetryPolicy extends RetryPolicy {
     const http = o.httpRetryEvents ?? (protocol === 'http' ? [HttpRetryEvent.SERVER_ERROR, HttpRetryEvent.GATEWAY_ERROR] : []);
     const tcp = o.tcpRetryEvents ?? [TcpRetryEvent.CONNECTION_ERROR];
     const grpc = o.grpcRetryEvents ?? (protocol === 'grpc' ? [GrpcRetryEvent.UNAVAILABLE, GrpcRetryEvent.RESOURCE_EXHAUSTED] : []);
-    distinct(errors, 'httpRetryEvents', http, Object.values(HttpRetryEvent), protocol === 'http' ? 1 : 0, 25);
+    distinct(errors, 'httpRetryEvents', http, Object.values(HttpRetryEvent), protocol === 'http' ? 1 : 0, Object.values(HttpRetryEvent).length);
     if (tcp.length > 0 && !(tcp.length === 1 && tcp[0] === TcpRetryEvent.CONNECTION_ERROR)) {
       errors.add(`tcpRetryEvents must be exactly ["connection-error"] or [], got ${fmt(tcp)}`);
     }
-    if (protocol === 'grpc') distinct(errors, 'grpcRetryEvents', grpc, Object.values(GrpcRetryEvent), 1, 5);
+    if (protocol === 'grpc') distinct(errors, 'grpcRetryEvents', grpc, Object.values(GrpcRetryEvent), 1, Object.values(GrpcRetryEvent).length);
     if (protocol === 'http' && o.grpcRetryEvents !== undefined) errors.add('grpcRetryEvents is for RetryPolicy.grpc, got grpcRetryEvents on RetryPolicy.http');
     if (http.length + tcp.length + grpc.length === 0) errors.add('at least one retry event is required, got none');
     errors.throwIfAny();

@@ -308,7 +308,6 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
     }
 
     registerPlatformServices(this, {
-      scope: this,
       mesh: this.mesh._bindPlatform(this),
       auth: this.boundAuth,
       apiDomainName: this.apiDomainName,

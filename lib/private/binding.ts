@@ -102,8 +102,7 @@ export interface ServiceTask {
   readonly logs: LogSettings;
   /** Adds a sidecar: counted against the task size, started before the app, logging to the service's log group. */
   addSidecar(options: SidecarOptions): ecs.ContainerDefinition;
-  /** Adds a plain environment variable to the app container. */
-  /** A variable the user's `environment` sets keeps the user's value. */
+  /** Adds a plain environment variable to the app container; one the user's `environment` sets keeps the user's value. */
   addEnvironment(name: string, value: string): void;
   /** Adds a secret to the app container. */
   addSecret(name: string, secret: ecs.Secret): void;
@@ -120,7 +119,6 @@ export interface MeshServiceContext {
   readonly containerPort: number;
   readonly service: ecs.FargateService;
   readonly task: ServiceTask;
-  readonly cloudMapService: servicediscovery.IService;
   readonly namespace: servicediscovery.IPrivateDnsNamespace;
   readonly clusterName: string;
   readonly protocol: ServiceProtocol;
@@ -305,8 +303,6 @@ export interface OverviewRow {
 
 /** The platform's services to its microservices: never reachable by users. */
 export interface PlatformServices {
-  /** Where the platform creates shared resources on first use. */
-  readonly scope: Construct;
   readonly mesh: PlatformMesh;
   readonly auth: PlatformAuthorizer;
   readonly apiDomainName?: apigwv2.IDomainName;

@@ -113,7 +113,7 @@ export class Microservice extends Construct implements ec2.IConnectable {
     });
     this.mesh = this.platformServices.mesh.bindService(new Construct(this, 'Mesh'), {
       servicePath: this.node.path, discoveryName: s.discoveryName, containerPort: s.containerPort,
-      service: this.service, task: this.task, cloudMapService: this.cloudMapService, namespace: this.platform.namespace,
+      service: this.service, task: this.task, namespace: this.platform.namespace,
       clusterName: this.platform.cluster.clusterName, protocol: s.protocol, retryPolicy: this.retryPolicy,
       requestTimeout: props.requestTimeout, idleTimeout: props.idleTimeout, apiTimeout: (props.api ?? props.restApi)?.timeout,
       outlierDetection: props.outlierDetection, connectionPool: props.connectionPool,
@@ -148,7 +148,7 @@ export class Microservice extends Construct implements ec2.IConnectable {
   /** The experiments of the service, bound once its alarms and call graph exist. */
   private bindFaultInjection(s: ResolvedSettings, props: MicroserviceProps): ServiceFaultInjection | undefined {
     return props.faultInjection?._bind(this, {
-      servicePath: this.node.path, discoveryName: s.discoveryName, task: this.task, containerPort: s.containerPort,
+      servicePath: this.node.path, discoveryName: s.discoveryName, task: this.task,
       clusterName: this.platform.cluster.clusterName, ecsServiceName: s.discoveryName, minCapacity: s.minCapacity,
       healthAlarm: this.monitoring.healthAlarm, cache: this.cache?._faultTarget, logs: this.platformServices.logs,
       defaultAvailabilityZone: this.platform.vpc.availabilityZones[0],

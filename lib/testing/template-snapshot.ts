@@ -1,5 +1,4 @@
 import { IPolicyValidationPluginBeta1, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { normalizeTemplate, NormalizeTemplateOptions } from './normalize-template';
 import { strictValidation } from './strict-validation';
 
@@ -16,12 +15,7 @@ export class MicroserviceTesting {
     return normalizeTemplate(stack, options);
   }
 
-  /** As {@link normalizeStack}, for an assertions `Template`. */
-  public static normalizeTemplate(template: Template, options: NormalizeTemplateOptions = {}): { [key: string]: any } {
-    return normalizeTemplate(template, options);
-  }
-
-  /** As {@link normalizeStack}, for a template already read as JSON. */
+  /** As {@link normalizeStack}, for a template already read as JSON (an assertions `Template`'s `toJSON()`). */
   public static normalizeJson(template: { [key: string]: any }, options: NormalizeTemplateOptions = {}): { [key: string]: any } {
     return normalizeTemplate(template, options);
   }

@@ -103,7 +103,7 @@ test('jsii-pacmak generates Python, Java, .NET and Go code offline, and the Pyth
 test('the tarball installs on the aws-cdk-lib floor and every example synthesizes there (scripts/floor-check.sh)', () => {
   const tarball = run('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', tmp]).trim().split('\n').pop()!;
   const out = run('bash', [path.join(ROOT, 'scripts', 'floor-check.sh'), path.join(tmp, tarball)]);
-  const floor = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).peerDependencies['aws-cdk-lib'].replace(/^\^/, '');
+  const floor = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).peerDependencies['aws-cdk-lib'].replace(/^[\^~]/, '');
   expect(out).toContain(`aws-cdk-lib ${floor},`);
   const examples = fs.readdirSync(path.join(ROOT, 'examples'));
   for (const e of examples) expect(out).toContain(`floor ${floor}: examples/${e}/app.ts synthesizes`);
