@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { IConstruct } from 'constructs';
-import { denyGrantsToNonServices } from '../private/grants';
+import { stackKeyOf } from '../private/grants';
 
 const MESSAGING_KEY_ID = 'CdkMicroserviceMessagingKey';
 
@@ -13,15 +13,9 @@ const MESSAGING_KEY_ID = 'CdkMicroserviceMessagingKey';
  * into a queue, is let in by each subscription for its topic only.
  */
 export function messagingKeyOf(scope: IConstruct): kms.Key {
-  const stack = Stack.of(scope);
-  const existing = stack.node.tryFindChild(MESSAGING_KEY_ID);
-  if (existing instanceof kms.Key) return existing;
-  const key = new kms.Key(stack, MESSAGING_KEY_ID, {
-    description: `Encrypts the topics and queues of ${stack.stackName}`,
-    enableKeyRotation: true,
+  return stackKeyOf(scope, MESSAGING_KEY_ID, {
+    description: `Encrypts the topics and queues of ${Stack.of(scope).stackName}`,
     removalPolicy: RemovalPolicy.DESTROY,
     pendingWindow: Duration.days(7),
   });
-  denyGrantsToNonServices(key);
-  return key;
 }

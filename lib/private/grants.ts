@@ -1,7 +1,7 @@
-import { Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 
 /**
  * A role that only the AWS service `service` (`ecs.amazonaws.com`) may assume, holding one AWS managed policy
@@ -50,4 +50,18 @@ export function denyGrantsToNonServices(key: kms.Key): void {
     resources: ['*'],
     conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
   }));
+}
+
+/**
+ * A customer-managed key of the stack, created by the first caller under `id`: rotation on, grants
+ * only for AWS services ({@link denyGrantsToNonServices}); `props` and `init` apply once.
+ */
+export function stackKeyOf(scope: IConstruct, id: string, props: kms.KeyProps, init?: (key: kms.Key) => void): kms.Key {
+  const stack = Stack.of(scope);
+  const existing = stack.node.tryFindChild(id);
+  if (existing instanceof kms.Key) return existing;
+  const key = new kms.Key(stack, id, { ...props, enableKeyRotation: true });
+  init?.(key);
+  denyGrantsToNonServices(key);
+  return key;
 }

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
-import { denyGrantsToNonServices } from './grants';
+import { stackKeyOf } from './grants';
 
 /** How the platform wants every log group the library creates: its retention, and a KMS key. */
 export interface LogSettings {
@@ -36,21 +36,15 @@ export function createLogGroup(scope: Construct, id: string, settings: LogSettin
  */
 export function logKeyOf(scope: IConstruct): kms.Key {
   const stack = Stack.of(scope);
-  const existing = stack.node.tryFindChild(LOG_KEY_ID);
-  if (existing instanceof kms.Key) return existing;
-  const key = new kms.Key(stack, LOG_KEY_ID, {
+  return stackKeyOf(scope, LOG_KEY_ID, {
     description: `Encrypts the log groups of ${stack.stackName}`,
-    enableKeyRotation: true,
     removalPolicy: RemovalPolicy.RETAIN,
-  });
-  key.addToResourcePolicy(new iam.PolicyStatement({
+  }, (key) => key.addToResourcePolicy(new iam.PolicyStatement({
     principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
     actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
     resources: ['*'],
     conditions: {
       ArnLike: { 'kms:EncryptionContext:aws:logs:arn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
     },
-  }));
-  denyGrantsToNonServices(key);
-  return key;
+  })));
 }
