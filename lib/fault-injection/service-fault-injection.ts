@@ -111,13 +111,12 @@ export class ServiceFaultInjection extends Construct {
     });
     this.stopAlarms = [...(context.healthAlarm ? [context.healthAlarm] : []), ...settings.stopAlarms];
 
-    const percent = `PERCENT(${settings.taskPercent})`;
     if (has(FaultExperiment.STOP_TASKS)) {
       this.template('StopTasks', `stop ${settings.taskPercent}% of the tasks of ${context.discoveryName}, then watch it for ${describe(settings.duration)}`, {
         StopTasks: { actionId: 'aws:ecs:stop-task', targets: { Tasks: 'Tasks' } },
         // The experiment stays open while the service recovers: its health alarm stops it if customers feel it.
         Watch: { actionId: 'aws:fis:wait', parameters: { duration: settings.duration.toIsoString() }, startAfter: ['StopTasks'] },
-      }, percent);
+      });
     }
     if (has(FaultExperiment.CPU_STRESS)) {
       this.template('CpuStress', `load ${settings.cpuPercent}% of the CPU of ${settings.taskPercent}% of the tasks of ${context.discoveryName} for ${describe(settings.duration)}`, {
@@ -126,7 +125,7 @@ export class ServiceFaultInjection extends Construct {
           parameters: { duration: settings.duration.toIsoString(), percent: String(settings.cpuPercent) },
           targets: { Tasks: 'Tasks' },
         },
-      }, percent);
+      });
     }
     // Listed experiments that find nothing to act on (no connectTo dependency, no cache) would
     // still bring their prerequisites into the task: said once every dependency is known.
@@ -147,7 +146,7 @@ export class ServiceFaultInjection extends Construct {
           parameters: { duration: settings.duration.toIsoString() },
           targets: { ReplicationGroups: 'ReplicationGroups' },
         },
-      }, undefined, {
+      }, {
         // ElastiCache targets go by tags, with the AZ as a required parameter (FIS guide, "Targets").
         ReplicationGroups: {
           resourceType: 'aws:elasticache:replicationgroup',
@@ -192,7 +191,7 @@ export class ServiceFaultInjection extends Construct {
           },
           targets: { Tasks: 'Tasks' },
         },
-      }, `PERCENT(${this.settings.taskPercent})`);
+      });
     }
   }
 
@@ -228,7 +227,7 @@ export class ServiceFaultInjection extends Construct {
             targets: { Tasks: 'Tasks' },
           },
       }),
-    }), `PERCENT(${this.settings.taskPercent})`);
+    }));
   }
 
   private warnUnused(): void {
@@ -258,7 +257,8 @@ export class ServiceFaultInjection extends Construct {
     }
   }
 
-  private template(name: string, description: string, actions: fis.CfnExperimentTemplateProps['actions'], taskSelection?: string,
+  /** A template of this service's: on `targets`, else on `taskPercent` of its running tasks. */
+  private template(name: string, description: string, actions: fis.CfnExperimentTemplateProps['actions'],
     targets?: { [name: string]: fis.CfnExperimentTemplate.ExperimentTemplateTargetProperty }): fis.CfnExperimentTemplate {
     const template = new fis.CfnExperimentTemplate(this, name, {
       description,
@@ -269,7 +269,7 @@ export class ServiceFaultInjection extends Construct {
           resourceType: 'aws:ecs:task',
           // The service's running tasks, whatever their ids (FIS guide, "Targets", aws:ecs:task parameters).
           parameters: { cluster: this.context.clusterName, service: this.context.ecsServiceName },
-          selectionMode: taskSelection!,
+          selectionMode: `PERCENT(${this.settings.taskPercent})`,
         },
       },
       actions,
@@ -279,7 +279,7 @@ export class ServiceFaultInjection extends Construct {
       tags: { Name: `${this.context.discoveryName}-${name}` },
     });
     this.templateMap[name] = template;
-    if (taskSelection) this.warnIfNoTask();
+    if (!targets) this.warnIfNoTask();
     new CfnOutput(this, `${name}TemplateId`, {
       value: template.attrId,
       description: `FIS experiment template of ${this.context.servicePath}: ${name} (aws fis start-experiment --experiment-template-id <id>)`,
