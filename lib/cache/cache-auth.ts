@@ -3,6 +3,7 @@ import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { CACHE_ENV } from './cache-env';
 import { physicalName } from '../private/names';
 import { fmt, PropErrors } from '../private/validation';
 
@@ -110,8 +111,8 @@ class AuthTokenCacheAuth extends CacheAuth {
     return {
       secret,
       authToken: secret.secretValue.unsafeUnwrap(),
-      environment: { CACHE_AUTH_MODE: 'token' },
-      secretVariable: 'CACHE_AUTH_TOKEN',
+      environment: { [CACHE_ENV.AUTH_MODE]: 'token' },
+      secretVariable: CACHE_ENV.AUTH_TOKEN,
       replicationGroupAcknowledgements: [],
       grantConnect: () => undefined,
     };
@@ -168,8 +169,8 @@ class RbacCacheAuth extends CacheAuth {
       secret,
       user,
       userGroup,
-      environment: { CACHE_USERNAME: userName, CACHE_AUTH_MODE: this.mode },
-      secretVariable: secret ? 'CACHE_PASSWORD' : undefined,
+      environment: { [CACHE_ENV.USERNAME]: userName, [CACHE_ENV.AUTH_MODE]: this.mode },
+      secretVariable: secret ? CACHE_ENV.PASSWORD : undefined,
       replicationGroupAcknowledgements: [{
         id: 'AwsSolutions-AEC6',
         reason: `Clients authenticate as an RBAC user (${iamMode ? 'IAM' : 'password'}) of the user group; an AUTH token cannot be combined with a user group.`,

@@ -2,7 +2,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { CacheAttributes } from './cache-options';
-import { CACHE_ENV, MicroserviceCache } from './microservice-cache';
+import { CACHE_ENV } from './cache-env';
+import { MicroserviceCache } from './microservice-cache';
 import type { CacheContext, CacheFaultTarget, ServicePart } from '../private/binding';
 
 /**

@@ -7,20 +7,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { BoundCacheAuth, CacheAuth, CacheAuthTarget } from './cache-auth';
 import type { CacheContext, CacheFaultTarget, ServicePart } from '../private/binding';
+import { CACHE_ENV } from './cache-env';
 
-/** Environment variables the service's container receives (docs/cache.md lists them). */
-export const CACHE_ENV = {
-  HOST: 'CACHE_HOST',
-  PORT: 'CACHE_PORT',
-  TLS: 'CACHE_TLS',
-  READER_HOST: 'CACHE_READER_HOST',
-  READER_PORT: 'CACHE_READER_PORT',
-  AUTH_MODE: 'CACHE_AUTH_MODE',
-  USERNAME: 'CACHE_USERNAME',
-  IAM_CACHE_NAME: 'CACHE_IAM_CACHE_NAME',
-  AUTH_TOKEN: 'CACHE_AUTH_TOKEN',
-  PASSWORD: 'CACHE_PASSWORD',
-} as const;
 
 /**
  * A service's cache: `NodeBasedCache` (`ServiceCache.valkey()`), `ServerlessCache`

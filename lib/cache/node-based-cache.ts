@@ -5,7 +5,8 @@ import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { ResolvedNodeCache } from './cache-settings';
-import { CACHE_ENV, MicroserviceCache } from './microservice-cache';
+import { CACHE_ENV } from './cache-env';
+import { MicroserviceCache } from './microservice-cache';
 import type { CacheContext, CacheFaultTarget, ServicePart } from '../private/binding';
 
 /**
