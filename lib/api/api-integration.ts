@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { createLoadBalancer, LoadBalancerIntegrationOptions, validateLoadBalancerOptions } from './load-balancer';
 import type { HttpIntegrationBinding, IntegrationTarget } from '../private/binding';
+import { PropErrors } from '../private/validation';
 
 /**
  * How an HTTP API reaches the service's tasks through the platform's VPC link. (A REST API
@@ -53,7 +54,9 @@ class CloudMapIntegration extends ApiIntegration {
 class LoadBalancerIntegration extends ApiIntegration {
   constructor(private readonly options: LoadBalancerIntegrationOptions) {
     super();
-    validateLoadBalancerOptions('ApiIntegration.loadBalancer', '', options);
+    const errors = new PropErrors('ApiIntegration.loadBalancer');
+    validateLoadBalancerOptions(errors, '', options);
+    errors.throwIfAny();
   }
 
   public _bindHttp(scope: Construct, target: IntegrationTarget): HttpIntegrationBinding {

@@ -2,6 +2,7 @@ import { Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ApiConsumer, ApiOptions, ApiRoute, RestApiConsumer, RestApiOptions, RestApiRoute, ThrottleSettings } from './api-options';
+import { validateLoadBalancerOptions } from './load-balancer';
 import { DEFAULT_MANAGED_RULE_GROUPS } from './stage-web-acl';
 import type { PlatformAuthorizer } from '../private/binding';
 import { fmt, millis, PropErrors } from '../private/validation';
@@ -111,6 +112,7 @@ function throttle(errors: PropErrors, prefix: string, t: ThrottleSettings | unde
 
 /** What only the REST flavour has: stage, WAF, cache, per-route caching, usage plans, resources. */
 function validateRest(errors: PropErrors, p: string, o: RestApiOptions, routes: RestApiRoute[], consumers: RestApiConsumer[]): void {
+  validateLoadBalancerOptions(errors, `${p}.loadBalancer.`, o.loadBalancer ?? {});
   errors.text(`${p}.stageName`, o.stageName, STAGE_NAME, 'letters, digits, hyphens and underscores, 1-128 characters');
   errors.seconds(`${p}.authorizerCacheTtl`, o.authorizerCacheTtl, 0, 3600);
   errors.oneOf(`${p}.executionLogLevel`, o.executionLogLevel, [apigateway.MethodLoggingLevel.OFF, apigateway.MethodLoggingLevel.ERROR, apigateway.MethodLoggingLevel.INFO]);

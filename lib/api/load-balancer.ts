@@ -81,8 +81,7 @@ const HTTP_PORT = 80;
 const HTTPS_PORT = 443;
 const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
-export function validateLoadBalancerOptions(subject: string, prefix: string, options: LoadBalancerIntegrationOptions): void {
-  const errors = new PropErrors(subject);
+export function validateLoadBalancerOptions(errors: PropErrors, prefix: string, options: LoadBalancerIntegrationOptions): void {
   errors.text(`${prefix}healthCheckPath`, options.healthCheckPath, /^\/[\x21-\x7e]{0,1023}$/, 'an absolute path such as "/health"');
   errors.text(`${prefix}healthyHttpCodes`, options.healthyHttpCodes, /^([2-4][0-9]{2})([-,][2-4][0-9]{2})*$/, 'HTTP codes such as "200", "200,204" or "200-399"');
   errors.seconds(`${prefix}deregistrationDelay`, options.deregistrationDelay, 0, 3600);
@@ -94,7 +93,6 @@ export function validateLoadBalancerOptions(subject: string, prefix: string, opt
   }
   errors.text(`${prefix}serverName`, options.serverName, DNS_NAME, 'a lower-case DNS name the certificate covers, such as "orders.internal.example.com"');
   errors.oneOf(`${prefix}targetProtocol`, options.targetProtocol, [elbv2.ApplicationProtocol.HTTP, elbv2.ApplicationProtocol.HTTPS]);
-  errors.throwIfAny();
 }
 
 /**

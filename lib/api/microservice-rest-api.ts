@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { RestApiConsumer, RestApiOptions, RestApiRoute, ThrottleSettings } from './api-options';
 import { DEFAULT_ROUTES, DEFAULT_THROTTLE, validateApi } from './api-validation';
-import { createLoadBalancer, validateLoadBalancerOptions } from './load-balancer';
+import { createLoadBalancer } from './load-balancer';
 import { ServiceApiBase } from './service-api-base';
 import { pathParameters, restCors } from './rest-support';
 import { StageWebAcl, WAF_LOG_PREFIX } from './stage-web-acl';
@@ -110,7 +110,6 @@ export class MicroserviceRestApi extends ServiceApiBase {
     this.timeout = props.timeout ?? Duration.seconds(29);
     const basePath = props.basePath ?? wiring.serviceName;
     const stageName = props.stageName ?? DEFAULT_STAGE;
-    validateLoadBalancerOptions(`Microservice '${wiring.servicePath}'`, 'restApi.loadBalancer.', props.loadBalancer ?? {});
     validateApi({ prop: 'restApi', servicePath: wiring.servicePath, serviceName: wiring.serviceName, auth: wiring.auth, hasDomain: wiring.domainName !== undefined },
       props, routes, consumers, props);
 

@@ -142,3 +142,21 @@ describe('cors', () => {
     expect(make({ routes, cors: { allowOrigins: ['https://app.example.com'] } })).not.toThrow();
   });
 });
+
+describe('one error for every finding', () => {
+  test('reports a REST load balancer option beside the route and stage findings, in one error', () => {
+    const message = (() => {
+      try {
+        new Microservice(new Stack(testApp(), 'S'), 'Orders', {
+          image: IMAGE, restApi: { loadBalancer: { healthCheckPath: 'nope' }, routes: [{ path: 'bad', public: true }], stageName: '!' },
+        });
+      } catch (e) {
+        return (e as Error).message;
+      }
+      throw new Error('expected an error');
+    })();
+    expect(message).toMatch(/restApi.loadBalancer.healthCheckPath must be an absolute path/);
+    expect(message).toMatch(/restApi.routes\[0\].path must be a path starting with "\/"/);
+    expect(message).toMatch(/restApi.stageName/);
+  });
+});
