@@ -20,8 +20,7 @@ const MAX_VISIBILITY_S = 12 * 3600;
  * Checks `subscribe()`'s options against SQS's and SNS's limits, each error naming the option,
  * the allowed range and the value received; applies the defaults.
  */
-export function resolveSubscription(subject: string, o: SubscribeOptions): ResolvedSubscription {
-  const errors = new PropErrors(subject);
+export function resolveSubscription(errors: PropErrors, o: SubscribeOptions): ResolvedSubscription {
   errors.integer('maxReceiveCount', o.maxReceiveCount, 1, 1000);
   errors.seconds('visibilityTimeout', o.visibilityTimeout, 0, MAX_VISIBILITY_S);
   errors.seconds('retentionPeriod', o.retentionPeriod, 60, 14 * 86400);
@@ -51,7 +50,6 @@ export function resolveSubscription(subject: string, o: SubscribeOptions): Resol
   if (processing !== undefined && Number.isFinite(processing) && !visibility.isUnresolved() && millis(visibility) < processing) {
     errors.add(`visibilityTimeout must cover scaleOnBacklog.messageProcessingTime (a message still in work would be received again), got ${visibility.toSeconds()} s for ${processing} ms`);
   }
-  errors.throwIfAny();
   return {
     maxReceiveCount: o.maxReceiveCount ?? 5,
     visibilityTimeout: visibility,

@@ -8,7 +8,8 @@ import { Construct } from 'constructs';
 import { scaleOnBacklog } from './backlog-scaling';
 import { messagingKeyOf } from './messaging-key';
 import type { SubscribeOptions } from './messaging-options';
-import { resolveSubscription } from './messaging-validation';
+import { ResolvedSubscription, resolveSubscription } from './messaging-validation';
+import type { PropErrors } from '../private/validation';
 import type { ServiceTopic } from './service-topic';
 import type { ServicePart, ServiceTask } from '../private/binding';
 import { envStem, kebab, pascal, safeName } from '../private/names';
@@ -38,17 +39,18 @@ const DEAD_LETTER_RETENTION = Duration.days(14);
  */
 export class ServiceSubscription extends Construct {
   /** @internal */
-  public static _create(scope: Construct, id: string, topic: ServiceTopic, options: SubscribeOptions, subscriber: TopicSubscriber): ServiceSubscription {
-    return new ServiceSubscription(scope, id, topic, options, subscriber);
+  public static _create(scope: Construct, id: string, topic: ServiceTopic, options: SubscribeOptions, settings: ResolvedSubscription,
+    subscriber: TopicSubscriber): ServiceSubscription {
+    return new ServiceSubscription(scope, id, topic, options, settings, subscriber);
   }
 
   /**
-   * Checks the options, throwing an error that names each bad one.
+   * Checks the options into `errors` (with the caller's own checks, so one error names them all).
    *
    * @internal
    */
-  public static _validate(subject: string, options: SubscribeOptions): void {
-    resolveSubscription(subject, options);
+  public static _check(errors: PropErrors, options: SubscribeOptions): ResolvedSubscription {
+    return resolveSubscription(errors, options);
   }
 
   /** The topic subscribed to. */
@@ -83,9 +85,9 @@ export class ServiceSubscription extends Construct {
   public readonly _part: ServicePart;
   private readonly oldestMessageThreshold?: number;
 
-  private constructor(scope: Construct, id: string, topic: ServiceTopic, options: SubscribeOptions, subscriber: TopicSubscriber) {
+  private constructor(scope: Construct, id: string, topic: ServiceTopic, options: SubscribeOptions, settings: ResolvedSubscription, subscriber: TopicSubscriber) {
     super(scope, id);
-    const s = resolveSubscription(`subscribe() of Microservice '${subscriber.servicePath}' to ${topic.topicName}`, options);
+    const s = settings;
     this.topic = topic;
     this.maxReceiveCount = s.maxReceiveCount;
     const key = messagingKeyOf(this);

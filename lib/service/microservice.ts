@@ -211,8 +211,9 @@ export class Microservice extends Construct implements ec2.IConnectable {
   public addTopic(id: string, options: ServiceTopicOptions = {}): ServiceTopic {
     const clash = this.topics.find((t) => kebab(t.topicId) === kebab(id));
     if (clash) {
-      throw new Error(`Invalid props for addTopic('${id}') of Microservice '${this.node.path}':\n  - id must differ from the service's other topics once in kebab case `
-        + `(the topic's name and ${clash.environmentVariable} come from it), got "${id}" beside "${clash.topicId}"`);
+      const errors = new PropErrors(`addTopic('${id}') of Microservice '${this.node.path}'`);
+      errors.add(`id must differ from the service's other topics once in kebab case (the topic's name and ${clash.environmentVariable} come from it), got "${id}" beside "${clash.topicId}"`);
+      errors.throwIfAny();
     }
     const topic = ServiceTopic._create(this.messagingScope('Topics'), id, options, {
       servicePath: this.node.path, discoveryName: this.discoveryName, task: this.task, tracing: this.tracing,
@@ -231,7 +232,7 @@ export class Microservice extends Construct implements ec2.IConnectable {
    * queue's backlog per task, to zero with `autoScaling.minCapacity: 0`.
    */
   public subscribe(topic: ServiceTopic, options: SubscribeOptions = {}): ServiceSubscription {
-    const errors = new PropErrors(`subscribe() of Microservice '${this.node.path}'`);
+    const errors = new PropErrors(`subscribe() of Microservice '${this.node.path}' to ${topic.topicName}`);
     const variable = ServiceSubscription.environmentVariableOf(topic);
     const id = `${pascal(topic.publisherName)}${topic.topicId}`;
     if (this.subscriptions.some((x) => x.topic === topic)) errors.add(`topic must be one this service does not subscribe to yet, got ${topic.topicName} a second time`);
@@ -252,9 +253,9 @@ export class Microservice extends Construct implements ec2.IConnectable {
     if (options.scaleOnBacklog && this.platformServices.containerInsights === false) {
       errors.add('scaleOnBacklog requires Container Insights on the platform\'s cluster (it reads ECS/ContainerInsights task counts), got containerInsights DISABLED');
     }
-    errors.throwIfAny();
     // The options too, before anything is added: a refused call leaves the app as it was.
-    ServiceSubscription._validate(`subscribe() of Microservice '${this.node.path}' to ${topic.topicName}`, options);
+    const settings = ServiceSubscription._check(errors, options);
+    errors.throwIfAny();
     if (unchecked.length > 0) {
       Annotations.of(this).addWarningV2('cdk-microservice:subscriptionEnvironment',
         `subscribe() names ${topic.topicName} by an ARN of this stack's ${unchecked.join(' and ')}; one of the two stacks has no explicit ${unchecked.join(' or ')}, so it is not checked: both must deploy to the same`);
@@ -264,7 +265,7 @@ export class Microservice extends Construct implements ec2.IConnectable {
         'scaleOnBacklog reads ECS/ContainerInsights RunningTaskCount and DesiredTaskCount: the platform\'s cluster is yours, so make sure Container Insights is on');
     }
     if (here !== there) dependOn(here, there, `${this.node.path} subscribes to ${topic.topicName}`);
-    const sub = ServiceSubscription._create(this.messagingScope('Subscriptions'), id, topic, options, {
+    const sub = ServiceSubscription._create(this.messagingScope('Subscriptions'), id, topic, options, settings, {
       servicePath: this.node.path, discoveryName: this.discoveryName, task: this.task, scaling: this.scaling,
       clusterName: this.platform.cluster.clusterName, ecsServiceName: this.discoveryName, scalesToZero: this.minCapacity === 0,
       alarmPrefix: this.monitoring._alarmPrefix,

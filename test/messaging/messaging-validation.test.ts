@@ -61,6 +61,14 @@ describe('subscribe()', () => {
     return new Microservice(new Stack(app, `Sub${n}`), `Worker${n}`, { platform, image: IMAGE, ...props });
   };
   const refusal = (options: SubscribeOptions): string => errorOf(() => subscriber().subscribe(placed, options));
+
+  test('names a second subscription to the topic and a bad option in one error', () => {
+    const worker = subscriber();
+    worker.subscribe(placed);
+    const message = errorOf(() => worker.subscribe(placed, { maxReceiveCount: 0 }));
+    expect(message).toMatch(/topic must be one this service does not subscribe to yet/);
+    expect(message).toMatch(/maxReceiveCount must be an integer between 1 and 1000, got 0/);
+  });
   const backlog = (acceptableLatency: Duration, messageProcessingTime: Duration) => ({ scaleOnBacklog: { acceptableLatency, messageProcessingTime } });
 
   test.each<[string, SubscribeOptions, RegExp]>([
