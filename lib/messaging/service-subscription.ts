@@ -99,11 +99,12 @@ export class ServiceSubscription extends Construct {
     // Only this subscription's queue may send its dead letters here, named by ARN: a reference
     // to the queue would be a cycle (its redrive policy names this one).
     const sourceArn = Stack.of(this).formatArn({ service: 'sqs', resource: this.queueName, arnFormat: ArnFormat.NO_RESOURCE_NAME });
+    const source = sqs.Queue.fromQueueArn(this, 'SourceQueue', sourceArn);
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       ...common,
       queueName: queueName('-dlq'),
       retentionPeriod: DEAD_LETTER_RETENTION,
-      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.BY_QUEUE, sourceQueues: [sqs.Queue.fromQueueArn(this, 'SourceQueue', sourceArn)] },
+      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.BY_QUEUE, sourceQueues: [source] },
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       ...common,
@@ -121,8 +122,10 @@ export class ServiceSubscription extends Construct {
       fifo: topic.fifo || undefined,
       queueName: queueName('-undelivered'),
       retentionPeriod: DEAD_LETTER_RETENTION,
-      // Not a dead-letter queue of any queue but its own subscription's; SQS wants it said (Control Tower CT.SQS.PR.1).
-      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.BY_QUEUE, sourceQueues: [sqs.Queue.fromQueueArn(this, 'QueueRef', sourceArn)] },
+      // The SNS subscription's dead-letter queue, which SQS redrive permissions do not govern. Control
+      // Tower's CT.SQS.PR.1 wants a queue without a dead-letter queue of its own to allow redrive
+      // (byQueue or allowAll; denyAll fails it): byQueue to the subscription's queue is the narrowest.
+      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.BY_QUEUE, sourceQueues: [source] },
     });
     Validations.of(this.undeliveredQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
