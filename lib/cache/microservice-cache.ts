@@ -105,6 +105,20 @@ export abstract class MicroserviceCache extends Construct {
   }
 
   /**
+   * Wires the cache the service created with {@link _bindAuth}: the endpoint, `extra` and the
+   * auth's variables, its secret; with IAM authentication, the task role's grant on `cacheName`
+   * and `CACHE_IAM_CACHE_NAME`.
+   *
+   * @internal
+   */
+  protected _wireAuth(context: CacheContext, cacheName: string, extra: { [name: string]: string } = {}): void {
+    const auth = this.auth!;
+    const iamName: { [name: string]: string } = auth.grantConnect(context.taskRole, cacheName) ? { [CACHE_ENV.IAM_CACHE_NAME]: cacheName } : {};
+    this._wire(context, { ...auth.environment, ...extra, ...iamName });
+    this._injectSecret(context, auth.secretVariable);
+  }
+
+  /**
    * Injects the secret as the given variable.
    *
    * @internal

@@ -5,7 +5,6 @@ import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { ResolvedNodeCache } from './cache-settings';
-import { CACHE_ENV } from './cache-env';
 import { MicroserviceCache } from './microservice-cache';
 import type { CacheContext, CacheFaultTarget, ServicePart } from '../private/binding';
 
@@ -87,9 +86,7 @@ export class NodeBasedCache extends MicroserviceCache {
         reason: 'The default port adds no exposure here: the security group admits only this service\'s tasks, and TLS and authentication are required.',
       });
     }
-    const iamName: { [name: string]: string } = auth.grantConnect(context.taskRole, rg.ref) ? { [CACHE_ENV.IAM_CACHE_NAME]: rg.ref } : {};
-    this._wire(context, { ...auth.environment, ...iamName });
-    this._injectSecret(context, auth.secretVariable);
+    this._wireAuth(context, rg.ref);
     this._part = this.part();
     this._faultTarget = {
       ports: [s.port],

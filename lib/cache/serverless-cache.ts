@@ -66,9 +66,7 @@ export class ServerlessCache extends MicroserviceCache {
     this.readerHost = sc.attrReaderEndpointAddress;
     this.securityGroup.connections.allowFrom(context.taskSecurityGroup, ec2.Port.tcp(6379), `${context.servicePath} tasks`);
     this.securityGroup.connections.allowFrom(context.taskSecurityGroup, ec2.Port.tcp(SERVERLESS_READER_PORT), `${context.servicePath} tasks (reader)`);
-    const iamName: { [name: string]: string } = auth.grantConnect(context.taskRole, this.serverlessCacheName) ? { [CACHE_ENV.IAM_CACHE_NAME]: this.serverlessCacheName } : {};
-    this._wire(context, { ...auth.environment, [CACHE_ENV.READER_PORT]: String(SERVERLESS_READER_PORT), ...iamName });
-    this._injectSecret(context, auth.secretVariable);
+    this._wireAuth(context, this.serverlessCacheName, { [CACHE_ENV.READER_PORT]: String(SERVERLESS_READER_PORT) });
     this._part = this.part();
     this._faultTarget = {
       ports: [6379, SERVERLESS_READER_PORT],
