@@ -6,10 +6,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { EnvoyBackend, envoyBootstrap, EnvoyBootstrapSettings, protoDuration, retryOn } from './envoy-bootstrap';
 import { calleePart, COLLECTOR_HEALTH_PORT, collectorConfig, edgePart, ENVOY_METRIC_NAMESPACE, REQUEST_DURATION_METRIC } from './envoy-metrics';
-import { ServiceProtocol } from './resilience';
+import { defaultRequestTimeoutMillis, ServiceProtocol } from './resilience';
 import type { AlarmSource, GoldenSignals, MeshService, MeshServiceContext, PlatformMesh, ServicePart } from '../private/binding';
 import { createLogGroup } from '../private/log-groups';
-import { millis, PropErrors } from '../private/validation';
+import { PropErrors } from '../private/validation';
 
 /** The Envoy settings of one platform, resolved. */
 export interface ResolvedEnvoyOptions {
@@ -32,8 +32,6 @@ export interface ResolvedEnvoyOptions {
 export const ENVOY_ADMIN_PORT = 9901;
 /** The envoy user of the official image (Envoy's Docker docs: uid and gid 101). */
 const ENVOY_UID = '101';
-/** Default request timeout through the mesh, unless the API's integration timeout is shorter. */
-const DEFAULT_REQUEST_TIMEOUT = Duration.seconds(15);
 /**
  * Backends per caller, each with its local listener (ports egressPortBase to egressPortBase + 11):
  * their bootstrap must fit the task definition, which a dozen fully described backends do.
@@ -55,9 +53,7 @@ export class EnvoyPlatformMesh implements PlatformMesh {
 
   public bindService(scope: Construct, c: MeshServiceContext): MeshService {
     const errors = new PropErrors(`Microservice '${c.servicePath}'`);
-    const api = c.apiTimeout && !c.apiTimeout.isUnresolved() && Number.isFinite(millis(c.apiTimeout)) ? millis(c.apiTimeout) : undefined;
-    const requestTimeout = c.requestTimeout
-      ?? (api !== undefined && api < DEFAULT_REQUEST_TIMEOUT.toMilliseconds() ? Duration.millis(api) : DEFAULT_REQUEST_TIMEOUT);
+    const requestTimeout = c.requestTimeout ?? Duration.millis(defaultRequestTimeoutMillis(c.apiTimeout));
     const p = c.retryPolicy;
     if (p.maxRetries > 0 && !requestTimeout.isUnresolved() && !p.perRetryTimeout!.isUnresolved()) {
       const perTry = p.perRetryTimeout!.toMilliseconds();

@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import { millis } from '../private/validation';
 
 /**
  * Outlier detection: the circuit breaker. A task that answers `maxServerErrors` 5xx in a row
@@ -43,3 +44,18 @@ export enum ServiceProtocol {
   /** gRPC (over HTTP/2). */
   GRPC = 'grpc',
 }
+
+/** The request timeout of a service that sets none, either mesh: 15 s. */
+const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+
+/** A service's API timeout in milliseconds, when known at synth and finite (else undefined). */
+export function apiTimeoutMillis(apiTimeout?: Duration): number | undefined {
+  return apiTimeout && !apiTimeout.isUnresolved() && Number.isFinite(millis(apiTimeout)) ? millis(apiTimeout) : undefined;
+}
+
+/** The default request timeout, in milliseconds: 15 s, or the API's timeout when that is shorter. */
+export function defaultRequestTimeoutMillis(apiTimeout?: Duration): number {
+  const api = apiTimeoutMillis(apiTimeout);
+  return api !== undefined && api < DEFAULT_REQUEST_TIMEOUT_MS ? api : DEFAULT_REQUEST_TIMEOUT_MS;
+}
+

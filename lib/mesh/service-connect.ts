@@ -3,13 +3,12 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import type { ServiceConnectOptions } from './mesh-options';
+import { apiTimeoutMillis, defaultRequestTimeoutMillis } from './resilience';
 import type { AlarmSource, GoldenSignals, MeshService, MeshServiceContext, PlatformMesh } from '../private/binding';
 import { serviceRoleWithManagedPolicy } from '../private/grants';
 import { APP_PORT_MAPPING_NAME, SERVICE_CONNECT_SUFFIX } from '../private/names';
 import { millis, PropErrors } from '../private/validation';
 
-/** Default request timeout through the mesh, unless the API's integration timeout is shorter. */
-const DEFAULT_REQUEST_TIMEOUT = Duration.seconds(15);
 
 /**
  * ECS Service Connect on one platform: each service registers in the namespace under
@@ -30,15 +29,14 @@ export class ServiceConnectPlatformMesh implements PlatformMesh {
       else if (ms % 1000 !== 0) errors.add(`${prop} must be a whole number of seconds with ServiceMesh.serviceConnect(), got ${ms} ms`);
     }
     // Service Connect takes whole seconds: a default taken from the API timeout rounds down.
-    const api = c.apiTimeout && !c.apiTimeout.isUnresolved() && Number.isFinite(millis(c.apiTimeout)) ? millis(c.apiTimeout) : undefined;
+    const api = apiTimeoutMillis(c.apiTimeout);
     // Its per-request timeout is at least 1 s, which an API timeout under 1 s cannot cover (the
     // call-graph check). Below 50 ms, the lowest either API flavour takes, the API's own range error says more.
     if (api !== undefined && api >= 50 && api < 1000) {
       errors.add(`the API's timeout must be at least 1 s with ServiceMesh.serviceConnect() (its request timeout is whole seconds, at least 1), got ${api} ms`);
     }
     errors.throwIfAny();
-    const requestTimeout = c.requestTimeout
-      ?? (api !== undefined && api < DEFAULT_REQUEST_TIMEOUT.toMilliseconds() ? Duration.seconds(Math.max(1, Math.floor(api / 1000))) : DEFAULT_REQUEST_TIMEOUT);
+    const requestTimeout = c.requestTimeout ?? Duration.seconds(Math.max(1, Math.floor(defaultRequestTimeoutMillis(c.apiTimeout) / 1000)));
 
     let tls: ecs.ServiceConnectTlsConfiguration | undefined;
     if (this.options.tlsCertificateAuthorityArn) {
