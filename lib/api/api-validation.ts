@@ -16,7 +16,7 @@ const REST_PATH_PART = /^([A-Za-z0-9:._$-]+|\{[A-Za-z0-9_]+\+?\})$/;
 const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 const QUERY_STRING = /^[A-Za-z0-9._~-]{1,128}$/;
 const RULE_GROUP = /^[A-Za-z0-9_-]{1,128}$/;
-export const CACHE_SIZES = ['0.5', '1.6', '6.1', '13.5', '28.4', '58.2', '118', '237'];
+const CACHE_SIZES = ['0.5', '1.6', '6.1', '13.5', '28.4', '58.2', '118', '237'];
 const WAF_WINDOWS = [60, 120, 300, 600];
 
 /** What the API's checks need besides its options. */

@@ -49,7 +49,7 @@ const DEFAULT_CACHE_TTL = Duration.minutes(5);
 const DEFAULT_AUTHORIZER_TTL = Duration.minutes(1);
 const ANY_VERBS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'];
 /** The stage variable that names the platform's VPC link. */
-export const VPC_LINK_STAGE_VARIABLE = 'vpcLinkId';
+const VPC_LINK_STAGE_VARIABLE = 'vpcLinkId';
 
 /**
  * A service's own REST API and stage: the same routes, scopes and `public` semantics as the HTTP

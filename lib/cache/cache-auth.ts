@@ -5,7 +5,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CACHE_ENV } from './cache-env';
 import { physicalName } from '../private/names';
-import { fmt, PropErrors } from '../private/validation';
+import { fmt, PropErrors, versionOlder } from '../private/validation';
 
 /** Options of {@link CacheAuth.password}. */
 export interface PasswordCacheAuthOptions {
@@ -132,7 +132,7 @@ class RbacCacheAuth extends CacheAuth {
 
   public _validate(errors: PropErrors, target: CacheAuthTarget): void {
     const v = target.engineVersion;
-    if (this.mode === 'iam' && v !== undefined && !versionAtLeast(v, IAM_FROM[target.engine])) {
+    if (this.mode === 'iam' && v !== undefined && versionOlder(v, IAM_FROM[target.engine])) {
       errors.add(`auth CacheAuth.iam() needs ${target.engine === 'valkey' ? 'Valkey' : 'Redis OSS'} ${IAM_FROM[target.engine]} or later, got engineVersion ${fmt(v)}`);
     }
   }
@@ -187,10 +187,4 @@ class RbacCacheAuth extends CacheAuth {
       },
     };
   }
-}
-
-function versionAtLeast(version: string, min: string): boolean {
-  const [a, b] = version.split('.').map(Number);
-  const [c, d] = min.split('.').map(Number);
-  return a > c || (a === c && (b ?? 0) >= (d ?? 0));
 }

@@ -1,3 +1,5 @@
+import { versionOlder } from './validation';
+
 /**
  * The oldest aws-cdk-lib the library is tested on (the peer dependency's floor; the tests install
  * the packed library there and synthesize every example). Older releases lack APIs the library
@@ -7,22 +9,11 @@
  */
 export const MIN_CDK_VERSION = '2.271.0';
 
-/** Compares dotted numeric versions (`2.270.0`), ignoring a pre-release suffix. */
-function older(version: string, than: string): boolean {
-  const parse = (v: string) => v.split('-')[0].split('.').map((n) => Number(n));
-  const [a, b] = [parse(version), parse(than)];
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const [x, y] = [a[i] ?? 0, b[i] ?? 0];
-    if (x !== y) return x < y;
-  }
-  return false;
-}
-
 /** Throws when `version` (an aws-cdk-lib version) is older than {@link MIN_CDK_VERSION}. */
 export function checkCdkVersion(version: string): void {
   if (!/^\d+\.\d+\.\d+/.test(version)) return; // a local build of aws-cdk-lib (0.0.0 or a tag): not ours to judge
   if (version === '0.0.0') return;
-  if (older(version, MIN_CDK_VERSION)) {
+  if (versionOlder(version, MIN_CDK_VERSION)) {
     throw new Error(`cdk-microservice needs aws-cdk-lib ${MIN_CDK_VERSION} or later (its peer dependency is ^${MIN_CDK_VERSION}), got ${version}: `
       + `run npm install aws-cdk-lib@^${MIN_CDK_VERSION}`);
   }

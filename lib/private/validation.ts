@@ -133,3 +133,15 @@ export function fmt(value: unknown): string {
   if (value && typeof value === 'object') return JSON.stringify(value);
   return String(value);
 }
+
+/** Whether dotted numeric `version` (`2.270.0`, `7.2`) is older than `than`; a pre-release suffix is ignored, missing parts count as 0. */
+export function versionOlder(version: string, than: string): boolean {
+  const parse = (v: string) => v.split('-')[0].split('.').map((n) => Number(n));
+  const [a, b] = [parse(version), parse(than)];
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const [x, y] = [a[i] ?? 0, b[i] ?? 0];
+    if (x !== y) return x < y;
+  }
+  return false;
+}
+
