@@ -1,6 +1,7 @@
 // Every ```ts snippet of README.md and docs/*.md compiles (`npm test` type-checks
 // test/readme/snippets/ first) and runs: the snippet's app synthesizes. The README's quick start passes
 // the checks it promises, and every relative link of the documentation resolves.
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
@@ -119,6 +120,21 @@ test('every relative link of README.md, CONTRIBUTING.md and docs/*.md resolves',
   }
   expect(broken).toEqual([]);
   expect(checked).toBeGreaterThan(30);
+});
+
+test('every relative link of what the package ships (README.md, docs/) names a file it ships', () => {
+  const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' }));
+  const shipped = new Set<string>(pack.files.map((f: { path: string }) => f.path));
+  const missing: string[] = [];
+  for (const file of DOCS.filter((f) => shipped.has(f))) {
+    for (const { line, target } of linksOf(file)) {
+      if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('#')) continue;
+      const p = path.relative(root, path.resolve(path.dirname(path.join(root, file)), decodeURI(target.split('#')[0])));
+      if (!shipped.has(p) && ![...shipped].some((s) => s.startsWith(`${p}/`))) missing.push(`${file}:${line}: ${target}`);
+    }
+  }
+  expect(shipped.has('README.md')).toBe(true);
+  expect(missing).toEqual([]);
 });
 
 test('the README links every page of docs/ and stays short', () => {
