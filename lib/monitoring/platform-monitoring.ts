@@ -73,7 +73,7 @@ export class PlatformMonitoring extends Construct {
       defaultInterval: Duration.hours(3),
     });
     this.overviewDashboard.addWidgets(new cloudwatch.TextWidget({
-      markdown: `# ${scope.node.path}\nOne row per service: health, CPU and memory, running tasks, Service Connect traffic and errors.`,
+      markdown: `# ${scope.node.path}\nOne row per service: health, CPU and memory, running tasks, mesh traffic and errors (Service Connect or Envoy).`,
       width: 24,
       height: 2,
     }));
