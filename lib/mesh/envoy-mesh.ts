@@ -41,8 +41,16 @@ export const MAX_BACKENDS = 12;
 export const RESERVED_PORTS = [ENVOY_ADMIN_PORT, 13133, COLLECTOR_HEALTH_PORT, 4317, 4318];
 /** The bootstrap travels in the task definition (at most 64 KiB in all): keep it well below. */
 const MAX_BOOTSTRAP_BYTES = 32 * 1024;
-/** Readiness of the admin interface, probed with bash's /dev/tcp: the image has no curl. */
-const READY_PROBE = `exec 3<>/dev/tcp/127.0.0.1/${ENVOY_ADMIN_PORT} && printf 'GET /ready HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q LIVE <&3`;
+/**
+ * Readiness of the admin interface, probed with bash's /dev/tcp (the image has no curl). HTTP/1.1
+ * with a Host header: the admin listener builds its HTTP/1 codec with default settings
+ * (envoyproxy/envoy `source/server/admin/admin.cc` `createCodec`: `Http::Http1Settings()`), whose
+ * `accept_http_10` is false, so HTTP/1.0 is answered `426 Upgrade Required`
+ * (`source/common/http/http1/codec_impl.cc`); an HTTP/1.1 request without Host is answered
+ * `400` (`missing_host_header`, `source/common/http/conn_manager_impl.cc`). `Connection: close`
+ * makes Envoy end the reply, so a 503 fails the probe at once rather than at its timeout.
+ */
+const READY_PROBE = `exec 3<>/dev/tcp/127.0.0.1/${ENVOY_ADMIN_PORT} && printf 'GET /ready HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nConnection: close\\r\\n\\r\\n' >&3 && grep -q LIVE <&3`;
 
 /**
  * Envoy on one platform: every service that calls another runs an Envoy sidecar configured at

@@ -57,6 +57,44 @@ function containersOf(t: Template): any[] {
 const containerOf = (t: Template, name: string): any => containersOf(t).find((c) => c.Name === name);
 const envOf = (t: Template, name = 'app'): { [k: string]: any } => Object.fromEntries((containerOf(t, name)?.Environment ?? []).map((e: any) => [e.Name, e.Value]));
 
+/**
+ * A stand-in for Envoy's admin listener that answers as Envoy's HTTP/1 codec does with the default
+ * settings the admin listener builds it with (envoyproxy/envoy `source/server/admin/admin.cc`
+ * `createCodec` passes `Http::Http1Settings()`; `envoy/http/codec.h` `accept_http_10_{false}`):
+ * HTTP/1.0 gets `426 Upgrade Required` (`source/common/http/http1/codec_impl.cc`), HTTP/1.1
+ * without Host gets `400` (`missing_host_header`, `source/common/http/conn_manager_impl.cc`), and
+ * the connection stays open after a reply unless the request said `Connection: close`.
+ */
+function envoyAdminStub(status: string, body: string): Promise<net.Server> {
+  return new Promise<net.Server>((resolve, reject) => {
+    const server = net.createServer((sock) => {
+      let req = '';
+      sock.on('error', () => undefined);
+      sock.on('data', (chunk) => {
+        req += chunk.toString();
+        const end = req.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const [requestLine, ...headerLines] = req.slice(0, end).split('\r\n');
+        req = req.slice(end + 4);
+        const headers = new Map(headerLines.map((l) => [l.slice(0, l.indexOf(':')).trim().toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+        const [method, path, version] = requestLine.split(' ');
+        const reply = (s: string, b: string, close: boolean) => {
+          sock.write(`HTTP/1.1 ${s}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(b)}\r\n${close ? 'connection: close\r\n' : ''}\r\n${b}`);
+          if (close) sock.end();
+        };
+        if (version === 'HTTP/1.0') return reply('426 Upgrade Required', 'Upgrade Required', true);
+        if (version !== 'HTTP/1.1') return reply('400 Bad Request', '', true);
+        if (!headers.get('host')) return reply('400 Bad Request', '', true);
+        const close = headers.get('connection')?.toLowerCase() === 'close';
+        if (method !== 'GET' || path !== '/ready') return reply('404 Not Found', 'invalid path.', close);
+        return reply(status, `${body}\n`, close);
+      });
+    });
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
+
 /** The bootstrap in the template: the argument after --config-yaml, joined and parsed. */
 function templateBootstrap(t: Template): any {
   const command: any[] = containerOf(t, 'envoy').Command;
@@ -223,34 +261,42 @@ describe('a chain of services on ServiceMesh.envoy()', () => {
       expect(containerOf(t.Orders, 'app').DependsOn).toContainEqual({ ContainerName: 'envoy', Condition: 'HEALTHY' });
     });
 
-    test("the health probe passes only when Envoy's /ready answers LIVE", async () => {
+    test("the health probe passes only when Envoy's admin listener answers it LIVE, by the rules of Envoy's HTTP/1 codec", async () => {
       // Run against a free port of this machine rather than 9901, which another process may hold.
       const probe: string = containerOf(t.Orders, 'envoy').HealthCheck.Command[3];
       expect(probe).toContain('/dev/tcp/127.0.0.1/9901');
       const run = (port: number) => new Promise<number>((resolve) => exec(`bash -c ${JSON.stringify(probe.replace('/9901', `/${port}`))}`,
         { timeout: 20000 }, (err) => resolve(err ? (err.code ?? 1) as number : 0)));
-      const serve = (status: string, body: string) => new Promise<net.Server>((resolve, reject) => {
-        const server = net.createServer((sock) => {
-          let req = '';
-          sock.on('data', (chunk) => {
-            req += chunk.toString();
-            if (!req.includes('\r\n\r\n')) return;
-            // The probe must send a well-formed request for /ready.
-            sock.end(/^GET \/ready HTTP\/1\.0\r\n\r\n$/.test(req) ? `HTTP/1.0 ${status}\r\ncontent-type: text/plain\r\n\r\n${body}\n` : 'HTTP/1.0 400 Bad Request\r\n\r\n');
-          });
-        });
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolve(server));
-      });
       const portOf = (server: net.Server) => (server.address() as net.AddressInfo).port;
       const close = (server: net.Server) => new Promise<void>((resolve) => server.close(() => resolve()));
-      let server = await serve('200 OK', 'LIVE');
+      let server = await envoyAdminStub('200 OK', 'LIVE');
       const live = portOf(server);
       try { expect(await run(live)).toBe(0); } finally { await close(server); }
       expect(await run(live)).not.toBe(0); // nothing listening any more
-      server = await serve('503 Service Unavailable', 'PRE_INITIALIZING');
+      server = await envoyAdminStub('503 Service Unavailable', 'PRE_INITIALIZING');
       try { expect(await run(portOf(server))).not.toBe(0); } finally { await close(server); }
     }, 60_000);
+
+    test("the stub of Envoy's admin listener refuses what Envoy refuses: HTTP/1.0 (426), HTTP/1.1 without Host (400)", async () => {
+      const server = await envoyAdminStub('200 OK', 'LIVE');
+      const ask = (request: string) => new Promise<string>((resolve, reject) => {
+        const sock = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1', () => sock.write(request));
+        let reply = '';
+        sock.on('data', (d) => { reply += d.toString(); });
+        sock.on('end', () => resolve(reply));
+        sock.on('error', reject);
+        sock.setTimeout(3000, () => { sock.destroy(); resolve(`${reply}(left open)`); });
+      });
+      try {
+        expect(await ask('GET /ready HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1\.1 426 Upgrade Required\r\n/);
+        expect(await ask('GET /ready HTTP/1.1\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+        expect(await ask('GET /ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nLIVE\n$/);
+        // Without Connection: close, Envoy keeps the connection open after the reply.
+        expect(await ask('GET /ready HTTP/1.1\r\nHost: x\r\n\r\n')).toMatch(/LIVE\n\(left open\)$/);
+      } finally {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    }, 30_000);
 
     test("stops 10 s after the app and logs to the service's own log group under the envoy prefix", () => {
       const envoy = containerOf(t.Orders, 'envoy');
