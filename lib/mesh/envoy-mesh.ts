@@ -39,6 +39,12 @@ const ENVOY_UID = '101';
 export const MAX_BACKENDS = 12;
 /** Ports the sidecars of a task listen on besides the egress listeners: Envoy's admin, the collectors' health checks, the tracing collector's OTLP receivers. */
 export const RESERVED_PORTS = [ENVOY_ADMIN_PORT, 13133, COLLECTOR_HEALTH_PORT, 4317, 4318];
+/**
+ * The most A records a caller's sidecar resolves for a callee: Cloud Map's MULTIVALUE routing
+ * answers a DNS query with up to eight healthy records (AWS Cloud Map API reference, DnsConfig,
+ * RoutingPolicy: "Route 53 returns the applicable value for up to eight instances").
+ */
+export const MAX_DNS_ENDPOINTS = 8;
 /** The bootstrap travels in the task definition (at most 64 KiB in all): keep it well below. */
 const MAX_BOOTSTRAP_BYTES = 32 * 1024;
 /**
@@ -57,6 +63,8 @@ const READY_PROBE = `exec 3<>/dev/tcp/127.0.0.1/${ENVOY_ADMIN_PORT} && printf 'G
  * synth from its callees' descriptions, with no control plane.
  */
 export class EnvoyPlatformMesh implements PlatformMesh {
+  public readonly maxTasksResolved = MAX_DNS_ENDPOINTS;
+
   constructor(private readonly options: ResolvedEnvoyOptions) {}
 
   public bindService(scope: Construct, c: MeshServiceContext): MeshService {
@@ -97,6 +105,9 @@ class EnvoyService implements MeshService {
   private readonly callee: ServicePart;
   private readonly egresses: Array<{ readonly callee: EnvoyService; readonly port: number }> = [];
   private sidecar?: ecs.ContainerDefinition;
+  /** Whether a caller's sidecar resolves this service (it is a callee). */
+  private resolvedByCallers = false;
+  private warnedPastDnsAnswer = false;
 
   constructor(private readonly scope: Construct, private readonly c: MeshServiceContext, public readonly requestTimeout: Duration,
     private readonly options: ResolvedEnvoyOptions) {
@@ -134,6 +145,8 @@ class EnvoyService implements MeshService {
       throw new Error(`Invalid props for Microservice '${this.c.servicePath}':\n  - connectTo must name at most ${MAX_BACKENDS} backends on ServiceMesh.envoy(), got a ${MAX_BACKENDS + 1}th: '${callee.c.servicePath}'`);
     }
     this.addSidecarOnce();
+    callee.resolvedByCallers = true;
+    for (const resolved of [callee, callee.canary?.service]) resolved?.warnIfPastDnsAnswer();
     const port = this.options.egressPortBase + this.egresses.length;
     this.egresses.push({ callee, port });
     return {
@@ -144,6 +157,18 @@ class EnvoyService implements MeshService {
 
   public routeCanary(target: MeshService, percent: number): void {
     this.canary = { service: target as EnvoyService, percent };
+    if (this.resolvedByCallers) this.canary.service.warnIfPastDnsAnswer();
+  }
+
+  /** Once, on a service that callers' sidecars resolve: they see at most eight of its tasks. */
+  private warnIfPastDnsAnswer(): void {
+    if (this.warnedPastDnsAnswer || this.c.maxCapacity <= MAX_DNS_ENDPOINTS) return;
+    this.warnedPastDnsAnswer = true;
+    Annotations.of(this.scope.node.scope!).addWarningV2('cdk-microservice:envoyDnsEndpoints',
+      `autoScaling.maxCapacity of ${this.c.servicePath} is ${this.c.maxCapacity}, but each caller's Envoy sidecar sees at most ${MAX_DNS_ENDPOINTS} of its tasks: `
+      + `Cloud Map answers a DNS query with up to ${MAX_DNS_ENDPOINTS} healthy records, picked at random, and the sidecar re-resolves every 10 s. `
+      + 'Across many caller tasks the load still spreads over every task; one caller task balances over its 8, and outlier detection ejects a share of those 8 '
+      + `(maxEjectionPercent of 8 endpoints, at least one). Keep maxCapacity at ${MAX_DNS_ENDPOINTS} or less, scale the task size up, or use ServiceMesh.serviceConnect() (see docs/service-to-service.md)`);
   }
 
   public overviewWidgets(): cloudwatch.IWidget[] {

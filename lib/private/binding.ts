@@ -130,6 +130,8 @@ export interface MeshServiceContext {
   readonly apiTimeout?: Duration;
   readonly outlierDetection?: OutlierDetection;
   readonly connectionPool?: ConnectionPool;
+  /** The most tasks the service scales to. */
+  readonly maxCapacity: number;
 }
 
 /** One service in a mesh. */
@@ -153,6 +155,8 @@ export interface MeshService extends ServicePart {
 
 /** A mesh as bound to one platform: what services bind to. */
 export interface PlatformMesh {
+  /** The most tasks of a callee a caller's proxy reaches, when the data plane has such a limit. */
+  readonly maxTasksResolved?: number;
   bindService(scope: Construct, context: MeshServiceContext): MeshService;
 }
 

@@ -19,9 +19,11 @@ export interface MicroserviceAutoScalingOptions {
    */
   readonly minCapacity?: number;
   /**
-   * Most running tasks, `minCapacity` to 5000.
+   * Most running tasks, `minCapacity` to 5000. On `ServiceMesh.envoy()` a caller's sidecar
+   * resolves at most 8 tasks of a callee (Cloud Map's DNS answers hold up to 8 records): above 8,
+   * a callee warns (`cdk-microservice:envoyDnsEndpoints`).
    *
-   * @default - 10, or `minCapacity` when that is higher
+   * @default - 10 (8 on `ServiceMesh.envoy()`), or `minCapacity` when that is higher
    */
   readonly maxCapacity?: number;
   /**

@@ -91,9 +91,9 @@ export class Microservice extends Construct implements ec2.IConnectable {
     super(scope, id);
     // What other stacks reference of the service (connectTo's rules) is referenced weakly.
     produceWeakReferences(this);
-    const s = resolveSettings(this.node.path, id, props);
     this.platform = props.platform ?? MicroservicePlatform.defaultFor(this);
     this.platformServices = platformServicesOf(this.platform, `Microservice '${this.node.path}'`);
+    const s = resolveSettings(this.node.path, id, props, this.platformServices.mesh.maxTasksResolved);
     this.platformServices.claimServiceName(s.discoveryName, this.node.path);
     followPlatformRevision(this, this.platform);
     this.containerPort = s.containerPort;
@@ -116,7 +116,7 @@ export class Microservice extends Construct implements ec2.IConnectable {
       service: this.service, task: this.task, namespace: this.platform.namespace,
       clusterName: this.platform.cluster.clusterName, protocol: s.protocol, retryPolicy: this.retryPolicy,
       requestTimeout: props.requestTimeout, idleTimeout: props.idleTimeout, apiTimeout: (props.api ?? props.restApi)?.timeout,
-      outlierDetection: props.outlierDetection, connectionPool: props.connectionPool,
+      outlierDetection: props.outlierDetection, connectionPool: props.connectionPool, maxCapacity: s.maxCapacity,
     });
     this.requestTimeout = this.mesh.requestTimeout;
     ({ api: this.api, httpApi: this.httpApi, restApi: this.restApi } = createFrontDoor(this, s.discoveryName, props, this.platformServices, {

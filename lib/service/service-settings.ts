@@ -55,8 +55,12 @@ export interface ResolvedSettings {
   readonly protocol: ServiceProtocol;
 }
 
-/** Resolves every default once and reports every bad input of the service's own props at once. */
-export function resolveSettings(path: string, id: string, props: MicroserviceProps): ResolvedSettings {
+/**
+ * Resolves every default once and reports every bad input of the service's own props at once.
+ * `maxTasksResolved`: the most tasks of a callee its callers' proxies reach, when the mesh has such
+ * a limit (the default maxCapacity stays within it).
+ */
+export function resolveSettings(path: string, id: string, props: MicroserviceProps, maxTasksResolved?: number): ResolvedSettings {
   const enableExecuteCommand = props.enableExecuteCommand ?? false;
   const minCapacity = props.autoScaling?.minCapacity ?? DEFAULTS.minCapacity;
   const s: ResolvedSettings = {
@@ -70,7 +74,7 @@ export function resolveSettings(path: string, id: string, props: MicroservicePro
     logRetention: props.logRetention,
     writablePaths: props.writablePaths ?? [...DEFAULTS.writablePaths],
     minCapacity,
-    maxCapacity: props.autoScaling?.maxCapacity ?? Math.max(DEFAULTS.maxCapacity, minCapacity),
+    maxCapacity: props.autoScaling?.maxCapacity ?? Math.max(Math.min(DEFAULTS.maxCapacity, maxTasksResolved ?? DEFAULTS.maxCapacity), minCapacity),
     targetCpu: props.autoScaling?.targetCpuUtilizationPercent ?? DEFAULTS.targetCpuUtilizationPercent,
     targetMemory: props.autoScaling?.targetMemoryUtilizationPercent ?? DEFAULTS.targetMemoryUtilizationPercent,
     discoveryName: props.discoveryName ?? kebab(id),

@@ -1212,6 +1212,46 @@ describe('validation of services on ServiceMesh.envoy()', () => {
     Annotations.fromStack(service({ requestTimeout: Duration.millis(1) }).stack).hasNoWarning('*', Match.anyValue());
   });
 
+  describe('a callee with more tasks than a DNS answer holds (Cloud Map MULTIVALUE: up to 8 records)', () => {
+    const dnsWarnings = (stack: Stack) => Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('envoyDnsEndpoints'));
+
+    test('defaults maxCapacity to 8 on Envoy (10 on Service Connect), and then warns nothing', () => {
+      const envoy = pair(ServiceMesh.envoy());
+      const maxes = Object.values<any>(Template.fromStack(envoy.stack).findResources('AWS::ApplicationAutoScaling::ScalableTarget')).map((r) => r.Properties.MaxCapacity);
+      expect(maxes).toEqual([8, 8]);
+      expect(dnsWarnings(envoy.stack)).toEqual([]);
+      const sc = pair(ServiceMesh.serviceConnect());
+      expect(Object.values<any>(Template.fromStack(sc.stack).findResources('AWS::ApplicationAutoScaling::ScalableTarget')).map((r) => r.Properties.MaxCapacity)).toEqual([10, 10]);
+    });
+
+    test('warns once on a callee whose maxCapacity is above 8, naming the count and the way out', () => {
+      const { stack } = pair(ServiceMesh.envoy(), { autoScaling: { maxCapacity: 9 } });
+      const found = dnsWarnings(stack);
+      expect(found.map((w) => w.id)).toEqual(['/S/Backend']);
+      expect(found[0].entry.data).toMatch(/^autoScaling\.maxCapacity of S\/Backend is 9, but each caller's Envoy sidecar sees at most 8 of its tasks: Cloud Map answers a DNS query with up to 8 healthy records/);
+      expect(found[0].entry.data).toMatch(/Keep maxCapacity at 8 or less, scale the task size up, or use ServiceMesh\.serviceConnect\(\)/);
+    });
+
+    test('warns nothing for a service above 8 tasks that nobody calls, or a callee at 8', () => {
+      expect(dnsWarnings(pair(ServiceMesh.envoy(), { autoScaling: { maxCapacity: 8 } }, { autoScaling: { maxCapacity: 50 } }).stack)).toEqual([]);
+    });
+
+    test("warns on a canary above 8 tasks, whether it is routed before or after the callers' connectTo", () => {
+      for (const order of ['before', 'after']) {
+        const app = testApp();
+        const platform = new MicroservicePlatform(new Stack(app, 'Platform'), 'Platform', { mesh: ServiceMesh.envoy() });
+        const stack = new Stack(app, 'S');
+        const backend = new Microservice(stack, 'Backend', { platform, image: IMAGE });
+        const v2 = new Microservice(stack, 'BackendV2', { platform, image: IMAGE, autoScaling: { maxCapacity: 12 } });
+        const caller = new Microservice(stack, 'Caller', { platform, image: IMAGE });
+        if (order === 'before') backend.routeCanary(v2, 10);
+        caller.connectTo(backend);
+        if (order === 'after') backend.routeCanary(v2, 10);
+        expect(dnsWarnings(stack).map((w) => w.id)).toEqual(['/S/BackendV2']);
+      }
+    });
+  });
+
   test('a service without requestTimeout gets the documented 15 s route timeout', () => {
     expect(service({}).svc.requestTimeout.toMilliseconds()).toBe(15_000);
   });
