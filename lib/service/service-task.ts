@@ -1,8 +1,8 @@
-import { Duration, Lazy, RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
+import { Aspects, Duration, Lazy, RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import type { MicroserviceProps } from './microservice-props';
 import type { ResolvedSettings } from './service-settings';
 import { ServiceProtocol } from '../mesh/resilience';
@@ -31,7 +31,8 @@ export class ServiceTaskDefinition implements ServiceTask {
     readonly listenPorts: number[];
   }> = [];
   private readonly appUser?: string;
-  private environmentAcknowledged = false;
+  /** Whether the library gave the app plain environment variables (AwsSolutions-ECS2 flags any). */
+  private libraryEnvironment = false;
   /** Whether the user gave plain environment variables: then AwsSolutions-ECS2 is theirs to judge. */
   private readonly userEnvironment: boolean;
   private readonly userEnvironmentNames: ReadonlySet<string>;
@@ -82,6 +83,8 @@ export class ServiceTaskDefinition implements ServiceTask {
     this.userEnvironmentNames = new Set(Object.keys(props.environment ?? {}));
     this.userEnvironment = this.userEnvironmentNames.size > 0;
     scope.node.addValidation({ validate: () => this.sizeErrors() });
+    // Decided once every container is added, the user's own included (aspects run before validation).
+    Aspects.of(this.taskDefinition).add({ visit: (node: IConstruct) => { if (node === this.taskDefinition) this.acknowledgeEnvironment(); } });
   }
 
   public addSidecar(o: SidecarOptions): ecs.ContainerDefinition {
@@ -113,7 +116,7 @@ export class ServiceTaskDefinition implements ServiceTask {
       readonlyRootFilesystem: o.readonlyRootFilesystem ?? true,
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: o.containerName }),
     });
-    if (Object.keys(o.environment ?? {}).length > 0) this.acknowledgeEnvironment();
+    if (Object.keys(o.environment ?? {}).length > 0) this.libraryEnvironment = true;
     this.container.addContainerDependencies({ container: sidecar, condition: o.appStartsAfter });
     for (const [k, v] of Object.entries(o.appEnvironment ?? {})) this.addEnvironment(k, v);
     this.sidecars.push({
@@ -124,15 +127,20 @@ export class ServiceTaskDefinition implements ServiceTask {
   }
 
   /**
-   * Whether every container but `except` names a user (a root user is refused by the props'
-   * validation) and has a read-only root filesystem: then a Control Tower finding on the task
-   * definition about either is `except`'s alone.
+   * Whether every container of the task but `except` names a non-root user and has a read-only
+   * root filesystem: then a Control Tower finding on the task definition about either is
+   * `except`'s alone. Every container counts, those added with `taskDefinition.addContainer()`
+   * too, so call it once all are added (from an aspect).
    */
   public othersHardened(except: string): { readonly nonRoot: boolean; readonly readOnly: boolean } {
-    const others = this.sidecars.filter((c) => c.name !== except);
+    const others = [
+      { user: this.appUser, readonlyRootFilesystem: this.s.readonlyRootFilesystem },
+      ...this.sidecars.filter((c) => c.name !== except),
+      ...this.foreignContainers().map((c) => c.renderContainerDefinition()),
+    ];
     return {
-      nonRoot: this.appUser !== undefined && others.every((c) => c.user !== undefined),
-      readOnly: this.s.readonlyRootFilesystem && others.every((c) => c.readonlyRootFilesystem),
+      nonRoot: others.every((c) => c.user !== undefined && !isRootUser(c.user)),
+      readOnly: others.every((c) => c.readonlyRootFilesystem === true),
     };
   }
 
@@ -144,7 +152,7 @@ export class ServiceTaskDefinition implements ServiceTask {
   public addEnvironment(name: string, value: string): void {
     if (this.userEnvironmentNames.has(name)) return;
     this.container.addEnvironment(name, value);
-    this.acknowledgeEnvironment();
+    this.libraryEnvironment = true;
   }
 
   public addSecret(name: string, secret: ecs.Secret): void {
@@ -200,17 +208,30 @@ export class ServiceTaskDefinition implements ServiceTask {
     return errors;
   }
 
+  /** Containers added to the task definition outside the library (`taskDefinition.addContainer()`). */
+  private foreignContainers(): ecs.ContainerDefinition[] {
+    const own = new Set([APP_CONTAINER_NAME, ...this.sidecars.map((c) => c.name)]);
+    return this.taskDefinition.node.children
+      .filter((c): c is ecs.ContainerDefinition => c instanceof ecs.ContainerDefinition && !own.has(c.containerName));
+  }
+
   /**
    * AwsSolutions-ECS2 flags a task definition with any plain environment variable. The library's
    * own (endpoints of the cache and the backends, the tracing settings) are not secret; the
-   * user's `environment` may be, so with it the finding stays for the user to judge.
+   * user's `environment`, or a container of the user's with variables, may be, so with either the
+   * finding stays for the user to judge.
    */
   private acknowledgeEnvironment(): void {
-    if (this.environmentAcknowledged || this.userEnvironment) return;
-    this.environmentAcknowledged = true;
+    if (!this.libraryEnvironment || this.userEnvironment) return;
+    if (this.foreignContainers().some((c) => c.renderContainerDefinition().environment !== undefined)) return;
     Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
       reason: 'The only plain environment variables are the library\'s: endpoints of the cache and the backends, topic ARNs and queue URLs, the tracing settings, its sidecars\' configuration; none is secret (secrets reach the app as ECS secrets).',
     });
   }
+}
+
+/** Whether an ECS `user` runs as root: `root` or uid 0, with or without a group. */
+function isRootUser(user: string): boolean {
+  return /^(root|0)(:.*)?$/.test(user);
 }

@@ -2,7 +2,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ApiAuthorizer, Microservice, MicroservicePlatform, MicroserviceProps } from '../../lib';
+import { ApiAuthorizer, FaultInjection, Microservice, MicroservicePlatform, MicroserviceProps } from '../../lib';
 import { StrictControlTowerChecks } from '../guard';
 import { unacknowledgedFindings } from '../nag';
 import { IMAGE } from '../util';
@@ -70,6 +70,33 @@ describe('the README quick start under cdk-nag and AWS Control Tower\'s proactiv
     const rules = [...message.matchAll(/ERROR \[([^\]]+)\]/g)].map((m) => m[1]);
     expect([...new Set(rules)].sort()).toEqual(['CT.CLOUDWATCH.PR.2', 'CT.ECS.PR.3']);
     expect(message).not.toMatch(/AwsSolutions-/);
+  });
+});
+
+describe('a container the user adds to the task is judged as the user\'s, whatever the library adds', () => {
+  // A root, writable container with a plain variable, added with taskDefinition.addContainer() to
+  // a hardened service: with fault injection (whose SSM agent is the library's root, writable
+  // container with variables) the findings must be the same as without.
+  const findings = (faultInjection: boolean) => {
+    const app = new App();
+    const platform = new MicroservicePlatform(new Stack(app, 'Platform'), 'Platform', { logs: { retention: logs.RetentionDays.ONE_YEAR } });
+    const svc = new Microservice(new Stack(app, 'Orders'), 'Orders', {
+      platform, image: IMAGE, user: '101', tracing: true, ...(faultInjection ? { faultInjection: FaultInjection.enabled() } : {}),
+    });
+    svc.taskDefinition.addContainer('Agent', { image: IMAGE, memoryLimitMiB: 64, essential: false, environment: { MODE: 'x' } });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new StrictControlTowerChecks());
+    const message = synthError(app);
+    // Each report block names the rule, then the construct path (the guard's and cdk-nag's formats alike).
+    const blocks = message.split(/\n\s*\n/);
+    return ['CT.ECS.PR.3', 'CT.ECS.PR.6', 'AwsSolutions-ECS2'].map((rule) => [rule, blocks
+      .filter((b) => b.includes(`[${rule}]`) || b.includes(`::${rule}'`))
+      .flatMap((b) => [...b.matchAll(/^\s+(\S+\/Resource) /gm)].map((m) => m[1]))]);
+  };
+
+  test('CT.ECS.PR.3, CT.ECS.PR.6 and AwsSolutions-ECS2 report the task definition with fault injection as without it', () => {
+    const expected = ['CT.ECS.PR.3', 'CT.ECS.PR.6', 'AwsSolutions-ECS2'].map((rule) => [rule, ['Orders/Orders/TaskDefinition/Resource']]);
+    expect(findings(false)).toEqual(expected);
+    expect(findings(true)).toEqual(expected);
   });
 });
 
