@@ -89,9 +89,12 @@ class ServiceConnectService implements MeshService {
   constructor(public readonly endpoint: string, public readonly requestTimeout: Duration, private readonly name: string,
     private readonly servicePath: string) {
     this.discoveryName = `${name}${SERVICE_CONNECT_SUFFIX}`;
-    // The callers' proxies publish the Target metrics under more than TargetDiscoveryName (the
-    // caller's ClusterName and ServiceName too): a Metrics Insights query over every AWS/ECS series
-    // that carries this TargetDiscoveryName holds whatever the dimension set is.
+    // The callers' proxies publish each Target metric twice: under TargetDiscoveryName alone (all
+    // traffic into the service) and under TargetDiscoveryName, ServiceName, ClusterName (the share
+    // of one calling service; ECS developer guide, "Amazon ECS CloudWatch metrics": "Valid
+    // dimensions: TargetDiscoveryName and TargetDiscoveryName, ServiceName, ClusterName"). The
+    // queries read the first set only (SCHEMA matches the exact dimension set: CloudWatch user
+    // guide, "Metrics Insights query language"), so an error is counted once.
     this.alarms = [
       { key: 'meshServerErrors', metric: (period: Duration) => this.insights('SUM', 'HTTPCode_Target_5XX_Count', 'Service Connect 5XX', period) },
       { key: 'meshLatency', metric: (period: Duration) => this.insights('AVG', 'TargetResponseTime', 'Service Connect response time (ms)', period) },
@@ -136,10 +139,10 @@ class ServiceConnectService implements MeshService {
     })];
   }
 
-  /** A Metrics Insights query over every AWS/ECS series of `metricName` that carries this service's TargetDiscoveryName. */
+  /** A Metrics Insights query of `metricName` over all the traffic into this service: the series of TargetDiscoveryName alone. */
   private insights(fn: string, metricName: string, label: string, period = Duration.minutes(5)): cloudwatch.MathExpression {
     return new cloudwatch.MathExpression({
-      expression: `SELECT ${fn}(${metricName}) FROM "AWS/ECS" WHERE TargetDiscoveryName = '${this.discoveryName}'`,
+      expression: `SELECT ${fn}(${metricName}) FROM SCHEMA("AWS/ECS", TargetDiscoveryName) WHERE TargetDiscoveryName = '${this.discoveryName}'`,
       usingMetrics: {},
       period,
       label,

@@ -111,13 +111,13 @@ export const ALARM_CATALOG: { readonly [K in AlarmKey]: AlarmSpec } = {
   meshServerErrors: {
     id: 'MeshServerErrors', layer: 'mesh', what: 'Service Connect 5XX answered to callers per 5 minutes', statistic: 'Sum', periodMinutes: 5,
     threshold: 10, comparison: '>', evaluationPeriods: 2, severity: C, rollback: true, when: 'on Service Connect', metricsInsights: true,
-    source: 'Metrics Insights SUM(HTTPCode_Target_5XX_Count) over every AWS/ECS series with the TargetDiscoveryName, reported by the callers\' proxies',
+    source: 'Metrics Insights SUM(HTTPCode_Target_5XX_Count) of SCHEMA("AWS/ECS", TargetDiscoveryName): every caller\'s proxy, counted once',
     why: 'callers inside the mesh get errors (a count: Metrics Insights allows one query per alarm, so no rate)',
   },
   meshLatency: {
     id: 'MeshLatency', layer: 'mesh', what: 'Service Connect average response time (ms)', statistic: 'Average', periodMinutes: 5,
     threshold: 1000, comparison: '>', evaluationPeriods: 3, severity: W, rollback: false, when: 'on Service Connect', metricsInsights: true,
-    source: 'Metrics Insights AVG(TargetResponseTime) over every AWS/ECS series with the TargetDiscoveryName',
+    source: 'Metrics Insights AVG(TargetResponseTime) of SCHEMA("AWS/ECS", TargetDiscoveryName)',
     why: 'callers inside the mesh wait (Metrics Insights has no percentiles)',
   },
   meshServerErrorRate: {

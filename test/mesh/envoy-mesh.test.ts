@@ -1080,10 +1080,10 @@ describe('ServiceMesh.serviceConnect() beside it', () => {
     const errors = a['S-backend-MeshServerErrors'];
     const latency = a['S-backend-MeshLatency'];
     expect(errors.Metrics).toEqual([expect.objectContaining({
-      Expression: `SELECT SUM(HTTPCode_Target_5XX_Count) FROM "AWS/ECS" WHERE TargetDiscoveryName = '${backend.discoveryName}-sc'`, Period: 300,
+      Expression: `SELECT SUM(HTTPCode_Target_5XX_Count) FROM SCHEMA("AWS/ECS", TargetDiscoveryName) WHERE TargetDiscoveryName = '${backend.discoveryName}-sc'`, Period: 300,
     })]);
     expect(latency.Metrics).toEqual([expect.objectContaining({
-      Expression: `SELECT AVG(TargetResponseTime) FROM "AWS/ECS" WHERE TargetDiscoveryName = '${backend.discoveryName}-sc'`,
+      Expression: `SELECT AVG(TargetResponseTime) FROM SCHEMA("AWS/ECS", TargetDiscoveryName) WHERE TargetDiscoveryName = '${backend.discoveryName}-sc'`,
     })]);
     expect(deploymentAlarms(t)).toEqual(expect.arrayContaining(['S-backend-MeshServerErrors', 'S-caller-MeshServerErrors']));
   });

@@ -51,8 +51,8 @@ describe('the alarms of a service with an API behind a load balancer and a cache
     ['LoadBalancerTarget5xx', { MetricName: 'HTTPCode_Target_5XX_Count', Namespace: 'AWS/ApplicationELB', Statistic: 'Sum', Period: 300, Threshold: 10, EvaluationPeriods: 2 }],
     ['LoadBalancerUnhealthyHosts', { MetricName: 'UnHealthyHostCount', Statistic: 'Maximum', Period: 60, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 3 }],
     ['LoadBalancerTargetResponseTime', { MetricName: 'TargetResponseTime', ExtendedStatistic: 'p99', Threshold: 2 }],
-    ['MeshLatency', { Threshold: 1000, EvaluationPeriods: 3, Metrics: [{ Id: Match.anyValue(), Expression: 'SELECT AVG(TargetResponseTime) FROM "AWS/ECS" WHERE TargetDiscoveryName = \'orders-sc\'', Period: 300, Label: Match.anyValue(), ReturnData: true }] }],
-    ['MeshServerErrors', { Threshold: 10, EvaluationPeriods: 2, Metrics: [{ Id: Match.anyValue(), Expression: 'SELECT SUM(HTTPCode_Target_5XX_Count) FROM "AWS/ECS" WHERE TargetDiscoveryName = \'orders-sc\'', Period: 300, Label: Match.anyValue(), ReturnData: true }] }],
+    ['MeshLatency', { Threshold: 1000, EvaluationPeriods: 3, Metrics: [{ Id: Match.anyValue(), Expression: 'SELECT AVG(TargetResponseTime) FROM SCHEMA("AWS/ECS", TargetDiscoveryName) WHERE TargetDiscoveryName = \'orders-sc\'', Period: 300, Label: Match.anyValue(), ReturnData: true }] }],
+    ['MeshServerErrors', { Threshold: 10, EvaluationPeriods: 2, Metrics: [{ Id: Match.anyValue(), Expression: 'SELECT SUM(HTTPCode_Target_5XX_Count) FROM SCHEMA("AWS/ECS", TargetDiscoveryName) WHERE TargetDiscoveryName = \'orders-sc\'', Period: 300, Label: Match.anyValue(), ReturnData: true }] }],
   ])('%s: metric, statistic, period, threshold and periods', (id, expected) => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `Orders-orders-${id}`, ...expected });
   });
