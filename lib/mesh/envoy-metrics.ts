@@ -27,6 +27,18 @@ export const KEPT_COUNTERS = [
  * per scrape) to the service's metrics log group, by ClusterName, Caller and Backend (one edge) and
  * by ClusterName and Backend (every caller of a backend). No `$` anywhere: the collector would
  * expand it.
+ *
+ * Read in the collector's sources (aws-otel-collector v0.49.0, which vendors
+ * opentelemetry-collector-contrib v0.156.0):
+ * - `retain_initial_value_of_delta_metric`: awsemf turns cumulative counters into deltas and, by
+ *   default, keeps the first point of each new series as the baseline only
+ *   (`exporter/awsemfexporter/datapoint.go`, README). Envoy creates `upstream_rq_5xx` when the
+ *   first 5XX arrives: without this, the first burst of errors of every task was never published.
+ * - The `resourcedetection` processor with the `ecs` detector sets `aws.ecs.task.id` from the task
+ *   metadata endpoint (`processor/resourcedetectionprocessor/internal/aws/ecs`), which awsemf's
+ *   `{TaskId}` in `log_stream_name` reads (`exporter/awsemfexporter/util.go`); without it the stream
+ *   was named "undefined". Resource attributes become no dimensions (awsemf's
+ *   `resource_to_telemetry_conversion` is off by default).
  */
 export function collectorConfig(p: { caller: string; clusterName: string; adminPort: number; logGroupName: string }): { [key: string]: unknown } {
   return {
@@ -49,12 +61,16 @@ export function collectorConfig(p: { caller: string; clusterName: string; adminP
         },
       },
     },
+    processors: {
+      resourcedetection: { detectors: ['ecs'] },
+    },
     exporters: {
       awsemf: {
         namespace: ENVOY_METRIC_NAMESPACE,
         log_group_name: p.logGroupName,
         log_stream_name: '{TaskId}',
         dimension_rollup_option: 'NoDimensionRollup',
+        retain_initial_value_of_delta_metric: true,
         metric_declarations: [
           {
             dimensions: [['ClusterName', 'Caller', 'Backend', 'envoy_response_code_class'], ['ClusterName', 'Backend', 'envoy_response_code_class']],
@@ -71,7 +87,7 @@ export function collectorConfig(p: { caller: string; clusterName: string; adminP
       extensions: ['health_check'],
       // No internal telemetry server: its default port 8888 would clash with a second collector.
       telemetry: { metrics: { level: 'none' } },
-      pipelines: { metrics: { receivers: ['prometheus'], exporters: ['awsemf'] } },
+      pipelines: { metrics: { receivers: ['prometheus'], processors: ['resourcedetection'], exporters: ['awsemf'] } },
     },
   };
 }

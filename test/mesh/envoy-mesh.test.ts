@@ -538,7 +538,25 @@ describe('a chain of services on ServiceMesh.envoy()', () => {
       expect(collectorConfigIn(t.Payments).receivers.prometheus.config.scrape_configs[0].static_configs[0].labels.Caller).toBe('payments');
       // Envoy labels each cluster's statistics with envoy_cluster_name: it becomes Backend.
       expect(scrape[0].metric_relabel_configs).toContainEqual({ source_labels: ['envoy_cluster_name'], target_label: 'Backend' });
-      expect(cfg.service.pipelines.metrics).toEqual({ receivers: ['prometheus'], exporters: ['awsemf'] });
+      expect(cfg.service.pipelines.metrics).toEqual({ receivers: ['prometheus'], processors: ['resourcedetection'], exporters: ['awsemf'] });
+    });
+
+    test("publishes the first value of every counter series: Envoy creates a counter at its first event (the first 5XX)", () => {
+      // awsemf keeps the first point of a new delta series as its baseline only unless told
+      // otherwise (opentelemetry-collector-contrib exporter/awsemfexporter/datapoint.go, README).
+      expect(collectorConfigIn(t.Orders).exporters.awsemf.retain_initial_value_of_delta_metric).toBe(true);
+    });
+
+    test('names each log stream after its task: the ecs resource detector supplies the {TaskId} the stream name reads', () => {
+      // awsemf fills {TaskId} from the resource attribute aws.ecs.task.id (exporter/awsemfexporter/util.go),
+      // which the resourcedetection processor's ecs detector sets from the task metadata endpoint;
+      // a processor counts only when its pipeline lists it.
+      const cfg = collectorConfigIn(t.Orders);
+      expect(cfg.exporters.awsemf.log_stream_name).toBe('{TaskId}');
+      expect(cfg.processors.resourcedetection.detectors).toEqual(['ecs']);
+      expect(cfg.service.pipelines.metrics.processors).toContain('resourcedetection');
+      // Resource attributes stay out of the dimensions (awsemf's resource_to_telemetry_conversion is off by default).
+      expect(cfg.exporters.awsemf.resource_to_telemetry_conversion).toBeUndefined();
     });
 
     test("exports CloudWatch EMF in CdkMicroservice/Envoy to the service's Mesh/MetricsLogGroup, by edge and by backend", () => {
