@@ -34,7 +34,11 @@ export function addTracing(scope: Construct, task: ServiceTask, serviceName: str
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318',
       OTEL_SERVICE_NAME: serviceName,
-      OTEL_PROPAGATORS: 'tracecontext,baggage,xray',
+      // The OpenTelemetry SDKs' built-in propagators only: `xray` needs the AWS propagator package,
+      // and without it the Java SDK's autoconfigure throws at start ("Unrecognized value for
+      // otel.propagators") and Python's opentelemetry.propagate raises at import. The user's
+      // `environment` adds it (docs/monitoring.md, "Tracing").
+      OTEL_PROPAGATORS: 'tracecontext,baggage',
       OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
       OTEL_TRACES_SAMPLER_ARG: '0.05',
     },
