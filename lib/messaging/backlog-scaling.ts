@@ -30,9 +30,11 @@ export function backlogTarget(o: BacklogScalingOptions): number {
  * AWS documents (Application Auto Scaling guide, "Create a target tracking scaling policy ... using
  * metric math", example "Amazon SQS queue backlog per task"); no function computes the metric.
  * Target tracking adjusts capacity in proportion to it, which from zero tasks is zero: a service
- * that may scale to zero gets a step policy that adds one task when messages wait and no task is
- * wanted. Both read Container Insights' task counts (ECS/ContainerInsights, ClusterName and
- * ServiceName), missing values as 0.
+ * that may scale to zero gets a step policy that adds one task when messages wait and none is
+ * being received. The wake reads the queue's own metrics only, which SQS publishes every minute
+ * for an active queue, zeros included ("A non-negative value is reported if the queue is active",
+ * SQS guide, "Available CloudWatch metrics for Amazon SQS"; a queue holding messages is active),
+ * never a task count Container Insights may not publish for a service with no task.
  */
 export function scaleOnBacklog(scope: Construct, worker: BacklogWorker, queueName: string, o: BacklogScalingOptions): void {
   const minute = Duration.minutes(1);
@@ -72,20 +74,22 @@ export function scaleOnBacklog(scope: Construct, worker: BacklogWorker, queueNam
   wake.addAdjustment({ adjustment: 1, lowerBound: 0 });
   const alarm = new cloudwatch.Alarm(scope, 'WakeOnBacklogAlarm', {
     alarmName: safeName(`${worker.alarmPrefix}-${scope.node.id}-WakeOnBacklog`, 255),
-    alarmDescription: `Messages wait in ${queueName} and no task of ${worker.ecsServiceName} is wanted: start one`,
+    alarmDescription: `Messages wait in ${queueName} and no task of ${worker.ecsServiceName} receives any: start one`,
     metric: new cloudwatch.MathExpression({
-      expression: 'IF(FILL(desired, 0) == 0 AND visible > 0, 1, 0)',
+      // Harmless while tasks run: they receive messages every minute there are some, so the alarm
+      // stays OK; should every running task be busy for two whole minutes with messages waiting,
+      // one task more is what target tracking asks for too.
+      expression: 'IF(visible > 0 AND FILL(received, 0) == 0, 1, 0)',
       usingMetrics: {
         visible: new cloudwatch.Metric({ namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensionsMap: { QueueName: queueName }, statistic: 'Maximum', period: minute }),
-        desired: new cloudwatch.Metric({ namespace: 'ECS/ContainerInsights', metricName: 'DesiredTaskCount', dimensionsMap: tasks, statistic: 'Maximum', period: minute }),
+        received: new cloudwatch.Metric({ namespace: 'AWS/SQS', metricName: 'NumberOfMessagesReceived', dimensionsMap: { QueueName: queueName }, statistic: 'Sum', period: minute }),
       },
       period: minute,
-      label: 'Messages wait, no task wanted',
+      label: 'Messages wait, none received',
     }),
     threshold: 1,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    // Two minutes in a row: FILL turns a late DesiredTaskCount into 0, which for one minute alone
-    // would start a task beside the running ones.
+    // Two minutes in a row: a task that has just started may not have received in its first minute.
     evaluationPeriods: 2,
     datapointsToAlarm: 2,
     treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
