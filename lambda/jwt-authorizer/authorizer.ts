@@ -6,6 +6,9 @@
  * - valid token whose scopes satisfy the route: Allow policy;
  * - valid token with insufficient scope, or a route that is not configured: Deny policy (403);
  * - anything else: the promise rejects with `Error('Unauthorized')` (401). No other error escapes.
+ *   Among them: a protected header with `crit` (`crit_unsupported`) or a `typ` other than a JWT or
+ *   a JWT access token (`typ_unsupported`), and a lifetime over `maxTokenLifetimeSeconds`
+ *   (`lifetime_too_long`).
  *
  * The policy covers the request's method and resource (path parameters as `*`), never the
  * concrete path, so that API Gateway can cache it for every request to that method and resource.
@@ -15,13 +18,21 @@
  * segments must be canonical base64url (no padding, unused bits zero), so that one token has one
  * spelling and API Gateway one cache entry for it.
  *
+ * The signing keys are used for `jwksCacheTtlSeconds` after they were fetched, then fetched again,
+ * so a key the issuer withdraws stops verifying within that time; a token with an unknown kid
+ * fetches them at once (jwks-cache.ts).
+ *
  * Logging: at most one JSON line per invocation, with a reason code; never the token, the
- * Authorization header or any claim other than `sub`.
+ * Authorization header or any claim other than `sub`. The exception: an invocation whose refresh
+ * of the keys failed logs that failure too (`keys not refreshed, cached keys kept`) before its own
+ * line, if any.
  */
 import { HttpsFetcher } from './fetcher';
+import { ExpiringJwksCache } from './jwks-cache';
 import type { Fetcher } from 'aws-jwt-verify/https';
-import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
-import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
+import type { Jwks } from 'aws-jwt-verify/jwk';
+import { decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
+import type { JwtHeader, JwtPayload } from 'aws-jwt-verify/jwt-model';
 import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
 import {
   FetchError,
@@ -49,6 +60,15 @@ import {
 
 /** Authorization header values longer than this are rejected before any parsing. */
 export const MAX_AUTHORIZATION_HEADER_LENGTH = 8192;
+
+/** Longest token lifetime accepted unless configured: 24 hours. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 86_400;
+
+/** Age at which the signing keys are fetched again unless configured: 10 minutes. */
+export const DEFAULT_JWKS_CACHE_TTL_SECONDS = 600;
+
+/** Upper bound of `maxTokenLifetimeSeconds` and `jwksCacheTtlSeconds`: a year. */
+export const MAX_SETTING_SECONDS = 31_536_000;
 
 /** HTTP methods a route key may name (`ANY` matches every method without a route of its own). */
 export const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY'] as const;
@@ -106,6 +126,17 @@ export interface AuthorizerConfig {
   readonly jwksUri?: string;
   /** `"<METHOD> <resource path>"` → scopes, any one of which the token must carry ([] = any valid token). */
   readonly routes: { readonly [route: string]: readonly string[] };
+  /**
+   * Longest lifetime accepted, in whole seconds (1 to a year): `exp - iat`, or `exp` minus the
+   * current time for a token without `iat`. Default {@link DEFAULT_MAX_TOKEN_LIFETIME_SECONDS} (24 hours).
+   */
+  readonly maxTokenLifetimeSeconds?: number;
+  /**
+   * How long fetched signing keys are used before the JWKS is fetched again, in whole seconds (1 to
+   * a year). When that fetch fails, the keys keep verifying for as long again at most, then every
+   * token is refused until a fetch succeeds. Default {@link DEFAULT_JWKS_CACHE_TTL_SECONDS} (10 minutes).
+   */
+  readonly jwksCacheTtlSeconds?: number;
 }
 
 export interface AuthorizerOptions {
@@ -122,15 +153,47 @@ export class ConfigError extends Error {}
 
 type Env = { readonly [name: string]: string | undefined };
 
-/** Reads `JWT_ISSUER`, `JWT_AUDIENCE`, `JWT_JWKS_URI` and `JWT_ROUTES`; throws ConfigError when invalid. */
+/**
+ * Reads `JWT_ISSUER`, `JWT_AUDIENCE`, `JWT_JWKS_URI`, `JWT_ROUTES`, `JWT_MAX_LIFETIME_SECONDS` and
+ * `JWT_JWKS_CACHE_TTL_SECONDS`; throws ConfigError when invalid.
+ */
 export function configFromEnv(env: Env): AuthorizerConfig {
   const issuer = required(env, 'JWT_ISSUER');
   const audience = parseJson(required(env, 'JWT_AUDIENCE'), 'JWT_AUDIENCE');
   const routes = parseJson(required(env, 'JWT_ROUTES'), 'JWT_ROUTES');
-  const jwksUri = env.JWT_JWKS_URI === undefined || env.JWT_JWKS_URI === '' ? undefined : env.JWT_JWKS_URI;
-  const config = { issuer, audience, routes, ...(jwksUri === undefined ? {} : { jwksUri }) } as AuthorizerConfig;
-  validateConfig(config, { issuer: 'JWT_ISSUER', audience: 'JWT_AUDIENCE', jwksUri: 'JWT_JWKS_URI', routes: 'JWT_ROUTES' });
+  const jwksUri = optional(env, 'JWT_JWKS_URI');
+  const maxTokenLifetimeSeconds = seconds(optional(env, 'JWT_MAX_LIFETIME_SECONDS'));
+  const jwksCacheTtlSeconds = seconds(optional(env, 'JWT_JWKS_CACHE_TTL_SECONDS'));
+  const config = {
+    issuer,
+    audience,
+    routes,
+    ...(jwksUri === undefined ? {} : { jwksUri }),
+    ...(maxTokenLifetimeSeconds === undefined ? {} : { maxTokenLifetimeSeconds }),
+    ...(jwksCacheTtlSeconds === undefined ? {} : { jwksCacheTtlSeconds }),
+  } as AuthorizerConfig;
+  validateConfig(config, ENV_NAMES);
   return config;
+}
+
+const ENV_NAMES: ConfigNames = {
+  issuer: 'JWT_ISSUER',
+  audience: 'JWT_AUDIENCE',
+  jwksUri: 'JWT_JWKS_URI',
+  routes: 'JWT_ROUTES',
+  maxTokenLifetimeSeconds: 'JWT_MAX_LIFETIME_SECONDS',
+  jwksCacheTtlSeconds: 'JWT_JWKS_CACHE_TTL_SECONDS',
+};
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** Decimal digits as a number; anything else as NaN, which validateConfig refuses with the variable's name. */
+function seconds(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  return /^[0-9]{1,12}$/.test(text) ? Number(text) : NaN;
 }
 
 function required(env: Env, name: string): string {
@@ -154,15 +217,26 @@ interface CompiledConfig {
   readonly audience: ReadonlySet<string>;
   readonly jwksUri?: string;
   readonly routes: ReadonlyMap<string, readonly string[]>;
+  readonly maxTokenLifetimeSeconds: number;
+  readonly jwksCacheTtlSeconds: number;
 }
 
+/** The name of each setting in error messages: the property, or its environment variable. */
+type ConfigNames = { readonly [K in keyof Required<AuthorizerConfig>]: string };
+
+const PROPERTY_NAMES: ConfigNames = {
+  issuer: 'issuer',
+  audience: 'audience',
+  jwksUri: 'jwksUri',
+  routes: 'routes',
+  maxTokenLifetimeSeconds: 'maxTokenLifetimeSeconds',
+  jwksCacheTtlSeconds: 'jwksCacheTtlSeconds',
+};
+
 /** Checks a configuration (whatever its origin: it may not even be typed) and compiles it for lookups. */
-function validateConfig(
-  config: AuthorizerConfig,
-  names = { issuer: 'issuer', audience: 'audience', jwksUri: 'jwksUri', routes: 'routes' },
-): CompiledConfig {
+function validateConfig(config: AuthorizerConfig, names: ConfigNames = PROPERTY_NAMES): CompiledConfig {
   if (config === null || typeof config !== 'object') throw new ConfigError('configuration is not an object');
-  const { issuer, audience, jwksUri, routes } = config as unknown as { [k: string]: unknown };
+  const { issuer, audience, jwksUri, routes, maxTokenLifetimeSeconds, jwksCacheTtlSeconds } = config as unknown as { [k: string]: unknown };
   if (!isHttpsUrl(issuer)) throw new ConfigError(`${names.issuer} must be an https URL`);
   if (jwksUri !== undefined && !isHttpsUrl(jwksUri)) throw new ConfigError(`${names.jwksUri} must be an https URL`);
   if (!Array.isArray(audience) || audience.length === 0 || !audience.every((a) => typeof a === 'string' && a !== '')) {
@@ -179,11 +253,18 @@ function validateConfig(
     }
     compiled.set(key, [...scopes]);
   }
+  for (const [name, value] of [[names.maxTokenLifetimeSeconds, maxTokenLifetimeSeconds], [names.jwksCacheTtlSeconds, jwksCacheTtlSeconds]] as const) {
+    if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= MAX_SETTING_SECONDS)) {
+      throw new ConfigError(`${name} must be a whole number of seconds between 1 and ${MAX_SETTING_SECONDS}`);
+    }
+  }
   return {
     issuer: issuer as string,
     audience: new Set(audience as string[]),
     routes: compiled,
     ...(jwksUri === undefined ? {} : { jwksUri: jwksUri as string }),
+    maxTokenLifetimeSeconds: (maxTokenLifetimeSeconds as number | undefined) ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+    jwksCacheTtlSeconds: (jwksCacheTtlSeconds as number | undefined) ?? DEFAULT_JWKS_CACHE_TTL_SECONDS,
   };
 }
 
@@ -210,12 +291,15 @@ class Outcome extends Error {
 interface Verifier {
   verify(jwt: string): Promise<JwtPayload>;
   verifySync(jwt: string): JwtPayload;
+  /** Caches the keys, and forgets the key objects made from those fetched before (a kid may now name another key). */
+  cacheJwks(jwks: Jwks): void;
 }
 
 /**
  * The authorizer for a configuration. Never throws: an invalid configuration logs its reason once
- * and yields a handler that rejects every request. The JWKS (and the discovery document) are
- * fetched on first use and cached for the life of the returned handler.
+ * and yields a handler that rejects every request. The discovery document is fetched on first use
+ * and cached for the life of the returned handler; the JWKS on first use, then again when it is
+ * `jwksCacheTtlSeconds` old or lacks a token's kid.
  */
 export function createAuthorizer(config: AuthorizerConfig, options: AuthorizerOptions = {}): AuthorizerHandler {
   try {
@@ -244,9 +328,20 @@ function rejectAll(err: unknown): AuthorizerHandler {
 
 function authorizer(config: CompiledConfig, options: AuthorizerOptions): AuthorizerHandler {
   const fetcher = options.fetcher ?? new HttpsFetcher();
-  const jwksCache = new SimpleJwksCache({ fetcher });
+  const now = options.now ?? Date.now;
+  const graceSeconds = options.graceSeconds ?? 0;
+  const jwksCache = new ExpiringJwksCache({
+    fetcher,
+    now,
+    ttlMs: config.jwksCacheTtlSeconds * 1000,
+    // aws-jwt-verify keeps the key object made from a JWK by issuer and kid for the life of the
+    // verifier: handing it each new JWKS clears those, so that a kid the issuer has reused for a
+    // new key is not checked against the key it replaced.
+    onFetched: (_uri, jwks) => verifier?.cacheJwks(jwks),
+    onRefreshFailed: (err) => log('warn', { msg: 'keys not refreshed, cached keys kept', reason: reasonOf(err) }),
+  });
   const newVerifier = (jwksUri: string): Verifier => JwtVerifier.create(
-    { issuer: config.issuer, audience: null, jwksUri, graceSeconds: options.graceSeconds ?? 0 },
+    { issuer: config.issuer, audience: null, jwksUri, graceSeconds },
     { jwksCache },
   );
 
@@ -267,6 +362,7 @@ function authorizer(config: CompiledConfig, options: AuthorizerOptions): Authori
   return async (event: unknown): Promise<AuthorizerResult> => {
     try {
       const request = parseEvent(event);
+      checkProtectedHeader(decomposeUnverifiedJwt(request.token).header);
       const v = verifier ?? await discover();
       let payload: { readonly [claim: string]: unknown };
       try {
@@ -281,9 +377,11 @@ function authorizer(config: CompiledConfig, options: AuthorizerOptions): Authori
       // An ID token (Cognito's token_use: id; aud is then a client id) is never an access token.
       if (payload.token_use !== undefined && payload.token_use !== 'access') throw new Outcome('not_access_token');
       // aws-jwt-verify has checked that iat, when present, is a number; not that it is past.
-      if (typeof payload.iat === 'number' && payload.iat > (options.now ?? Date.now)() / 1000 + (options.graceSeconds ?? 0)) {
-        throw new Outcome('iat_in_future');
-      }
+      const nowSeconds = now() / 1000;
+      if (typeof payload.iat === 'number' && payload.iat > nowSeconds + graceSeconds) throw new Outcome('iat_in_future');
+      // A long-lived token is a stolen token's long life: bounded whatever the issuer chose.
+      const lifetime = payload.exp - (typeof payload.iat === 'number' ? payload.iat : nowSeconds);
+      if (lifetime > config.maxTokenLifetimeSeconds) throw new Outcome('lifetime_too_long');
       const clientId = typeof payload.client_id === 'string' ? payload.client_id : undefined;
       if (!audienceMatches(payload.aud, clientId, config.audience)) throw new Outcome('JwtInvalidAudienceError');
       const sub = typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub : undefined;
@@ -311,6 +409,34 @@ function authorizer(config: CompiledConfig, options: AuthorizerOptions): Authori
       throw new Error('Unauthorized');
     }
   };
+}
+
+/**
+ * `typ` values of a JWT (RFC 7519, section 5.1) or a JWT access token (RFC 9068, section 2.1), as
+ * media types: RFC 7515 (section 4.1.9) has a `typ` without "/" read with "application/" before it,
+ * and media types compare case-insensitively. Other JWTs (`dpop+jwt`, `logout+jwt`, `secevent+jwt`,
+ * `JOSE`...) are signed by the same keys for other uses and must not pass as access tokens
+ * (RFC 8725, section 3.11).
+ */
+const ACCEPTED_TYP = new Set(['application/jwt', 'application/at+jwt']);
+
+/**
+ * Refuses what RFC 7515 and RFC 9068 say to refuse in the protected header, before any key is
+ * fetched. aws-jwt-verify 5.2.1 reads neither `crit` nor `typ`: its header check
+ * (`decomposeUnverifiedJwt`, dist/cjs/jwt.js) looks at the types of `alg` and `kid` only, and no
+ * other code of the package names `crit` or `typ`, so without this a token with either verifies.
+ */
+function checkProtectedHeader(header: JwtHeader): void {
+  // RFC 7515, section 4.1.11: a JWS whose crit lists an extension the recipient does not
+  // understand is invalid. This authorizer understands none, and a crit that is not a non-empty
+  // array of extension names is itself invalid: a crit header of any value is refused.
+  if (Object.prototype.hasOwnProperty.call(header, 'crit')) throw new Outcome('crit_unsupported');
+  if (Object.prototype.hasOwnProperty.call(header, 'typ')) {
+    const typ = header.typ;
+    if (typeof typ !== 'string') throw new Outcome('typ_unsupported');
+    const media = typ.toLowerCase();
+    if (!ACCEPTED_TYP.has(media.includes('/') ? media : `application/${media}`)) throw new Outcome('typ_unsupported');
+  }
 }
 
 interface ParsedRequest {

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { CognitoAuthorizerOptions, JwtAuthorizerOptions } from './authorizer-options';
 import { CognitoPlatformAuthorizer, DOMAIN_PREFIX, RESERVED_DOMAIN_WORDS } from './cognito-authorizer';
 import { JwtPlatformAuthorizer } from './jwt-authorizer';
+import { checkJwtAuthorizerDurations } from './jwt-authorizer-function';
 import type { PlatformAuthorizer } from '../private/binding';
 import { fmt, PropErrors } from '../private/validation';
 
@@ -72,6 +73,7 @@ class JwtApiAuthorizer extends ApiAuthorizer {
     if (rc !== undefined && !Token.isUnresolved(rc) && !(Number.isSafeInteger(rc) && rc >= 1)) {
       errors.add(`reservedConcurrency must be a positive integer (0 would throttle every request; the account's limit bounds it above), got ${fmt(rc)}`);
     }
+    checkJwtAuthorizerDurations(errors, options);
     errors.throwIfAny();
   }
 

@@ -69,4 +69,26 @@ export interface JwtAuthorizerOptions {
    * @default - none reserved: each authorizer shares the account's unreserved concurrency
    */
   readonly reservedConcurrency?: number;
+
+  /**
+   * Longest token lifetime each REST API's Lambda authorizer accepts, whole seconds from 1 minute
+   * to 7 days: `exp - iat`, or from now to `exp` for a token without `iat`. A longer-lived token is
+   * refused (401) whatever the issuer granted, which bounds how long a leaked token stays usable.
+   * HTTP APIs check JWTs in API Gateway, which sets no such limit.
+   *
+   * @default Duration.hours(24)
+   */
+  readonly maxTokenLifetime?: Duration;
+
+  /**
+   * How long each REST API's Lambda authorizer uses the signing keys it fetched before it fetches
+   * the issuer's JWKS again, whole seconds from 1 minute to 1 day: a key the issuer withdraws stops
+   * verifying within this time (a token with a new `kid` has the keys fetched at once, whatever
+   * their age). When that fetch fails, the keys fetched last keep verifying for as long again at
+   * most; then every token is refused until a fetch succeeds. HTTP APIs: API Gateway fetches the
+   * issuer's keys itself.
+   *
+   * @default Duration.minutes(10)
+   */
+  readonly jwksCacheTtl?: Duration;
 }

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Tokenization, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -40,10 +40,39 @@ export interface JwtAuthorizerFunctionProps {
    * @default - none reserved: the function shares the account's unreserved concurrency
    */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * Longest token lifetime accepted, whole seconds from 1 minute to 7 days: `exp - iat`, or from now
+   * to `exp` for a token without `iat`; a longer-lived token is refused (401).
+   *
+   * @default Duration.hours(24)
+   */
+  readonly maxTokenLifetime?: Duration;
+  /**
+   * How long fetched signing keys are used before the JWKS is fetched again, whole seconds from 1
+   * minute to 1 day. When that fetch fails, the keys fetched last keep verifying for as long again
+   * at most; then every token is refused until a fetch succeeds.
+   *
+   * @default Duration.minutes(10)
+   */
+  readonly jwksCacheTtl?: Duration;
 }
 
 /** Lambda's limit on the total size of a function's environment variables. */
 const MAX_ENVIRONMENT_BYTES = 4096;
+
+/** `maxTokenLifetime`: 1 minute to 7 days, in seconds (the handler's default is 24 hours). */
+const MAX_TOKEN_LIFETIME_SECONDS = { min: 60, max: 7 * 86_400 };
+/** `jwksCacheTtl`: 1 minute to 1 day, in seconds (the handler's default is 10 minutes). */
+const JWKS_CACHE_TTL_SECONDS = { min: 60, max: 86_400 };
+
+/** Checks the authorizer's Duration settings, as `ApiAuthorizer.jwt` and `JwtAuthorizerFunction` take them. */
+export function checkJwtAuthorizerDurations(errors: PropErrors, settings: { maxTokenLifetime?: Duration; jwksCacheTtl?: Duration }): void {
+  errors.seconds('maxTokenLifetime', settings.maxTokenLifetime, MAX_TOKEN_LIFETIME_SECONDS.min, MAX_TOKEN_LIFETIME_SECONDS.max);
+  errors.seconds('jwksCacheTtl', settings.jwksCacheTtl, JWKS_CACHE_TTL_SECONDS.min, JWKS_CACHE_TTL_SECONDS.max);
+}
+
+/** A Duration as the whole seconds of an environment variable (a token stays one). */
+const secondsVariable = (d: Duration): string => Tokenization.stringifyNumber(d.toSeconds());
 
 /**
  * The REST Lambda authorizer of a non-Cognito issuer: TypeScript on aws-jwt-verify, bundled when
@@ -64,15 +93,21 @@ export class JwtAuthorizerFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: JwtAuthorizerFunctionProps) {
     super(scope, id);
+    const errors = new PropErrors(`JwtAuthorizerFunction '${this.node.path}'`);
+    checkJwtAuthorizerDurations(errors, props);
+    errors.throwIfAny();
+    // Unset settings stay out: the handler's defaults are those documented here.
     const environment: { [key: string]: string } = {
       JWT_ISSUER: props.issuer,
       JWT_AUDIENCE: JSON.stringify(props.audience),
       JWT_ROUTES: JSON.stringify(props.methodScopes),
       ...(props.jwksUri ? { JWT_JWKS_URI: props.jwksUri } : {}),
+      ...(props.maxTokenLifetime ? { JWT_MAX_LIFETIME_SECONDS: secondsVariable(props.maxTokenLifetime) } : {}),
+      ...(props.jwksCacheTtl ? { JWT_JWKS_CACHE_TTL_SECONDS: secondsVariable(props.jwksCacheTtl) } : {}),
     };
+    // Every variable counts, the settings too (the routes are the part that grows).
     const size = Object.entries(environment).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
     if (size > MAX_ENVIRONMENT_BYTES) {
-      const errors = new PropErrors(`JwtAuthorizerFunction '${this.node.path}'`);
       errors.add(`methodScopes (the API's routes with their scopes) must fit the Lambda authorizer's environment (${MAX_ENVIRONMENT_BYTES} bytes with issuer and audience), got ${size} bytes: `
         + 'use fewer routes (a {proxy+} route covers a subtree) or fewer scopes per route');
       errors.throwIfAny();

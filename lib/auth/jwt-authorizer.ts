@@ -50,6 +50,8 @@ export class JwtPlatformAuthorizer implements PlatformAuthorizer {
       logRetention: request.logs.retention,
       logEncryptionKey: request.logs.encryption ? logKeyOf(scope) : undefined,
       reservedConcurrentExecutions: this.options.reservedConcurrency,
+      maxTokenLifetime: this.options.maxTokenLifetime,
+      jwksCacheTtl: this.options.jwksCacheTtl,
     });
     const authorizer = new apigateway.RequestAuthorizer(scope, 'Authorizer', {
       handler: fn.function,

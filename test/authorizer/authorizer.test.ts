@@ -72,6 +72,9 @@ function claims(overrides: { [claim: string]: unknown } = {}): { [claim: string]
 const token = (overrides: { [claim: string]: unknown } = {}, key = k1): string => signJwt(key, claims(overrides));
 const bearer = (jwt: string): string => `Bearer ${jwt}`;
 
+/** A test clock (ms) a few seconds ahead of the real one, so that tokens signed later have no iat in its future. */
+const aheadOfTokens = (): number => Date.now() + 5_000;
+
 // ------------------------------------------------------------------------------------------
 // Invocation helpers: every invocation writes at most one line, and rejects only with
 // Error('Unauthorized').
@@ -346,6 +349,63 @@ describe('rejected tokens: 401', () => {
     await allow(later, event(token({ iat: now + 60 })), `${STAGE_ARN}GET/orders/*`);
   });
 
+  test('a crit header is refused whatever it lists, well-formed or not: no extension is understood (RFC 7515, 4.1.11)', async () => {
+    idp.serveJwks('/jwks-crit.json', [k1]);
+    const auth = authorizer({ jwksUri: idp.url('/jwks-crit.json') });
+    const header = { alg: 'RS256', typ: 'JWT', kid: 'k1' };
+    const crits: object[] = [
+      { crit: ['https://example.com/policy'], 'https://example.com/policy': 'strict' }, // an extension, present
+      { crit: ['b64'], b64: false }, // RFC 7797: the payload is not base64url-encoded in the signing input
+      { crit: ['exp'], exp: nowSeconds() + 60 }, // a header parameter the authorizer never reads
+      { crit: ['https://example.com/absent'] }, // listed, not present
+      { crit: ['alg'] }, // a registered name, which crit must not list
+      { crit: [] }, // empty, which crit must not be
+      { crit: 'b64', b64: false }, // not an array
+      { crit: [42] },
+      { crit: null },
+    ];
+    for (const extra of crits) {
+      await expectUnauthorized(auth, event(signJwt(k1, claims(), { ...header, ...extra })), 'crit_unsupported');
+    }
+    expect(idp.hitCount('/jwks-crit.json')).toBe(0); // refused before any key is fetched
+    await allow(auth, event(signJwt(k1, claims(), header)), `${STAGE_ARN}GET/orders/*`);
+  });
+
+  test('typ, when present, names a JWT or a JWT access token (RFC 7519 5.1, RFC 9068 2.1), in any case; other types are refused', async () => {
+    const auth = authorizer();
+    const typed = (typ: unknown) => signJwt(k1, claims(), { alg: 'RS256', typ, kid: 'k1' });
+    for (const typ of ['JWT', 'jwt', 'at+jwt', 'AT+JWT', 'application/at+jwt', 'Application/AT+JWT', 'application/jwt']) {
+      await allow(auth, event(typed(typ)), `${STAGE_ARN}GET/orders/*`);
+    }
+    await allow(auth, event(signJwt(k1, claims(), { alg: 'RS256', kid: 'k1' })), `${STAGE_ARN}GET/orders/*`); // no typ
+    const refused: unknown[] = [
+      'JOSE', 'JOSE+JSON', 'id_token+jwt', 'dpop+jwt', 'application/dpop+jwt', 'logout+jwt', 'secevent+jwt',
+      'text/jwt', 'at+jwt ', 'jwt+at', '', null, 42, ['JWT'],
+    ];
+    for (const typ of refused) await expectUnauthorized(auth, event(typed(typ)), 'typ_unsupported');
+  });
+
+  test('a lifetime over 24 hours is refused: exp - iat, or exp - now for a token without iat', async () => {
+    const now = nowSeconds();
+    const day = 86_400;
+    const auth = createAuthorizer(config(), { fetcher: testFetcher(), now: () => now * 1000 });
+    await allow(auth, event(token({ iat: now, exp: now + day })), `${STAGE_ARN}GET/orders/*`);
+    await expectUnauthorized(auth, event(token({ iat: now, exp: now + day + 1 })), 'lifetime_too_long');
+    // Issued two days ago and valid ten more minutes: its lifetime is two days and ten minutes.
+    await expectUnauthorized(auth, event(token({ iat: now - 2 * day, exp: now + 600 })), 'lifetime_too_long');
+    await allow(auth, event(token({ iat: undefined, exp: now + day })), `${STAGE_ARN}GET/orders/*`);
+    await expectUnauthorized(auth, event(token({ iat: undefined, exp: now + day + 1 })), 'lifetime_too_long');
+    await expectUnauthorized(auth, event(token({ iat: undefined, exp: now + 3650 * day })), 'lifetime_too_long');
+  });
+
+  test('maxTokenLifetimeSeconds sets another limit', async () => {
+    const now = nowSeconds();
+    const auth = createAuthorizer(config({ maxTokenLifetimeSeconds: 3600 }), { fetcher: testFetcher(), now: () => now * 1000 });
+    await allow(auth, event(token({ iat: now, exp: now + 3600 })), `${STAGE_ARN}GET/orders/*`);
+    await expectUnauthorized(auth, event(token({ iat: now, exp: now + 3601 })), 'lifetime_too_long');
+    await expectUnauthorized(auth, event(token({ iat: undefined, exp: now + 3601 })), 'lifetime_too_long');
+  });
+
   test('segments that are not canonical base64url: padding, set unused bits, other alphabets', async () => {
     const auth = authorizer();
     const jwt = token();
@@ -504,6 +564,88 @@ describe('JWKS and discovery', () => {
     expect(idp.hitCount('/jwks-rotating.json')).toBe(2);
   });
 
+  test('the keys are fetched again once they are 10 minutes old: a key the issuer withdrew stops verifying', async () => {
+    let clock = aheadOfTokens();
+    const path = '/jwks-ttl.json';
+    idp.serveJwks(path, [k1]);
+    const auth = createAuthorizer(config({ jwksUri: idp.url(path) }), { fetcher: testFetcher(), now: () => clock });
+    const signedBy = (key: SigningKey) => requestEvent({ authorization: bearer(token({}, key)) });
+    await allow(auth, signedBy(k1), `${STAGE_ARN}GET/orders/*`);
+    expect(idp.hitCount(path)).toBe(1);
+    // The issuer adds k2: a token with the new kid is verified at once, after one fetch.
+    idp.serveJwks(path, [k1, k2]);
+    clock += 60_000;
+    await allow(auth, signedBy(k2), `${STAGE_ARN}GET/orders/*`);
+    expect(idp.hitCount(path)).toBe(2);
+    // It withdraws k1: k1's tokens still pass until the keys fetched last are 10 minutes old...
+    idp.serveJwks(path, [k2]);
+    clock += 600_000 - 1;
+    await allow(auth, signedBy(k1), `${STAGE_ARN}GET/orders/*`);
+    expect(idp.hitCount(path)).toBe(2);
+    // ... and not from then on.
+    clock += 1;
+    await expectUnauthorized(auth, signedBy(k1), 'KidNotFoundInJwksError');
+    expect(idp.hitCount(path)).toBe(3);
+    await allow(auth, signedBy(k2), `${STAGE_ARN}GET/orders/*`);
+    expect(idp.hitCount(path)).toBe(3);
+    // Concurrent requests when the keys expire wait for one fetch.
+    clock += 600_000;
+    await Promise.all([1, 2, 3].map(() => allow(auth, signedBy(k2), `${STAGE_ARN}GET/orders/*`)));
+    expect(idp.hitCount(path)).toBe(4);
+  });
+
+  test('jwksCacheTtlSeconds sets the age; a key replaced under the same kid verifies once the keys are fetched again', async () => {
+    let clock = aheadOfTokens();
+    const path = '/jwks-same-kid.json';
+    const replacement = new SigningKey('k1');
+    idp.serveJwks(path, [k1]);
+    const auth = createAuthorizer(config({ jwksUri: idp.url(path), jwksCacheTtlSeconds: 60 }), { fetcher: testFetcher(), now: () => clock });
+    const signedBy = (key: SigningKey) => requestEvent({ authorization: bearer(token({}, key)) });
+    await allow(auth, signedBy(k1), `${STAGE_ARN}GET/orders/*`);
+    idp.serveJwks(path, [replacement]);
+    clock += 59_999;
+    await allow(auth, signedBy(k1), `${STAGE_ARN}GET/orders/*`);
+    clock += 1;
+    await expectUnauthorized(auth, signedBy(k1), 'JwtInvalidSignatureError');
+    await allow(auth, signedBy(replacement), `${STAGE_ARN}GET/orders/*`);
+    expect(idp.hitCount(path)).toBe(2);
+  });
+
+  test('keys that cannot be fetched again keep verifying one more TTL at most, then every token is refused until a fetch succeeds', async () => {
+    const start = aheadOfTokens();
+    let clock = start;
+    const path = '/jwks-refresh-fails.json';
+    idp.serveJwks(path, [k1]);
+    const auth = createAuthorizer(config({ jwksUri: idp.url(path) }), { fetcher: testFetcher(), now: () => clock });
+    const ev = requestEvent({ authorization: bearer(token()) });
+    const refreshFailed = { level: 'warn', msg: 'keys not refreshed, cached keys kept', reason: 'NonRetryableFetchError' };
+    await allow(auth, ev, `${STAGE_ARN}GET/orders/*`);
+    idp.respond(path, () => ({ status: 503, body: 'unavailable' }));
+    // 10 minutes on, the fetch fails: the cached keys still verify, and the failure is logged.
+    clock = start + 600_000;
+    expect(logged((await expectPolicy(auth, ev, 'Allow', `${STAGE_ARN}GET/orders/*`)).lines)).toEqual(refreshFailed);
+    expect(idp.hitCount(path)).toBe(2);
+    // No new attempt within 30 seconds of a failed one...
+    clock += 29_999;
+    await allow(auth, ev, `${STAGE_ARN}GET/orders/*`);
+    expect(idp.hitCount(path)).toBe(2);
+    // ... then one, which fails again.
+    clock += 1;
+    expect(logged((await expectPolicy(auth, ev, 'Allow', `${STAGE_ARN}GET/orders/*`)).lines)).toEqual(refreshFailed);
+    expect(idp.hitCount(path)).toBe(3);
+    clock = start + 1_200_000 - 1;
+    expect(logged((await expectPolicy(auth, ev, 'Allow', `${STAGE_ARN}GET/orders/*`)).lines)).toEqual(refreshFailed);
+    expect(idp.hitCount(path)).toBe(4);
+    // Twice the TTL after the last successful fetch: refused, and every request tries again.
+    clock = start + 1_200_000;
+    await expectUnauthorized(auth, ev, 'NonRetryableFetchError');
+    await expectUnauthorized(auth, ev, 'NonRetryableFetchError');
+    expect(idp.hitCount(path)).toBe(6);
+    idp.serveJwks(path, [k1]);
+    await allow(auth, ev, `${STAGE_ARN}GET/orders/*`);
+    expect(idp.hitCount(path)).toBe(7);
+  });
+
   test('without JWT_JWKS_URI the JWKS URI comes from OIDC discovery, once', async () => {
     for (const [issuerPath, tenant] of [['/tenant-a', 'a'], ['/tenant-b/', 'b']]) {
       const issuer = idp.url(issuerPath);
@@ -567,6 +709,12 @@ describe('configuration', () => {
       { ...config(), routes: { 'GET /orders': 'orders/read' } },
       { ...config(), routes: { 'GET /orders': ['orders/read orders/write'] } },
       { ...config(), routes: null },
+      { ...config(), maxTokenLifetimeSeconds: 0 },
+      { ...config(), maxTokenLifetimeSeconds: 1.5 },
+      { ...config(), maxTokenLifetimeSeconds: '3600' },
+      { ...config(), jwksCacheTtlSeconds: -600 },
+      { ...config(), jwksCacheTtlSeconds: Infinity },
+      { ...config(), jwksCacheTtlSeconds: 31_536_001 },
       null,
       'config',
     ];

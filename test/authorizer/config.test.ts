@@ -41,6 +41,18 @@ describe('configFromEnv', () => {
     expect(configFromEnv({ ...ENV, JWT_JWKS_URI: '' })).not.toHaveProperty('jwksUri');
   });
 
+  test('JWT_MAX_LIFETIME_SECONDS and JWT_JWKS_CACHE_TTL_SECONDS are whole seconds, optional (absent or empty: the defaults)', () => {
+    expect(configFromEnv({ ...ENV, JWT_MAX_LIFETIME_SECONDS: '3600', JWT_JWKS_CACHE_TTL_SECONDS: '300' })).toMatchObject({
+      maxTokenLifetimeSeconds: 3600,
+      jwksCacheTtlSeconds: 300,
+    });
+    for (const value of [undefined, '']) {
+      const config = configFromEnv({ ...ENV, JWT_MAX_LIFETIME_SECONDS: value, JWT_JWKS_CACHE_TTL_SECONDS: value });
+      expect(config).not.toHaveProperty('maxTokenLifetimeSeconds');
+      expect(config).not.toHaveProperty('jwksCacheTtlSeconds');
+    }
+  });
+
   test.each<[string, { [k: string]: string | undefined }, RegExp]>([
     ['no issuer', { JWT_ISSUER: undefined }, /^JWT_ISSUER is required$/],
     ['an http issuer', { JWT_ISSUER: 'http://idp.example.com' }, /^JWT_ISSUER must be an https URL$/],
@@ -61,6 +73,20 @@ describe('configFromEnv', () => {
     ['scopes as a string', { JWT_ROUTES: '{"GET /":"orders/read"}' }, /^JWT_ROUTES has a value/],
     ['an empty scope', { JWT_ROUTES: '{"GET /":[""]}' }, /^JWT_ROUTES has a value/],
     ['a scope with a space', { JWT_ROUTES: '{"GET /":["a b"]}' }, /^JWT_ROUTES has a value/],
+    ['JWT_MAX_LIFETIME_SECONDS 0', { JWT_MAX_LIFETIME_SECONDS: '0' }, /^JWT_MAX_LIFETIME_SECONDS must be a whole number of seconds between 1 and 31536000$/],
+    ['JWT_MAX_LIFETIME_SECONDS a negative number', { JWT_MAX_LIFETIME_SECONDS: '-60' }, /^JWT_MAX_LIFETIME_SECONDS must be a whole number of seconds between 1 and 31536000$/],
+    ['JWT_MAX_LIFETIME_SECONDS a fraction', { JWT_MAX_LIFETIME_SECONDS: '1.5' }, /^JWT_MAX_LIFETIME_SECONDS must be a whole number of seconds between 1 and 31536000$/],
+    ['JWT_MAX_LIFETIME_SECONDS an exponent', { JWT_MAX_LIFETIME_SECONDS: '1e3' }, /^JWT_MAX_LIFETIME_SECONDS must be a whole number of seconds between 1 and 31536000$/],
+    ['JWT_MAX_LIFETIME_SECONDS a leading space', { JWT_MAX_LIFETIME_SECONDS: ' 60' }, /^JWT_MAX_LIFETIME_SECONDS must be a whole number of seconds between 1 and 31536000$/],
+    ['JWT_MAX_LIFETIME_SECONDS a word', { JWT_MAX_LIFETIME_SECONDS: 'day' }, /^JWT_MAX_LIFETIME_SECONDS must be a whole number of seconds between 1 and 31536000$/],
+    ['JWT_MAX_LIFETIME_SECONDS over a year', { JWT_MAX_LIFETIME_SECONDS: '31536001' }, /^JWT_MAX_LIFETIME_SECONDS must be a whole number of seconds between 1 and 31536000$/],
+    ['JWT_JWKS_CACHE_TTL_SECONDS 0', { JWT_JWKS_CACHE_TTL_SECONDS: '0' }, /^JWT_JWKS_CACHE_TTL_SECONDS must be a whole number of seconds between 1 and 31536000$/],
+    ['JWT_JWKS_CACHE_TTL_SECONDS a negative number', { JWT_JWKS_CACHE_TTL_SECONDS: '-60' }, /^JWT_JWKS_CACHE_TTL_SECONDS must be a whole number of seconds between 1 and 31536000$/],
+    ['JWT_JWKS_CACHE_TTL_SECONDS a fraction', { JWT_JWKS_CACHE_TTL_SECONDS: '1.5' }, /^JWT_JWKS_CACHE_TTL_SECONDS must be a whole number of seconds between 1 and 31536000$/],
+    ['JWT_JWKS_CACHE_TTL_SECONDS an exponent', { JWT_JWKS_CACHE_TTL_SECONDS: '1e3' }, /^JWT_JWKS_CACHE_TTL_SECONDS must be a whole number of seconds between 1 and 31536000$/],
+    ['JWT_JWKS_CACHE_TTL_SECONDS a leading space', { JWT_JWKS_CACHE_TTL_SECONDS: ' 60' }, /^JWT_JWKS_CACHE_TTL_SECONDS must be a whole number of seconds between 1 and 31536000$/],
+    ['JWT_JWKS_CACHE_TTL_SECONDS a word', { JWT_JWKS_CACHE_TTL_SECONDS: 'day' }, /^JWT_JWKS_CACHE_TTL_SECONDS must be a whole number of seconds between 1 and 31536000$/],
+    ['JWT_JWKS_CACHE_TTL_SECONDS over a year', { JWT_JWKS_CACHE_TTL_SECONDS: '31536001' }, /^JWT_JWKS_CACHE_TTL_SECONDS must be a whole number of seconds between 1 and 31536000$/],
   ])('rejects %s', (_name, overrides, message) => {
     const env = { ...ENV, ...overrides };
     let error: unknown;
