@@ -5,6 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { performance } from 'perf_hooks';
 import { App, Stack } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Duration } from 'aws-cdk-lib';
 import { Microservice, MicroservicePlatform, RetryPolicy, ServiceMesh } from 'cdk-microservice';
@@ -41,7 +42,7 @@ if (impl === 'ours') {
     // The peer writes no alarms: compare like with like.
     alarms: { enabled: false },
     api: withApi ? {
-      routes: [{ path: '/{proxy+}', scopes: [`svc${i}/read`] }],
+      routes: [{ path: '/{proxy+}', methods: [apigwv2.HttpMethod.ANY], scopes: [`svc${i}/read`] }],
       consumers: [{ name: 'client', scopes: [`svc${i}/read`] }],
     } : undefined,
   }));

@@ -46,7 +46,7 @@ export function buildMainApp(app: App): App {
     api: {
       integration: ApiIntegration.loadBalancer({ healthCheckPath: '/' }),
       timeout: Duration.seconds(10),
-      routes: [{ path: '/payments/{proxy+}', scopes: ['payments/charge'] }],
+      routes: [{ path: '/payments/{proxy+}', methods: [apigwv2.HttpMethod.ANY], scopes: ['payments/charge'] }],
       consumers: [{ name: 'checkout', scopes: ['payments/charge'] }],
     },
   });

@@ -3,6 +3,7 @@
 // connection limits), and a 10 % canary of payments. Every caller runs an Envoy sidecar configured
 // at synth; nothing runs a control plane.
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -46,7 +47,7 @@ export function build(app: App): App {
   const orders = new Microservice(new Stack(app, 'EnvoyOrders'), 'Orders', {
     ...common,
     requestTimeout: Duration.seconds(10),
-    api: { timeout: Duration.seconds(12), routes: [{ path: '/orders/{proxy+}', scopes: ['orders/write'] }] },
+    api: { timeout: Duration.seconds(12), routes: [{ path: '/orders/{proxy+}', methods: [apigwv2.HttpMethod.ANY], scopes: ['orders/write'] }] },
   });
 
   // orders -> payments -> ledger: at most 3 x 2 = 6 requests to the ledger per order request, and the

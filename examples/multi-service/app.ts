@@ -68,7 +68,7 @@ export function build(app: App): App {
     // Opt-in: `aws ecs execute-command` into the tasks (the root filesystem becomes writable).
     enableExecuteCommand: true,
     // https://api.example.com/cart/...: every route needs a token with the cart scope.
-    api: { routes: [{ path: '/{proxy+}', scopes: ['cart/use'] }] },
+    api: { routes: [{ path: '/{proxy+}', methods: [apigwv2.HttpMethod.ANY], scopes: ['cart/use'] }] },
     // Serverless Valkey, capped at 5 GB and 5,000 ECPUs per second.
     cache: ServiceCache.serverless({ maxDataStorageGb: 5, maxEcpuPerSecond: 5000 }),
   });

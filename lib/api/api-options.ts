@@ -19,7 +19,10 @@ export interface ApiRoute {
   /** Path, starting with '/': `/orders`, `/orders/{id}`, `/orders/{proxy+}`. */
   readonly path: string;
   /**
-   * HTTP methods of the route.
+   * HTTP methods of the route. A route with `scopes` should list them: without, it is ANY and a
+   * token with one of its scopes may call every method (a read scope would also grant writes),
+   * which synthesis warns about (`cdk-microservice:scopedRouteWithoutMethods`); give
+   * `[apigwv2.HttpMethod.ANY]` to say every method needs the same scopes.
    *
    * @default [apigwv2.HttpMethod.ANY]
    */
@@ -155,11 +158,14 @@ export interface RestApiWafOptions {
    */
   readonly managedRuleGroups?: string[];
   /**
-   * Rules of the managed groups that only count their matches instead of blocking, by group.
-   * `SizeRestrictions_BODY` of the common rule set blocks request bodies over 8 KB, which many
-   * APIs accept, so it counts by default; give `{}` to let every rule block.
+   * Rules of the managed groups that only count their matches instead of blocking, by group: the
+   * way to relax a rule your API's legitimate traffic trips. `SizeRestrictions_BODY` of the common
+   * rule set blocks request bodies over 8 KB; WAF inspects at most the first 16 KB of a REST
+   * request's body, so counting that rule lets a body padded past 16 KB carry what the other body
+   * rules would block. An API that takes larger bodies gives
+   * `{ AWSManagedRulesCommonRuleSet: ['SizeRestrictions_BODY'] }` and checks them itself.
    *
-   * @default { AWSManagedRulesCommonRuleSet: ['SizeRestrictions_BODY'] }
+   * @default - none: every rule of the managed groups blocks
    */
   readonly countRules?: { [group: string]: string[] };
   /**
@@ -172,7 +178,8 @@ export interface RestApiWafOptions {
   /**
    * Log every request the web ACL evaluates (its rule matches and action) to CloudWatch Logs, in
    * `aws-waf-logs-<web ACL name>` (WAF requires the prefix), kept and encrypted like the
-   * service's other logs, with the Authorization header redacted. PCI DSS and NIST 800-53 ask
+   * service's other logs, with the headers that carry credentials redacted (`authorization`,
+   * `proxy-authorization`, `x-api-key`, `cookie`). PCI DSS and NIST 800-53 ask
    * for it (cdk-nag's WAFv2LoggingEnabled). CloudWatch Logs ingestion is charged per request logged.
    *
    * @default false

@@ -1,6 +1,7 @@
-import { Token } from 'aws-cdk-lib';
+import { Annotations, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import type { Construct } from 'constructs';
 import type { ApiConsumer, ApiOptions, ApiRoute, RestApiConsumer, RestApiOptions, RestApiRoute, ThrottleSettings } from './api-options';
 import { validateLoadBalancerOptions } from './load-balancer';
 import { DEFAULT_MANAGED_RULE_GROUPS } from './stage-web-acl';
@@ -102,6 +103,29 @@ export function validateApi(c: ApiCheckContext, o: ApiOptions, routes: ApiRoute[
     consumers: consumers.map((cn, i) => ({ prop: `${p}.consumers[${i}]`, name: cn.name, scopes: cn.scopes })),
   });
   errors.throwIfAny();
+}
+
+/**
+ * Warns, once per route, about a route that requires scopes and lists no methods. Without
+ * `methods` a route is ANY (the HTTP flavour's `addRoutes`, one `ANY` method on REST), so a token
+ * with one of its scopes may call every method of the path: a route meant for `orders/read` would
+ * also take POST and DELETE. A public route checks no token and a route without scopes admits any
+ * valid token of an accepted client: their methods do not change who may call them, so they are
+ * not warned about. `methods: [HttpMethod.ANY]` is the owner saying every method needs the scopes.
+ * The warning's context names the route (`{ route: 'api.routes[0]', path }`), so an acknowledgement
+ * can take one route (`where: { route }`).
+ */
+export function warnScopedRoutesWithoutMethods(api: Construct, prop: string, routes: ApiRoute[]): void {
+  routes.forEach((r, i) => {
+    if (r.methods !== undefined || r.public || !r.scopes?.length) return;
+    const route = `${prop}.routes[${i}]`;
+    Annotations.of(api).addWarningV2('cdk-microservice:scopedRouteWithoutMethods',
+      `${route} (path ${fmt(r.path)}, scopes ${fmt(r.scopes)}) has scopes and no methods: it is ANY ${r.path}, `
+      + 'so a token with any of its scopes may call every method of it, writes (POST, PUT, PATCH, DELETE) included. '
+      + 'List the methods the scopes grant, for example methods: [HttpMethod.GET]; '
+      + 'methods: [HttpMethod.ANY] says that every method needs the same scopes.',
+      { context: { route, path: r.path } });
+  });
 }
 
 function throttle(errors: PropErrors, prefix: string, t: ThrottleSettings | undefined): void {

@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ApiIntegration } from './api-integration';
 import type { HttpApiOptions } from './api-options';
-import { DEFAULT_ROUTES, DEFAULT_THROTTLE, validateApi } from './api-validation';
+import { DEFAULT_ROUTES, DEFAULT_THROTTLE, validateApi, warnScopedRoutesWithoutMethods } from './api-validation';
 import { ServiceApiBase } from './service-api-base';
 import { countThrottledRequests } from '../private/api-metrics';
 import type { ApiWiring } from '../private/binding';
@@ -84,6 +84,7 @@ export class MicroserviceHttpApi extends ServiceApiBase {
 
     validateApi({ prop: 'api', servicePath: wiring.servicePath, serviceName: wiring.serviceName, auth: wiring.auth, hasDomain: wiring.domainName !== undefined },
       props, routes, consumers);
+    warnScopedRoutesWithoutMethods(this, 'api', routes);
 
     if (routes.some((r) => !r.public)) {
       const auth = wiring.auth.authorizeHttpApi(new Construct(this, 'Auth'), {

@@ -7,10 +7,10 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { RestApiConsumer, RestApiOptions, RestApiRoute, ThrottleSettings } from './api-options';
-import { DEFAULT_ROUTES, DEFAULT_THROTTLE, validateApi } from './api-validation';
+import { DEFAULT_ROUTES, DEFAULT_THROTTLE, validateApi, warnScopedRoutesWithoutMethods } from './api-validation';
 import { createLoadBalancer } from './load-balancer';
 import { ServiceApiBase } from './service-api-base';
-import { pathParameters, restCors } from './rest-support';
+import { pathParameters, restCors, restRequestValidation } from './rest-support';
 import { StageWebAcl, WAF_LOG_PREFIX } from './stage-web-acl';
 import { JwtAuthorizerFunction } from '../auth/jwt-authorizer-function';
 import { countThrottledRequests } from '../private/api-metrics';
@@ -112,6 +112,7 @@ export class MicroserviceRestApi extends ServiceApiBase {
     const stageName = props.stageName ?? DEFAULT_STAGE;
     validateApi({ prop: 'restApi', servicePath: wiring.servicePath, serviceName: wiring.serviceName, auth: wiring.auth, hasDomain: wiring.domainName !== undefined },
       props, routes, consumers, props);
+    warnScopedRoutesWithoutMethods(this, 'restApi', routes);
 
     const lb = createLoadBalancer(new Construct(this, 'Integration'), wiring.target, props.loadBalancer ?? {});
     this.loadBalancer = lb.loadBalancer;
@@ -215,10 +216,7 @@ export class MicroserviceRestApi extends ServiceApiBase {
       this.consumerClients = {};
     }
 
-    const validator = this.restApi.addRequestValidator('Validator', {
-      validateRequestBody: true,
-      validateRequestParameters: true,
-    });
+    const validatorFor = restRequestValidation(this.restApi);
 
     for (const route of routes) {
       const resource = route.path === '/' ? this.restApi.root : this.restApi.root.resourceForPath(route.path);
@@ -252,7 +250,7 @@ export class MicroserviceRestApi extends ServiceApiBase {
           authorizationScopes: route.public || !route.scopes?.length || !checksScopes ? undefined : route.scopes,
           apiKeyRequired: !route.public && requireApiKey,
           requestParameters: Object.keys(requestParameters).length ? requestParameters : undefined,
-          requestValidator: validator,
+          requestValidator: validatorFor(requestParameters),
         });
         // aws-cdk-lib's REST integration knows VPC links v1 (NLB) only: point the method at the
         // platform's VPC link v2 and the internal ALB.

@@ -12,10 +12,30 @@ export const DEFAULT_MANAGED_RULE_GROUPS = [
   'AWSManagedRulesKnownBadInputsRuleSet',
 ];
 
-/** Managed rules that count instead of block unless `countRules` says otherwise. */
-export const DEFAULT_COUNT_RULES: { [group: string]: string[] } = {
-  AWSManagedRulesCommonRuleSet: ['SizeRestrictions_BODY'],
-};
+/**
+ * Request headers that carry a caller's credentials, kept out of the web ACL's logs. WAF redacts a
+ * header field by name (AWS::WAFv2::LoggingConfiguration `RedactedFields`: only `UriPath`,
+ * `QueryString`, `SingleHeader` and `Method`), and "the name isn't case sensitive" (WAF API
+ * reference, SingleHeader): written lower case, as HTTP/2 sends them. WAF logs the request's
+ * headers only (WAF guide, "Log fields": `httpRequest.headers`), so a response's `set-cookie`
+ * never reaches the log.
+ */
+const REDACTED_HEADERS = [
+  'authorization', // the caller's token
+  'proxy-authorization', // a proxy's credentials, when a client sends them through
+  'x-api-key', // the consumer's API key (usage plans)
+  'cookie', // session cookies
+];
+
+/**
+ * The body inspection limit of the stage's web ACL, stated rather than left implicit: for API
+ * Gateway "the default limit is 16 KB (16,384 bytes)", settable to 32, 48 or 64 KB, "charged extra
+ * only for the inspection of requests that have body sizes larger than the default" (WAF guide,
+ * "Managing body inspection size limits"). Bytes past it reach the service uninspected ("the
+ * entire web request is sent", WAF guide, "Oversize web request components"), which is why
+ * `SizeRestrictions_BODY` blocks by default.
+ */
+const API_GATEWAY_BODY_INSPECTION_LIMIT = 'KB_16';
 
 /** WAF sends logs only to CloudWatch Logs groups whose name starts so. */
 export const WAF_LOG_PREFIX = 'aws-waf-logs-';
@@ -87,7 +107,11 @@ export class StageWebAcl extends Construct {
           managedRuleGroupStatement: {
             vendorName: 'AWS',
             name: group,
-            ruleActionOverrides: (props.countRules ?? DEFAULT_COUNT_RULES)[group]?.map((rule) => ({ name: rule, actionToUse: { count: {} } })),
+            // No rule is relaxed unless `countRules` says so: `SizeRestrictions_BODY` of the common
+            // rule set "inspects for request bodies that are over 8 KB (8,192 bytes)" (WAF guide,
+            // "Baseline rule groups"); counting it would let a body padded past the inspection
+            // limit carry what the other body rules would have blocked.
+            ruleActionOverrides: props.countRules?.[group]?.map((rule) => ({ name: rule, actionToUse: { count: {} } })),
           },
         },
         visibilityConfig: visibility(group),
@@ -101,6 +125,7 @@ export class StageWebAcl extends Construct {
       defaultAction: { allow: {} },
       rules,
       visibilityConfig: visibility(this.webAclName),
+      associationConfig: { requestBody: { API_GATEWAY: { defaultSizeInspectionLimit: API_GATEWAY_BODY_INSPECTION_LIMIT } } },
     });
     this.association = new wafv2.CfnWebACLAssociation(this, 'Association', {
       webAclArn: this.webAcl.attrArn,
@@ -116,7 +141,7 @@ export class StageWebAcl extends Construct {
       this.logging = new wafv2.CfnLoggingConfiguration(this, 'Logging', {
         resourceArn: this.webAcl.attrArn,
         logDestinationConfigs: [Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-        redactedFields: [{ singleHeader: { Name: 'authorization' } }],
+        redactedFields: REDACTED_HEADERS.map((name) => ({ singleHeader: { Name: name } })),
       });
       this.logging.node.addDependency(props.logGroup);
     }

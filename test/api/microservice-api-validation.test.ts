@@ -1,8 +1,11 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
-import { ApiAuthorizer, ApiIntegration, HttpApiOptions, Microservice, MicroservicePlatform } from '../../lib';
+import { ApiAuthorizer, ApiIntegration, HttpApiOptions, Microservice, MicroservicePlatform, RestApiOptions } from '../../lib';
 import { IMAGE, testApp } from '../util';
 
 const CONSUMER = [{ name: 'web', scopes: ['orders/read'] }];
@@ -140,6 +143,80 @@ describe('cors', () => {
     expect(() => new Microservice(new Stack(testApp(), 'S'), 'Orders', { image: IMAGE, restApi: { routes, cors: { allowOrigins: [] } } }))
       .toThrow(/restApi.cors.allowOrigins must list the origins browsers may call from .*, got \[\]/);
     expect(make({ routes, cors: { allowOrigins: ['https://app.example.com'] } })).not.toThrow();
+  });
+});
+
+describe('a route with scopes and no methods (ANY: a read scope would grant writes)', () => {
+  const WARNING = 'cdk-microservice:scopedRouteWithoutMethods';
+  const GET = apigwv2.HttpMethod.GET;
+  /** A service of either flavour on the default (Cognito) platform, and its stack's warnings of that id. */
+  const warnings = (props: { api?: HttpApiOptions; restApi?: RestApiOptions }, acknowledge?: (svc: Microservice) => void) => {
+    const stack = new Stack(testApp(), 'S');
+    const svc = new Microservice(stack, 'Orders', { image: IMAGE, ...props });
+    acknowledge?.(svc);
+    return Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp(WARNING)).map((w) => ({ path: w.id, message: String(w.entry.data) }));
+  };
+  const consumers = [{ name: 'web', scopes: ['orders/read', 'orders/write'] }];
+
+  test.each<[string, 'api' | 'restApi']>([['HTTP', 'api'], ['REST', 'restApi']])(
+    'warns on the %s flavour, once per such route, naming the route, its path, its scopes and the methods to write', (_flavour, prop) => {
+      const found = warnings({
+        [prop]: {
+          routes: [
+            { path: '/orders', scopes: ['orders/read'] },
+            { path: '/orders/{id}', methods: [GET], scopes: ['orders/read'] },
+            { path: '/admin/{proxy+}', scopes: ['orders/write'] },
+          ],
+          consumers,
+        },
+      });
+      expect(found.map((w) => w.path)).toEqual(['/S/Orders/Api', '/S/Orders/Api']);
+      expect(found[0].message).toMatch(new RegExp(`^${prop}\\.routes\\[0\\] \\(path "/orders", scopes \\["orders/read"\\]\\) has scopes and no methods: it is ANY /orders, `
+        + 'so a token with any of its scopes may call every method of it, writes \\(POST, PUT, PATCH, DELETE\\) included\\. '
+        + 'List the methods the scopes grant, for example methods: \\[HttpMethod\\.GET\\]; '
+        + 'methods: \\[HttpMethod\\.ANY\\] says that every method needs the same scopes\\.'));
+      expect(found[1].message).toMatch(new RegExp(`^${prop}\\.routes\\[2\\] \\(path "/admin/\\{proxy\\+\\}", scopes \\["orders/write"\\]\\) has scopes and no methods: it is ANY /admin/\\{proxy\\+\\}`));
+    });
+
+  test.each<[string, 'api' | 'restApi']>([['HTTP', 'api'], ['REST', 'restApi']])(
+    'warns nothing on the %s flavour when every scoped route lists its methods, ANY included, or a route is public', (_flavour, prop) => {
+      expect(warnings({
+        [prop]: {
+          routes: [
+            { path: '/orders', methods: [GET], scopes: ['orders/read'] },
+            { path: '/orders', methods: [apigwv2.HttpMethod.POST], scopes: ['orders/write'] },
+            { path: '/files/{proxy+}', methods: [apigwv2.HttpMethod.ANY], scopes: ['orders/write'] },
+            { path: '/health', public: true },
+          ],
+          consumers,
+        },
+      })).toEqual([]);
+    });
+
+  test('warns nothing on an authorized route without scopes (any valid token calls every method of it whatever its methods) nor on the default catch-all', () => {
+    const jwt = { routes: [{ path: '/orders' }] };
+    const stack = new Stack(testApp(), 'S');
+    const platform = new MicroservicePlatform(stack, 'P', { auth: ApiAuthorizer.jwt({ issuer: 'https://idp.example.com', audience: ['a'] }) });
+    new Microservice(stack, 'Orders', { platform, image: IMAGE, api: jwt });
+    new Microservice(stack, 'Default', { platform, image: IMAGE, api: {} });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp(WARNING))).toEqual([]);
+  });
+
+  test("the README's quick start lists the methods of its scoped route (scripts/readme-snippets.js extracts it, as npm test's pretest does)", () => {
+    const quickStart = path.join(__dirname, '..', 'readme', 'snippets', 'snippet-01.ts');
+    expect(fs.existsSync(quickStart)).toBe(true);
+    let app: App | undefined;
+    jest.isolateModules(() => { app = require(quickStart).app; });
+    const stacks = app!.node.children.filter((c): c is Stack => Stack.isStack(c));
+    expect(stacks.map((s) => s.stackName).sort()).toEqual(['Orders', 'Platform']);
+    for (const stack of stacks) expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp(WARNING))).toEqual([]);
+  });
+
+  test('is acknowledged route by route on the service: Annotation::<id> where { route }', () => {
+    const found = warnings({ api: { routes: [{ path: '/orders', scopes: ['orders/read'] }, { path: '/items', scopes: ['orders/write'] }], consumers } }, (svc) => {
+      Validations.of(svc).acknowledge({ id: `Annotation::${WARNING}`, reason: 'the service checks the method itself', where: { route: 'api.routes[0]' } });
+    });
+    expect(found.map((w) => w.message.slice(0, 'api.routes[1]'.length))).toEqual(['api.routes[1]']);
   });
 });
 

@@ -159,7 +159,8 @@ describe('a REST API with Cognito, consumers with API keys, WAF, a stage cache a
         Match.objectLike({
           Name: 'AWSManagedRulesCommonRuleSet',
           Priority: 2,
-          Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet', RuleActionOverrides: [{ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }] } },
+          // Every rule blocks, SizeRestrictions_BODY (bodies over 8 KB) included, unless countRules says otherwise.
+          Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet', RuleActionOverrides: Match.absent() } },
         }),
         Match.objectLike({ Name: 'AWSManagedRulesKnownBadInputsRuleSet', Priority: 3 }),
       ],
@@ -188,7 +189,7 @@ describe('a REST API with Cognito, consumers with API keys, WAF, a stage cache a
     expect(method('POST /orders').Integration.CacheKeyParameters).toBeUndefined();
   });
 
-  test('waf.logging logs the web ACL to an aws-waf-logs- group of its own, without the Authorization header', () => {
+  test('waf.logging logs the web ACL to an aws-waf-logs- group of its own, without the headers that carry credentials', () => {
     const ws = new Stack(testApp(), 'Logged');
     const logged = new Microservice(ws, 'Orders', { image: IMAGE, restApi: { routes: [{ path: '/a', public: true }], waf: { logging: true } } });
     const lt = Template.fromStack(ws);
@@ -199,7 +200,7 @@ describe('a REST API with Cognito, consumers with API keys, WAF, a stage cache a
       ResourceArn: { 'Fn::GetAtt': [logicalId(logged.restApi!.webAcl!.webAcl), 'Arn'] },
       // The group's ARN without the ':*' its Arn attribute ends in.
       LogDestinationConfigs: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':log-group:', { Ref: logicalId(logged.node.findChild('Api').node.findChild('WafLogs')) }]] }],
-      RedactedFields: [{ SingleHeader: { Name: 'authorization' } }],
+      RedactedFields: ['authorization', 'proxy-authorization', 'x-api-key', 'cookie'].map((Name) => ({ SingleHeader: { Name } })),
     });
     // Without logging, no logging configuration.
     t.resourceCountIs('AWS::WAFv2::LoggingConfiguration', 0);
@@ -226,9 +227,12 @@ describe('a REST API with Cognito, consumers with API keys, WAF, a stage cache a
     p.hasResourceProperties('AWS::IAM::Role', { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'apigateway.amazonaws.com' } })] } });
   });
 
-  test('has a request validator on every method', () => {
-    t.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true, ValidateRequestParameters: true });
-    for (const key of Object.keys(api.methods)) expect(method(key).RequestValidatorId).toBeDefined();
+  test('validates the path parameters methods require, on those methods only, and no body (there is no model)', () => {
+    t.resourceCountIs('AWS::ApiGateway::RequestValidator', 1);
+    t.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: false, ValidateRequestParameters: true });
+    const withPathParameter = Object.keys(api.methods).filter((key) => key.includes('{'));
+    expect(withPathParameter.sort()).toEqual(['ANY /files/{proxy+}', 'GET /orders/{id}', 'POST /orders/{id}']);
+    for (const key of Object.keys(api.methods)) expect(method(key).RequestValidatorId !== undefined).toBe(withPathParameter.includes(key));
   });
 
   test('alarms on REST metrics: 5XXError and 4XXError by ApiName and stage', () => {

@@ -50,6 +50,8 @@ const tlsRest = service('TlsRest', { restApi: { routes: PUBLIC } }, (stack) => (
 }));
 const httpsTargets = service('HttpsTargets', { api: { integration: ApiIntegration.loadBalancer({ targetProtocol: elbv2.ApplicationProtocol.HTTPS }), routes: PUBLIC } });
 const partners = service('Partners', { platform: jwtPlatform, restApi: { routes: [{ path: '/a', scopes: ['a/read'] }] } });
+const guarded = service('Guarded', { restApi: { routes: PUBLIC, waf: { logging: true } } });
+const relaxed = service('Relaxed', { restApi: { routes: PUBLIC, waf: { countRules: { AWSManagedRulesCommonRuleSet: ['SizeRestrictions_BODY'] } } } });
 
 const template = (s: { stack: Stack }) => Template.fromStack(s.stack);
 const resources = (s: { stack: Stack }, type: string): any[] => Object.values(template(s).findResources(type));
@@ -78,6 +80,50 @@ describe('a REST API by default', () => {
     }
     expect(settings.filter((s) => s.ResourcePath === '/~1files~1{proxy+}').map((s) => s.HttpMethod).sort()).toEqual(ANY_VERBS);
     expect(settings.map((s) => s.HttpMethod)).not.toContain('ANY');
+  });
+});
+
+describe("the REST stage's web ACL", () => {
+  const commonRuleSet = (s: { stack: Stack }) => only(s, 'AWS::WAFv2::WebACL').Rules
+    .find((r: any) => r.Name === 'AWSManagedRulesCommonRuleSet').Statement.ManagedRuleGroupStatement;
+
+  test('logs no credential a caller sends: authorization, proxy-authorization, x-api-key and cookie are redacted, in lower case', () => {
+    expect(only(guarded, 'AWS::WAFv2::LoggingConfiguration').RedactedFields).toEqual(
+      ['authorization', 'proxy-authorization', 'x-api-key', 'cookie'].map((name) => ({ SingleHeader: { Name: name } })));
+  });
+
+  test('blocks request bodies over 8 KB by default: no rule of the common rule set is relaxed to count', () => {
+    expect(commonRuleSet(guarded).RuleActionOverrides).toBeUndefined();
+    expect(only(guarded, 'AWS::WAFv2::WebACL').Rules.find((r: any) => r.Name === 'AWSManagedRulesCommonRuleSet').OverrideAction).toEqual({ None: {} });
+  });
+
+  test('countRules relaxes SizeRestrictions_BODY to count, as documented', () => {
+    expect(commonRuleSet(relaxed).RuleActionOverrides).toEqual([{ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }]);
+  });
+
+  test("states API Gateway's body inspection limit: the default 16 KB, which costs nothing extra", () => {
+    expect(only(guarded, 'AWS::WAFv2::WebACL').AssociationConfig).toEqual({ RequestBody: { API_GATEWAY: { DefaultSizeInspectionLimit: 'KB_16' } } });
+  });
+});
+
+describe('REST request validation', () => {
+  const methods = (s: { stack: Stack; svc: Microservice }) => Object.fromEntries(Object.entries(s.svc.restApi!.methods)
+    .map(([key, m]) => [key, template(s).toJSON().Resources[logicalId(m)].Properties]));
+
+  test('validates the required path parameters the methods declare, never a body (API Gateway checks a body only against a model, and there is none)', () => {
+    expect(resources(orders, 'AWS::ApiGateway::RequestValidator').map((v) => v.Properties))
+      .toEqual([expect.objectContaining({ ValidateRequestBody: false, ValidateRequestParameters: true })]);
+    const m = methods(orders);
+    expect(m['ANY /files/{proxy+}'].RequestParameters).toEqual({ 'method.request.path.proxy': true });
+    expect(m['ANY /files/{proxy+}'].RequestValidatorId).toBeDefined();
+    // GET /orders declares only an optional parameter (its cache key's Authorization header): nothing to validate.
+    expect(m['GET /orders'].RequestParameters).toEqual({ 'method.request.header.Authorization': false });
+    expect(m['GET /orders'].RequestValidatorId).toBeUndefined();
+  });
+
+  test('creates no validator when no method has a required parameter, and acknowledges AwsSolutions-APIG2 on the REST API either way', () => {
+    template(quiet).resourceCountIs('AWS::ApiGateway::RequestValidator', 0);
+    for (const s of [quiet, orders]) expect(JSON.stringify(s.svc.restApi!.restApi.node.metadata)).toContain('AwsSolutions-APIG2');
   });
 });
 

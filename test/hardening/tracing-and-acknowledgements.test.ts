@@ -1,5 +1,6 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ApiAuthorizer, Microservice, MicroservicePlatform, MicroserviceProps } from '../../lib';
@@ -40,7 +41,7 @@ function findingOn(path: string, rule: string): RegExp {
 
 describe('AwsSolutions-ECS2 (plain environment variables)', () => {
   test('is left to the owner of an environment, even with tracing, which adds variables of its own', () => {
-    const { app, svc } = nagApp({ tracing: true, environment: { DB_PASSWORD: 'x' } });
+    const { app } = nagApp({ tracing: true, environment: { DB_PASSWORD: 'x' } });
     expect(() => unacknowledgedFindings(app)).toThrow(findingOn('Orders/Orders/TaskDefinition/Resource', 'AwsSolutions-ECS2'));
   });
 
@@ -81,7 +82,7 @@ describe('AwsSolutions-IAM5 acknowledgements cover the library\'s own policies o
 
 describe('the REST JWT authorizer', () => {
   const { app, svc } = nagApp(
-    { restApi: { routes: [{ path: '/a', scopes: ['a/read'] }] } },
+    { restApi: { routes: [{ path: '/a', methods: [apigwv2.HttpMethod.GET], scopes: ['a/read'] }] } },
     { auth: ApiAuthorizer.jwt({ issuer: 'https://idp.example.com', audience: ['x'] }) },
   );
   const findings = unacknowledgedFindings(app);
