@@ -1,5 +1,6 @@
 import type { Duration } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { FaultExperiment } from './fault-injection-options';
 import type { CacheFaultTarget, ServiceTask } from '../private/binding';
 import type { LogSettings } from '../private/log-groups';
@@ -9,6 +10,8 @@ export interface FaultInjectionContext {
   readonly servicePath: string;
   readonly discoveryName: string;
   readonly task: ServiceTask;
+  /** The ECS service: its tasks receive its tags. */
+  readonly service: ecs.FargateService;
   readonly clusterName: string;
   readonly ecsServiceName: string;
   readonly minCapacity: number;

@@ -71,9 +71,11 @@ export interface FaultInjectionOptions {
   readonly stopAlarms?: cloudwatch.IAlarm[];
   /**
    * The SSM agent image of the sidecar FIS's task actions need (every experiment but
-   * `STOP_TASKS`). Pin a tag or a digest for repeatable tasks.
+   * `STOP_TASKS`): FIS's non-root agent image or a copy of it, which the task runs as its user
+   * (uid 61555) with bash, curl, jq, ps and the AWS CLI in it; nothing is installed at start. FIS
+   * documents its `latest` tag only: pin a digest for repeatable tasks.
    *
-   * @default 'public.ecr.aws/amazon-ssm-agent/amazon-ssm-agent:latest' (as FIS documents it)
+   * @default 'public.ecr.aws/aws-fis/aws-fis-ssm-agent-non-root:latest' (as FIS documents it)
    */
   readonly agentImage?: string;
   /**

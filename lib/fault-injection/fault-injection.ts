@@ -6,8 +6,12 @@ import type { FaultInjectionContext, ResolvedFaultInjection, ServiceForFaultInje
 import { ServiceFaultInjection, taskNeeds } from './service-fault-injection';
 import { millis, PropErrors } from '../private/validation';
 
-/** The SSM agent image as FIS documents the sidecar (FIS guide, "ECS task actions"). */
-export const DEFAULT_AGENT_IMAGE = 'public.ecr.aws/amazon-ssm-agent/amazon-ssm-agent:latest';
+/**
+ * FIS's non-root SSM agent image, on ECR Public (FIS guide, "Use the AWS FIS aws:ecs:task
+ * actions", "Non-root container images"): its dependencies pre-installed, run as uid 61555. The
+ * guide names the `latest` tag only and publishes no digest: pin one with `agentImage`.
+ */
+export const DEFAULT_AGENT_IMAGE = 'public.ecr.aws/aws-fis/aws-fis-ssm-agent-non-root:latest';
 
 /**
  * Game days for a service: AWS FIS experiment templates in the service's stack (stop tasks,
@@ -80,7 +84,7 @@ class EnabledFaultInjection extends FaultInjection {
     errors.duration('latency', options.latency, 1, 60_000, 'between 1 ms and 1 minute');
     const latency = options.latency ?? Duration.millis(200);
     errors.duration('jitter', options.jitter, 0, Number.isFinite(millis(latency)) ? millis(latency) : 60_000, `between 0 and latency (${millis(latency)} ms)`);
-    errors.text('agentImage', options.agentImage, /^[a-z0-9.-]+(:[0-9]+)?\/[a-z0-9._/-]+((:[A-Za-z0-9._-]+)(@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})$/, 'an image with a tag or digest such as "public.ecr.aws/amazon-ssm-agent/amazon-ssm-agent:3.3.1611.0"');
+    errors.text('agentImage', options.agentImage, /^[a-z0-9.-]+(:[0-9]+)?\/[a-z0-9._/-]+((:[A-Za-z0-9._-]+)(@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})$/, 'an image with a tag or digest such as "public.ecr.aws/aws-fis/aws-fis-ssm-agent-non-root@sha256:<digest>"');
     errors.text('cacheAvailabilityZone', options.cacheAvailabilityZone, /^([a-z]{2}(-[a-z]+)+-\d[a-z]|[a-z]{3,4}\d-az\d+)$/, 'an Availability Zone name or ID such as "eu-west-1a" or "euw1-az1"');
     errors.throwIfAny();
     this.settings = {

@@ -4,7 +4,7 @@ import * as fis from 'aws-cdk-lib/aws-fis';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { CACHE_TARGET_TAG, createExperimentRole } from './experiment-role';
+import { createExperimentRole, FIS_TARGET_TAG } from './experiment-role';
 import { FaultExperiment } from './fault-injection-options';
 import type { FaultInjectionContext, ResolvedFaultInjection } from './fault-injection-context';
 import { addSsmAgent } from './ssm-agent';
@@ -84,7 +84,11 @@ export class ServiceFaultInjection extends Construct {
     this.context = context;
     const has = (e: FaultExperiment) => settings.experiments.includes(e);
     const needs = taskNeeds(settings.experiments);
-    if (needs.ssm) addSsmAgent(this, context.task, settings.agentImage);
+    // What the experiments may act on carries this tag: the ECS service (its tasks receive its
+    // tags: propagateTags SERVICE), the managed instances its agents register, the replication group.
+    const targetTag = `${Stack.of(this).stackName}/${context.discoveryName}`;
+    Tags.of(context.service).add(FIS_TARGET_TAG, targetTag);
+    if (needs.ssm) addSsmAgent(this, context.task, settings.agentImage, targetTag);
 
     const cache = context.cache;
     const azPower = has(FaultExperiment.CACHE_AZ_POWER) ? cache?.azPower : undefined;
@@ -92,8 +96,7 @@ export class ServiceFaultInjection extends Construct {
       Annotations.of(this).addWarningV2('cdk-microservice:noCacheAzPowerExperiment',
         `No cache AZ power experiment for ${context.servicePath}: ${azPower.whyNot}. The cache unreachable experiment still takes the cache away from the tasks.`);
     }
-    const cacheTag = azPower?.replicationGroup ? `${Stack.of(this).stackName}/${context.discoveryName}` : undefined;
-    if (azPower?.replicationGroup && cacheTag) Tags.of(azPower.replicationGroup).add(CACHE_TARGET_TAG, cacheTag);
+    if (azPower?.replicationGroup) Tags.of(azPower.replicationGroup).add(FIS_TARGET_TAG, targetTag);
 
     const stack = Stack.of(this);
     const documents = [
@@ -101,7 +104,10 @@ export class ServiceFaultInjection extends Construct {
       ...(has(FaultExperiment.DEPENDENCY_UNREACHABLE) || has(FaultExperiment.CACHE_UNREACHABLE) ? [DOCUMENTS.blackhole, DOCUMENTS.packetLoss] : []),
       ...(has(FaultExperiment.DEPENDENCY_LATENCY) ? [DOCUMENTS.latency] : []),
     ];
-    this.role = createExperimentRole(this, { servicePath: context.servicePath, clusterName: context.clusterName, documents, network: needs.network, cacheTag });
+    this.role = createExperimentRole(this, {
+      servicePath: context.servicePath, clusterName: context.clusterName, targetTag, stopsTasks: has(FaultExperiment.STOP_TASKS),
+      documents, network: needs.network, cachePower: azPower?.replicationGroup !== undefined,
+    });
     // A name under /aws/vendedlogs/ keeps the account's log delivery resource policy from
     // growing with each group (CloudWatch Logs guide, "Enabling logging from AWS services").
     this.logGroup = createLogGroup(this, 'LogGroup', context.logs, {
@@ -150,7 +156,7 @@ export class ServiceFaultInjection extends Construct {
         // ElastiCache targets go by tags, with the AZ as a required parameter (FIS guide, "Targets").
         ReplicationGroups: {
           resourceType: 'aws:elasticache:replicationgroup',
-          resourceTags: { [CACHE_TARGET_TAG]: cacheTag! },
+          resourceTags: { [FIS_TARGET_TAG]: targetTag },
           parameters: { availabilityZoneIdentifier: az },
           selectionMode: 'ALL',
         },

@@ -106,8 +106,8 @@ export interface ServiceTask {
   addEnvironment(name: string, value: string): void;
   /** Adds a secret to the app container. */
   addSecret(name: string, secret: ecs.Secret): void;
-  /** Whether every container but `except` runs as a named (non-root) user, and read-only. */
-  othersHardened(except: string): { readonly nonRoot: boolean; readonly readOnly: boolean };
+  /** Whether every container of the task but `except` has a read-only root filesystem (call it once all are added). */
+  othersReadOnly(except: string): boolean;
   /** Every port a container of the task listens on: the app's and its sidecars'. */
   listenPorts(): number[];
 }

@@ -148,7 +148,7 @@ export class Microservice extends Construct implements ec2.IConnectable {
   /** The experiments of the service, bound once its alarms and call graph exist. */
   private bindFaultInjection(s: ResolvedSettings, props: MicroserviceProps): ServiceFaultInjection | undefined {
     return props.faultInjection?._bind(this, {
-      servicePath: this.node.path, discoveryName: s.discoveryName, task: this.task,
+      servicePath: this.node.path, discoveryName: s.discoveryName, task: this.task, service: this.service,
       clusterName: this.platform.cluster.clusterName, ecsServiceName: s.discoveryName, minCapacity: s.minCapacity,
       healthAlarm: this.monitoring.healthAlarm, cache: this.cache?._faultTarget, logs: this.platformServices.logs,
       defaultAvailabilityZone: this.platform.vpc.availabilityZones[0],

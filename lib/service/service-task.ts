@@ -27,10 +27,9 @@ export class ServiceTaskDefinition implements ServiceTask {
   public readonly logGroup: logs.LogGroup;
   public readonly logs: LogSettings;
   private readonly sidecars: Array<{
-    readonly name: string; readonly cpu: number; readonly memory: number; readonly user?: string; readonly readonlyRootFilesystem: boolean;
+    readonly name: string; readonly cpu: number; readonly memory: number; readonly readonlyRootFilesystem: boolean;
     readonly listenPorts: number[];
   }> = [];
-  private readonly appUser?: string;
   /** Whether the library gave the app plain environment variables (AwsSolutions-ECS2 flags any). */
   private libraryEnvironment = false;
   /** Whether the user gave plain environment variables: then AwsSolutions-ECS2 is theirs to judge. */
@@ -79,7 +78,6 @@ export class ServiceTaskDefinition implements ServiceTask {
       this.taskDefinition.addVolume({ name: sourceVolume });
       this.container.addMountPoints({ containerPath: path, sourceVolume, readOnly: false });
     }
-    this.appUser = props.user;
     this.userEnvironmentNames = new Set(Object.keys(props.environment ?? {}));
     this.userEnvironment = this.userEnvironmentNames.size > 0;
     scope.node.addValidation({ validate: () => this.sizeErrors() });
@@ -120,28 +118,24 @@ export class ServiceTaskDefinition implements ServiceTask {
     this.container.addContainerDependencies({ container: sidecar, condition: o.appStartsAfter });
     for (const [k, v] of Object.entries(o.appEnvironment ?? {})) this.addEnvironment(k, v);
     this.sidecars.push({
-      name: o.containerName, cpu: o.cpu, memory: o.memoryReservationMiB, user: o.user, readonlyRootFilesystem: o.readonlyRootFilesystem ?? true,
+      name: o.containerName, cpu: o.cpu, memory: o.memoryReservationMiB, readonlyRootFilesystem: o.readonlyRootFilesystem ?? true,
       listenPorts: [...o.listenPorts ?? [], ...(o.portMappings ?? []).map((m) => m.containerPort)],
     });
     return sidecar;
   }
 
   /**
-   * Whether every container of the task but `except` names a non-root user and has a read-only
-   * root filesystem: then a Control Tower finding on the task definition about either is
-   * `except`'s alone. Every container counts, those added with `taskDefinition.addContainer()`
-   * too, so call it once all are added (from an aspect).
+   * Whether every container of the task but `except` has a read-only root filesystem: then a
+   * Control Tower finding on the task definition about it is `except`'s alone. Every container
+   * counts, those added with `taskDefinition.addContainer()` too, so call it once all are added
+   * (from an aspect).
    */
-  public othersHardened(except: string): { readonly nonRoot: boolean; readonly readOnly: boolean } {
-    const others = [
-      { user: this.appUser, readonlyRootFilesystem: this.s.readonlyRootFilesystem },
-      ...this.sidecars.filter((c) => c.name !== except),
-      ...this.foreignContainers().map((c) => c.renderContainerDefinition()),
-    ];
-    return {
-      nonRoot: others.every((c) => c.user !== undefined && !isRootUser(c.user)),
-      readOnly: others.every((c) => c.readonlyRootFilesystem === true),
-    };
+  public othersReadOnly(except: string): boolean {
+    return [
+      this.s.readonlyRootFilesystem,
+      ...this.sidecars.filter((c) => c.name !== except).map((c) => c.readonlyRootFilesystem),
+      ...this.foreignContainers().map((c) => c.renderContainerDefinition().readonlyRootFilesystem === true),
+    ].every(Boolean);
   }
 
   public listenPorts(): number[] {
@@ -229,9 +223,4 @@ export class ServiceTaskDefinition implements ServiceTask {
       reason: 'The only plain environment variables are the library\'s: endpoints of the cache and the backends, topic ARNs and queue URLs, the tracing settings, its sidecars\' configuration; none is secret (secrets reach the app as ECS secrets).',
     });
   }
-}
-
-/** Whether an ECS `user` runs as root: `root` or uid 0, with or without a group. */
-function isRootUser(user: string): boolean {
-  return /^(root|0)(:.*)?$/.test(user);
 }

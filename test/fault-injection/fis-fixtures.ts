@@ -69,9 +69,9 @@ export function managedPolicyStatements(t: Template, roleId: string): any[] {
     .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
 }
 
-/** Every action the statements allow, sorted. */
+/** The actions the statements allow, each once (an action may be allowed on several resources by statements of their own). */
 export const allowedActions = (statements: any[]): string[] =>
-  statements.filter((s) => s.Effect === 'Allow').flatMap((s) => asList<string>(s.Action)).sort();
+  [...new Set(statements.filter((s) => s.Effect === 'Allow').flatMap((s) => asList<string>(s.Action)))].sort();
 
 /** The statements that allow `action`. */
 export const statementsAllowing = (statements: any[], action: string): any[] =>

@@ -73,26 +73,32 @@ describe('the task of each service, by the experiments it lists', () => {
     expect(def('Everything').PidMode).toBe('task');
   });
 
-  test('adds the SSM agent sidecar as FIS documents it: non-essential, the default image, a writable root, the managed-instance role\'s name', () => {
+  test('adds the SSM agent sidecar as FIS documents it, on FIS\'s non-root image: non-essential, its user, a writable root, the managed-instance role\'s name', () => {
     const agent = containers('Everything')[AGENT];
     const instanceRole = rolesAssumedBy('Everything', 'ssm.amazonaws.com');
     expect(instanceRole).toHaveLength(1);
     expect(agent).toMatchObject({
       Essential: false,
-      Image: 'public.ecr.aws/amazon-ssm-agent/amazon-ssm-agent:latest',
+      // FIS guide, "Use the AWS FIS aws:ecs:task actions", "Non-root container images": runs as
+      // the ssmagent user (UID/GID 61555), its dependencies pre-installed.
+      Image: 'public.ecr.aws/aws-fis/aws-fis-ssm-agent-non-root:latest',
+      User: '61555',
       ReadonlyRootFilesystem: false,
       EntryPoint: [],
       Cpu: 64,
       MemoryReservation: 128,
       Memory: 256,
-      Environment: [{ Name: 'MANAGED_INSTANCE_ROLE_NAME', Value: { Ref: instanceRole[0][0] } }],
+      Environment: [{ Name: 'MANAGED_INSTANCE_ROLE_NAME', Value: { Ref: instanceRole[0][0] } }, { Name: 'FIS_TARGET', Value: 'Everything/everything' }],
     });
-    expect(agent.User).toBeUndefined();
-    // FIS finds the task's managed instance by the ECS_TASK_ARN tag the registration sets.
+    // FIS finds the task's managed instance by the ECS_TASK_ARN tag the registration sets; the
+    // service's tag holds the roles to this service's instances.
     const [shell, flag, script] = agent.Command;
     expect([shell, flag]).toEqual(['/bin/bash', '-c']);
     expect(script).toContain('create-activation --iam-role "$MANAGED_INSTANCE_ROLE_NAME"');
     expect(script).toContain('Key=ECS_TASK_ARN,Value="$TASK_ARN"');
+    expect(script).toContain('Key=cdk-microservice:fault-injection,Value="$FIS_TARGET"');
+    // Nothing is installed at start: no package manager, no unpinned packages fetched at run time.
+    expect(script).not.toMatch(/\b(dnf|yum|apt-get|pip|curl[^\n]*\|\s*(ba)?sh)\b/);
     expect(agent.LogConfiguration.Options['awslogs-group']).toEqual({ Ref: logicalId(services.Everything.logGroup) });
     expect(containers('Everything').app.DependsOn).toContainEqual({ ContainerName: AGENT, Condition: 'START' });
   });
@@ -104,19 +110,46 @@ describe('the task of each service, by the experiments it lists', () => {
     expect(containers('Traced').app.Memory).toBe(512 - 64 - 128);
   });
 
-  test('lets the agent\'s managed instances be SSM managed: a role only ssm.amazonaws.com assumes, with AmazonSSMManagedInstanceCore', () => {
-    const [[id, role]] = rolesAssumedBy('Everything', 'ssm.amazonaws.com');
-    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
-      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'ssm.amazonaws.com' } },
-    ]);
-    expect(JSON.stringify(role.Properties.ManagedPolicyArns)).toContain(':iam::aws:policy/AmazonSSMManagedInstanceCore');
-    expect(allowedActions(managedPolicyStatements(templates.Everything, id))).toEqual(['ssm:DeleteActivation', 'ssm:DeregisterManagedInstance']);
+  test('the managed-instance role: only Systems Manager of this account and region assumes it (aws:SourceAccount, aws:SourceArn)', () => {
+    const [[, role]] = rolesAssumedBy('Everything', 'ssm.amazonaws.com');
+    // Systems Manager guide, "Create the IAM service role required for Systems Manager in hybrid
+    // and multicloud environments": the trust policy with both condition keys.
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([{
+      Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'ssm.amazonaws.com' },
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        ArnEquals: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':*']] } },
+      },
+    }]);
   });
 
-  test('lets the task role register the task (CreateActivation, AddTagsToResource) and pass the managed-instance role to SSM only', () => {
+  test('the managed-instance role holds what an agent running commands needs, no AWS managed policy: no parameter, document or inventory read', () => {
+    // A machine registered with the activation gets this role's credentials: AmazonSSMManagedInstanceCore
+    // would give it ssm:GetParameter* on every parameter of the account.
+    const [[id, role]] = rolesAssumedBy('Everything', 'ssm.amazonaws.com');
+    expect(JSON.stringify(role.Properties.ManagedPolicyArns)).not.toContain(':iam::aws:policy/');
+    const statements = managedPolicyStatements(templates.Everything, id);
+    expect(allowedActions(statements)).toEqual([
+      'ec2messages:AcknowledgeMessage', 'ec2messages:DeleteMessage', 'ec2messages:FailMessage', 'ec2messages:GetEndpoint', 'ec2messages:GetMessages', 'ec2messages:SendReply',
+      'ssm:DeleteActivation', 'ssm:DeregisterManagedInstance', 'ssm:UpdateInstanceInformation',
+      'ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel', 'ssmmessages:OpenDataChannel',
+    ]);
+    // It deregisters only the instances this service's agents registered.
+    const [deregister] = statements.filter((s) => asList(s.Action).includes('ssm:DeregisterManagedInstance'));
+    expect(asList(deregister.Action)).toEqual(['ssm:DeregisterManagedInstance']);
+    expect(deregister.Condition).toEqual({ StringEquals: { 'ssm:resourceTag/cdk-microservice:fault-injection': 'Everything/everything' } });
+  });
+
+  test('lets the task role create activations and tags only with this service\'s tag and the registration\'s tag keys, and pass the managed-instance role to SSM only', () => {
     const [[instanceRoleId]] = rolesAssumedBy('Everything', 'ssm.amazonaws.com');
     const statements = taskRoleStatements('Everything');
     expect(allowedActions(statements)).toEqual(['iam:PassRole', 'ssm:AddTagsToResource', 'ssm:CreateActivation']);
+    const create = statements.find((s) => asList(s.Action).includes('ssm:CreateActivation'));
+    expect(asList(create.Action).sort()).toEqual(['ssm:AddTagsToResource', 'ssm:CreateActivation']);
+    expect(create.Condition).toEqual({
+      'StringEquals': { 'aws:RequestTag/cdk-microservice:fault-injection': 'Everything/everything' },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['ECS_TASK_AVAILABILITY_ZONE', 'ECS_TASK_ARN', 'FAULT_INJECTION_SIDECAR', 'cdk-microservice:fault-injection'] },
+    });
     const pass = statements.find((s) => asList(s.Action).includes('iam:PassRole'));
     expect(pass.Resource).toEqual(getAtt(instanceRoleId, 'Arn'));
     expect(pass.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ssm.amazonaws.com' } });
@@ -152,22 +185,22 @@ describe('the task of each service, by the experiments it lists', () => {
     expect(def('LatencyOnly').PidMode).toBe('task');
   });
 
-  test('acknowledges both Control Tower task findings for the agent when every other container names a user and is read-only', () => {
-    expect(acks('Everything')).toEqual(expect.arrayContaining([NONROOT, READONLY]));
-    // The tracing collector names its own user and is read-only: the findings are still the agent's alone.
-    expect(acks('Traced')).toEqual(expect.arrayContaining([NONROOT, READONLY]));
+  test('acknowledges the read-only finding for the agent when every other container is read-only, and never the non-root one: the agent names its user', () => {
+    expect(acks('Everything')).toContain(READONLY);
+    // The tracing collector is read-only too: the finding is still the agent's alone.
+    expect(acks('Traced')).toContain(READONLY);
+    for (const name of ['Everything', 'Traced', 'NoUser', 'Writable']) expect(acks(name)).not.toContain(NONROOT);
   });
 
-  test('leaves the non-root finding to the owner of an app without a user, and still acknowledges the read-only one', () => {
+  test('leaves the non-root finding to the owner of an app without a user', () => {
     expect(containers('NoUser').app.User).toBeUndefined();
     expect(acks('NoUser')).not.toContain(NONROOT);
     expect(acks('NoUser')).toContain(READONLY);
   });
 
-  test('leaves the read-only finding to the owner of an app with a writable root filesystem, and still acknowledges the non-root one', () => {
+  test('leaves the read-only finding to the owner of an app with a writable root filesystem', () => {
     expect(containers('Writable').app.ReadonlyRootFilesystem).toBe(false);
     expect(acks('Writable')).not.toContain(READONLY);
-    expect(acks('Writable')).toContain(NONROOT);
   });
 
   test('acknowledges neither without the agent (STOP_TASKS only): nothing of the task is FIS\'s', () => {

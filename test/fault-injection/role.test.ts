@@ -24,6 +24,9 @@ const BASE_ACTIONS = ['ecs:DescribeClusters', 'ecs:DescribeTasks', 'ecs:ListTask
 const NETWORK_ACTIONS = ['ec2:DescribeInstances', 'ec2:DescribeSubnets', 'ecs:DescribeContainerInstances'];
 const SSM_ACTIONS = ['ssm:CancelCommand', 'ssm:ListCommands', 'ssm:SendCommand'];
 const CACHE_ACTIONS = ['elasticache:DescribeReplicationGroups', 'elasticache:InterruptClusterAzPower', 'tag:GetResources'];
+/** The FIS actions reference lists tag:GetResources for aws:ecs:stop-task (and the ElastiCache AZ power action). */
+const STOP_ACTIONS = ['tag:GetResources'];
+const TAG = 'cdk-microservice:fault-injection';
 
 describe('the experiment role', () => {
   const app = testApp();
@@ -65,7 +68,7 @@ describe('the experiment role', () => {
     expect(inline).toEqual([]);
   });
 
-  test('may stop and describe tasks (task/*) only in the service\'s cluster, by the ArnEquals ecs:cluster condition', () => {
+  test('may stop and describe tasks (task/*) only of the service: its cluster (ecs:cluster) and the tag the service gives its tasks', () => {
     const cluster = resource(templates.All, logicalId(services.All.service)).Properties.Cluster;
     const [stop] = statementsAllowing(statements('All'), 'ecs:StopTask');
     expect(asList(stop.Action).sort()).toEqual(['ecs:DescribeTasks', 'ecs:StopTask']);
@@ -74,17 +77,31 @@ describe('the experiment role', () => {
     // The cluster's ARN ends with the name of the cluster the ECS service runs in.
     expect(clusterArn[clusterArn.length - 1]).toEqual(cluster);
     expect(cfnText({ 'Fn::Join': ['', clusterArn.slice(0, -1)] })).toBe(ARN('ecs', 'cluster/'));
-    expect(Object.keys(stop.Condition)).toEqual(['ArnEquals']);
+    expect(Object.keys(stop.Condition)).toEqual(['ArnEquals', 'StringEquals']);
+    expect(stop.Condition.StringEquals).toEqual({ [`aws:ResourceTag/${TAG}`]: 'All/all' });
+    // The ECS service carries that tag and hands it to its tasks (propagateTags SERVICE).
+    const svc = resource(templates.All, logicalId(services.All.service)).Properties;
+    expect(svc.Tags).toContainEqual({ Key: TAG, Value: 'All/all' });
+    expect(svc.PropagateTags).toBe('SERVICE');
     const [describe] = statementsAllowing(statements('All'), 'ecs:DescribeClusters');
     expect(describe.Resource['Fn::Join'][1]).toEqual(clusterArn);
   });
 
   test('with every experiment: the base, network, SSM and cache actions, and nothing else', () => {
-    expect(allowedActions(statements('All'))).toEqual([...BASE_ACTIONS, ...NETWORK_ACTIONS, ...SSM_ACTIONS, ...CACHE_ACTIONS].sort());
+    expect(allowedActions(statements('All'))).toEqual([...new Set([...BASE_ACTIONS, ...NETWORK_ACTIONS, ...SSM_ACTIONS, ...CACHE_ACTIONS, ...STOP_ACTIONS])].sort());
   });
 
   test('may send commands to the tasks\' managed instances only with the four AWSFIS documents the task experiments run', () => {
     expect(sendCommandResources('All')).toEqual([MANAGED_INSTANCES, DOCS.cpu, DOCS.blackhole, DOCS.latency, DOCS.packetLoss].sort());
+  });
+
+  test('may send commands only to the managed instances this service\'s agents registered (ssm:resourceTag), the documents in a statement of their own', () => {
+    const sends = statementsAllowing(statements('All'), 'ssm:SendCommand');
+    const toInstances = sends.filter((s) => asList(s.Resource).map(cfnText).includes(MANAGED_INSTANCES));
+    expect(toInstances).toHaveLength(1);
+    expect(asList(toInstances[0].Resource)).toHaveLength(1);
+    expect(toInstances[0].Condition).toEqual({ StringEquals: { [`ssm:resourceTag/${TAG}`]: 'All/all' } });
+    for (const s of sends.filter((x) => x !== toInstances[0])) expect(s.Condition).toBeUndefined();
   });
 
   test.each<[string, Array<keyof typeof DOCS>]>([
@@ -101,8 +118,10 @@ describe('the experiment role', () => {
     expect(allowedActions(statements('CpuOnly'))).toEqual([...BASE_ACTIONS, ...SSM_ACTIONS].sort());
   });
 
-  test('with STOP_TASKS only: nothing about SSM, EC2 or ElastiCache, though the service has a cache', () => {
-    expect(allowedActions(statements('StopOnly'))).toEqual(BASE_ACTIONS);
+  test('with STOP_TASKS only: the base actions and tag:GetResources (FIS actions reference, aws:ecs:stop-task), nothing about SSM, EC2 or ElastiCache', () => {
+    expect(allowedActions(statements('StopOnly'))).toEqual([...BASE_ACTIONS, ...STOP_ACTIONS].sort());
+    // Without STOP_TASKS and a cache AZ power experiment, no tag lookup.
+    expect(allowedActions(statements('LatencyOnly'))).not.toContain('tag:GetResources');
   });
 
   test('may cut the AZ power only of the replication group tagged for the service (aws:ResourceTag condition = the tag it carries)', () => {
@@ -124,7 +143,7 @@ describe('the experiment role', () => {
   });
 
   test('has no ElastiCache permission for a serverless cache, which FIS cannot cut the power of', () => {
-    expect(allowedActions(statements('ServerlessAll')).filter((a) => a.startsWith('elasticache:') || a.startsWith('tag:'))).toEqual([]);
+    expect(allowedActions(statements('ServerlessAll')).filter((a) => a.startsWith('elasticache:'))).toEqual([]);
   });
 
   test('is one role per service: each service\'s templates name its own', () => {

@@ -38,7 +38,7 @@ describe('FaultInjection.enabled() options', () => {
     ['a jitter above the latency given', { latency: Duration.millis(100), jitter: Duration.millis(101) }, /jitter must be between 0 and latency \(100 ms\), got 101 ms/],
     ['a jitter above the default latency of 200 ms', { jitter: Duration.millis(201) }, /jitter must be between 0 and latency \(200 ms\), got 201 ms/],
     ['an agentImage without a tag or digest', { agentImage: 'public.ecr.aws/amazon-ssm-agent/amazon-ssm-agent' },
-      /agentImage must be an image with a tag or digest such as "public\.ecr\.aws\/amazon-ssm-agent\/amazon-ssm-agent:3\.3\.1611\.0", got "public\.ecr\.aws\/amazon-ssm-agent\/amazon-ssm-agent"/],
+      /agentImage must be an image with a tag or digest such as "public\.ecr\.aws\/aws-fis\/aws-fis-ssm-agent-non-root@sha256:<digest>", got "public\.ecr\.aws\/amazon-ssm-agent\/amazon-ssm-agent"/],
     ['a cacheAvailabilityZone that is a region', { cacheAvailabilityZone: 'eu-west-1' },
       /cacheAvailabilityZone must be an Availability Zone name or ID such as "eu-west-1a" or "euw1-az1", got "eu-west-1"/],
     ['a cacheAvailabilityZone in upper case', { cacheAvailabilityZone: 'EU-WEST-1A' }, /cacheAvailabilityZone must be an Availability Zone name or ID[^\n]*got "EU-WEST-1A"/],
