@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 
 /** Options of {@link ServiceMesh.serviceConnect}. */
 export interface ServiceConnectOptions {
@@ -71,23 +72,36 @@ export interface EnvoyMeshOptions {
   /**
    * The Envoy image of every caller's sidecar. It must contain `envoy` on its PATH and `bash` (the
    * health check probes the admin `/ready` endpoint with bash's /dev/tcp): the official Ubuntu-based
-   * image does, its distroless variant does not. Mutually exclusive with `pullThroughCachePrefix`.
+   * image does, its distroless variant does not. An image pulled from Docker Hub without
+   * credentials warns (`cdk-microservice:dockerHubAnonymousPull`). Mutually exclusive with
+   * `pullThroughCachePrefix` and `dockerHubCredential`.
    *
-   * @default - ecs.ContainerImage.fromRegistry('envoyproxy/envoy:v1.40.2') (Docker Hub)
+   * @default - `envoyproxy/envoy:<version>`, copied from Docker Hub into an ECR repository of the
+   * platform's at deploy (`ImageMirror`), and pulled from there by digest
    */
   readonly image?: ecs.ContainerImage;
   /**
-   * The repository prefix of an ECR pull-through cache rule for Docker Hub in the services'
-   * account and region (`docker-hub` for `<account>.dkr.ecr.<region>.amazonaws.com/docker-hub/...`):
-   * the sidecars pull `envoyproxy/envoy` through it, and each service's execution role may import
-   * the image into the cache. Docker Hub limits anonymous pulls; the cache does not.
+   * The repository prefix of an ECR pull-through cache rule for Docker Hub of your own in the
+   * services' account and region (`docker-hub` for `<account>.dkr.ecr.<region>.amazonaws.com/docker-hub/...`):
+   * the sidecars pull `envoyproxy/envoy` through it instead of the platform's copy, and each
+   * service's execution role may import the image into the cache.
    *
-   * @default - pull from Docker Hub directly
+   * @default - the platform's copy (see `image`)
    */
   readonly pullThroughCachePrefix?: string;
   /**
-   * The Envoy version: a release tag of `envoyproxy/envoy` (`v1.40.2`), pulled from Docker Hub or
-   * through `pullThroughCachePrefix`. Mutually exclusive with `image`.
+   * A Docker Hub account for the platform's copy of the image: a Secrets Manager secret
+   * `{"username": "...", "password": "<access token>"}`. Without it the copy pulls anonymously,
+   * once per deploy of the platform that changes `version`, from the copying function's address
+   * (Docker Hub allows 10 anonymous pulls per hour per address, which a busy shared address can
+   * exhaust: the platform's deploy then fails, and can be retried; no task depends on it).
+   *
+   * @default - anonymous
+   */
+  readonly dockerHubCredential?: secretsmanager.ISecret;
+  /**
+   * The Envoy version: a release tag of `envoyproxy/envoy` (`v1.40.2`), copied into the platform's
+   * repository or pulled through `pullThroughCachePrefix`. Mutually exclusive with `image`.
    *
    * @default 'v1.40.2'
    */

@@ -2,16 +2,23 @@ import { Aws, Duration, Token } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import { EnvoyPlatformMesh, MAX_BACKENDS, RESERVED_PORTS, ResolvedEnvoyOptions } from './envoy-mesh';
+import { ImageMirror } from '../private/image-mirror';
 import { AppMeshOptions, EnvoyMeshOptions, ServiceConnectOptions } from './mesh-options';
 import { ServiceConnectPlatformMesh } from './service-connect';
 import type { PlatformMesh } from '../private/binding';
+import type { LogSettings } from '../private/log-groups';
 import { DEFAULT_COLLECTOR_IMAGE } from '../private/names';
 import { millis, PropErrors } from '../private/validation';
 
 /** AWS's notice: the App Mesh console and API are gone after this date. */
 export const APP_MESH_END_OF_LIFE = '2026-09-30';
 
-/** The Envoy release the sidecars run by default (Envoy's release notes: v1.40.2, 2026-10-27). */
+/**
+ * The Envoy release the sidecars run by default: v1.40.2 of 2026-10-27 (Envoy's version history,
+ * docs/root/version_history, as published on envoyproxy.io). Envoy publishes its images on Docker
+ * Hub only (`envoyproxy/envoy`, pushed by its CI) and documents no digest: the platform copies the
+ * tag once and its tasks pull the copy by digest.
+ */
 export const DEFAULT_ENVOY_VERSION = 'v1.40.2';
 /** ECR repository names: lower-case components separated by single ".", "_", "-" or "/" (Amazon ECR API, CreateRepository). */
 const ECR_PREFIX = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
@@ -64,7 +71,7 @@ export abstract class ServiceMesh {
    *
    * @internal
    */
-  public abstract _bindPlatform(platformScope: Construct): PlatformMesh;
+  public abstract _bindPlatform(platformScope: Construct, platform: { readonly logs: LogSettings }): PlatformMesh;
 }
 
 class ServiceConnectMesh extends ServiceMesh {
@@ -81,13 +88,18 @@ class ServiceConnectMesh extends ServiceMesh {
 }
 
 class EnvoyMesh extends ServiceMesh {
-  private readonly resolved: ResolvedEnvoyOptions;
+  private readonly resolved: Omit<ResolvedEnvoyOptions, 'image'>;
+  private readonly image?: ecs.ContainerImage;
+  private readonly version: string;
+  private readonly dockerHubCredential?: EnvoyMeshOptions['dockerHubCredential'];
 
   constructor(o: EnvoyMeshOptions) {
     super();
     const errors = new PropErrors('ServiceMesh.envoy');
     errors.exclusive('image', o.image, 'pullThroughCachePrefix', o.pullThroughCachePrefix, 'the cache serves the official image');
     errors.exclusive('image', o.image, 'version', o.version, 'an image names its own version');
+    errors.exclusive('image', o.image, 'dockerHubCredential', o.dockerHubCredential, 'the credential is for the platform\'s copy of the official image');
+    errors.exclusive('pullThroughCachePrefix', o.pullThroughCachePrefix, 'dockerHubCredential', o.dockerHubCredential, 'your cache rule holds its own credential');
     if (o.pullThroughCachePrefix !== undefined && !Token.isUnresolved(o.pullThroughCachePrefix)
       && (!ECR_PREFIX.test(o.pullThroughCachePrefix) || o.pullThroughCachePrefix.length < 2 || o.pullThroughCachePrefix.length > 30)) {
       errors.add(`pullThroughCachePrefix must be an ECR repository prefix of 2 to 30 characters such as "docker-hub" (lower-case letters and digits, separated by single ".", "_", "-" or "/"), got ${JSON.stringify(o.pullThroughCachePrefix)}`);
@@ -114,11 +126,12 @@ class EnvoyMesh extends ServiceMesh {
       errors.add(`retryBackoffMax must be at least retryBackoffBase (${base.toMilliseconds()} ms), got ${max.toMilliseconds()} ms`);
     }
     errors.throwIfAny();
-    const version = o.version ?? DEFAULT_ENVOY_VERSION;
+    this.version = o.version ?? DEFAULT_ENVOY_VERSION;
+    this.image = o.image ?? (o.pullThroughCachePrefix
+      ? ecs.ContainerImage.fromRegistry(`${Aws.ACCOUNT_ID}.dkr.ecr.${Aws.REGION}.${Aws.URL_SUFFIX}/${o.pullThroughCachePrefix}/envoyproxy/envoy:${this.version}`)
+      : undefined);
+    this.dockerHubCredential = o.dockerHubCredential;
     this.resolved = {
-      image: o.image ?? ecs.ContainerImage.fromRegistry(o.pullThroughCachePrefix
-        ? `${Aws.ACCOUNT_ID}.dkr.ecr.${Aws.REGION}.${Aws.URL_SUFFIX}/${o.pullThroughCachePrefix}/envoyproxy/envoy:${version}`
-        : `envoyproxy/envoy:${version}`),
       pullThroughCachePrefix: o.pullThroughCachePrefix,
       cpu: o.cpu ?? 128,
       memoryReservationMiB: o.memoryReservationMiB ?? 128,
@@ -133,8 +146,12 @@ class EnvoyMesh extends ServiceMesh {
     };
   }
 
-  public _bindPlatform(): PlatformMesh {
-    return new EnvoyPlatformMesh(this.resolved);
+  public _bindPlatform(platformScope: Construct, platform: { readonly logs: LogSettings }): PlatformMesh {
+    // Without an image of the user's, the platform copies the pinned official image into an ECR
+    // repository of its own at deploy, once: every task then pulls it from ECR, never Docker Hub.
+    const image = this.image ?? new ImageMirror(platformScope, 'ImageMirror', { logs: platform.logs, credentialSecret: this.dockerHubCredential })
+      .mirror('Envoy', `docker.io/envoyproxy/envoy:${this.version}`);
+    return new EnvoyPlatformMesh({ ...this.resolved, image });
   }
 }
 

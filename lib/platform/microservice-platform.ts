@@ -308,7 +308,7 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
     }
 
     registerPlatformServices(this, {
-      mesh: this.mesh._bindPlatform(this),
+      mesh: this.mesh._bindPlatform(this, { logs: this.logSettings }),
       auth: this.boundAuth,
       apiDomainName: this.apiDomainName,
       createVpcLinkOnce: () => this.createVpcLinkOnce(),

@@ -1,4 +1,4 @@
-import { Aspects, Duration, Lazy, RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
+import { Annotations, Aspects, Duration, Lazy, RemovalPolicy, Size, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -7,6 +7,7 @@ import type { MicroserviceProps } from './microservice-props';
 import type { ResolvedSettings } from './service-settings';
 import { ServiceProtocol } from '../mesh/resilience';
 import type { ServicePart, ServiceTask, SidecarOptions } from '../private/binding';
+import { isDockerHubImage } from '../private/image-reference';
 import { createLogGroup, LogSettings } from '../private/log-groups';
 import { PropErrors } from '../private/validation';
 import { APP_CONTAINER_NAME, APP_PORT_MAPPING_NAME, volumeName } from '../private/names';
@@ -82,7 +83,13 @@ export class ServiceTaskDefinition implements ServiceTask {
     this.userEnvironment = this.userEnvironmentNames.size > 0;
     scope.node.addValidation({ validate: () => this.sizeErrors() });
     // Decided once every container is added, the user's own included (aspects run before validation).
-    Aspects.of(this.taskDefinition).add({ visit: (node: IConstruct) => { if (node === this.taskDefinition) this.acknowledgeEnvironment(); } });
+    Aspects.of(this.taskDefinition).add({
+      visit: (node: IConstruct) => {
+        if (node !== this.taskDefinition) return;
+        this.acknowledgeEnvironment();
+        this.warnOfAnonymousDockerHubPulls(scope);
+      },
+    });
   }
 
   public addSidecar(o: SidecarOptions): ecs.ContainerDefinition {
@@ -200,6 +207,24 @@ export class ServiceTaskDefinition implements ServiceTask {
       errors.push(`memoryLimitMiB of Microservice '${this.s.path}' must leave the app container at least ${APP_MIN_MEMORY_MIB} MiB after its sidecars (${list}), got memoryLimitMiB ${this.s.memoryLimitMiB}, which leaves ${memoryLeft}: raise memoryLimitMiB`);
     }
     return errors;
+  }
+
+  /**
+   * Every container whose image comes from Docker Hub without registry credentials: Docker Hub
+   * allows 10 anonymous pulls per hour per IPv4 address (Docker's documentation, "Usage and
+   * limits"), Fargate caches no image, and every task of the VPC leaves through the same NAT
+   * addresses, so a deployment of a few tasks fails with CannotPullContainerError (toomanyrequests).
+   */
+  private warnOfAnonymousDockerHubPulls(scope: Construct): void {
+    for (const c of this.taskDefinition.node.children.filter((x): x is ecs.ContainerDefinition => x instanceof ecs.ContainerDefinition)) {
+      const rendered = c.renderContainerDefinition();
+      const image = rendered.image;
+      if (typeof image !== 'string' || Token.isUnresolved(image) || !isDockerHubImage(image) || rendered.repositoryCredentials) continue;
+      Annotations.of(scope).addWarningV2(`cdk-microservice:dockerHubAnonymousPull:${c.containerName}`,
+        `The ${c.containerName} container pulls ${image} from Docker Hub without credentials: Docker Hub allows 10 anonymous pulls per hour per address, `
+        + 'and every task of the VPC leaves through the same NAT addresses, so a deployment of a few tasks fails (CannotPullContainerError: toomanyrequests). '
+        + 'Copy it into Amazon ECR (an ECR pull-through cache rule for Docker Hub, or ecs.ContainerImage.fromEcrRepository), or pull with credentials (ecs.ContainerImage.fromRegistry(name, { credentials }))');
+    }
   }
 
   /** Containers added to the task definition outside the library (`taskDefinition.addContainer()`). */

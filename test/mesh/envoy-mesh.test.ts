@@ -6,6 +6,7 @@ import * as net from 'node:net';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { IConstruct } from 'constructs';
 import { build as buildEnvoyExample } from '../../examples/envoy/app';
 import {
@@ -233,10 +234,11 @@ describe('a chain of services on ServiceMesh.envoy()', () => {
   const paymentsBoot = bootstrapOf(payments);
 
   describe('the sidecar', () => {
-    test.each(Object.keys(callers))('%s, a caller, runs Envoy v1.40.2 itself as the non-root envoy user on a read-only root file system', (name) => {
+    test.each(Object.keys(callers))('%s, a caller, runs Envoy v1.40.2 (the platform\'s copy) itself as the non-root envoy user on a read-only root file system', (name) => {
       const envoy = containerOf(t[name], 'envoy');
+      // The platform's copy of envoyproxy/envoy:v1.40.2, by the digest its custom resource returns.
+      expect(envoy.Image).toEqual({ 'Fn::GetStackOutput': expect.objectContaining({ StackName: 'Platform', OutputName: expect.stringMatching(/ImageMirrorEnvoy.*ImageUri/) }) });
       expect(envoy).toMatchObject({
-        Image: 'envoyproxy/envoy:v1.40.2',
         EntryPoint: ['envoy'],
         User: '101',
         ReadonlyRootFilesystem: true,
@@ -951,9 +953,10 @@ describe("the bootstraps against Envoy's v3 protos", () => {
 
   test('the image, cpu and memory options reach the sidecar', () => {
     const envoy = containersOf(Template.fromStack(low.stack)).find((x) => x.Name === 'envoy');
-    expect(envoy).toMatchObject({ Cpu: 32, MemoryReservation: 32, Image: 'envoyproxy/envoy:v1.40.2' });
-    // The high app is not synthesized: 11 attempts of 1 h break the call-graph limits on purpose.
-    expect(high.caller.taskDefinition.findContainer('envoy')!.imageName).toBe('envoyproxy/envoy:v1.39.1');
+    expect(envoy).toMatchObject({ Cpu: 32, MemoryReservation: 32 });
+    // The platform's copy (platform and services share one stack here).
+    expect(Object.values<any>(Template.fromStack(low.stack).findResources('Custom::ImageMirror')).map((r) => r.Properties.SourceImage))
+      .toEqual([`docker.io/envoyproxy/envoy:${DEFAULT_ENVOY_VERSION}`]);
   });
 
   test('fails the check on an unknown field added to a generated bootstrap (negative control)', () => {
@@ -1035,6 +1038,69 @@ describe('options of ServiceMesh.envoy()', () => {
       expect(json).toContain('accessLogs: false');
       expect(json).not.toContain('caller -> backend: p99 time (ms)');
       expect(backend.discoveryName).toBe('backend');
+    });
+  });
+
+  describe('the image: the platform\'s copy by default, never Docker Hub anonymously from the tasks', () => {
+    const platformOf = (mesh: ServiceMesh, service: object = {}) => {
+      const app = testApp();
+      const platform = new MicroservicePlatform(new Stack(app, 'Platform'), 'Platform', { mesh });
+      const stack = new Stack(app, 'S');
+      const backend = new Microservice(stack, 'Backend', { platform, image: IMAGE });
+      const caller = new Microservice(stack, 'Caller', { platform, image: IMAGE, ...service });
+      caller.connectTo(backend);
+      return { platform: Template.fromStack(Stack.of(platform)), stack, t: Template.fromStack(stack) };
+    };
+    const warnings = (stack: Stack) => Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('dockerHubAnonymousPull'));
+
+    test('copies envoyproxy/envoy:<version> into an ECR repository of the platform\'s at deploy, once, and no task pulls Docker Hub', () => {
+      const { platform, stack, t } = platformOf(ServiceMesh.envoy());
+      const mirrors = Object.values<any>(platform.findResources('Custom::ImageMirror'));
+      expect(mirrors.map((m) => m.Properties.SourceImage)).toEqual([`docker.io/envoyproxy/envoy:${DEFAULT_ENVOY_VERSION}`]);
+      expect(mirrors[0].Properties.CredentialSecretArn).toBeUndefined();
+      platform.resourceCountIs('AWS::ECR::Repository', 1);
+      expect(JSON.stringify(containerOf(t, 'envoy').Image)).toMatch(/ImageMirrorEnvoy[^"]*ImageUri/);
+      expect(warnings(stack)).toEqual([]);
+      const older = platformOf(ServiceMesh.envoy({ version: 'v1.39.1' })).platform.findResources('Custom::ImageMirror');
+      expect(Object.values<any>(older).map((m) => m.Properties.SourceImage)).toEqual(['docker.io/envoyproxy/envoy:v1.39.1']);
+    });
+
+    test('the copy pulls with dockerHubCredential when given', () => {
+      const app = testApp();
+      const secretStack = new Stack(app, 'Secrets');
+      const secret = secretsmanager.Secret.fromSecretNameV2(secretStack, 'Hub', 'ecr-mirror/docker-hub');
+      const platform = new MicroservicePlatform(new Stack(app, 'Platform'), 'Platform', { mesh: ServiceMesh.envoy({ dockerHubCredential: secret }) });
+      const [mirror] = Object.values<any>(Template.fromStack(Stack.of(platform)).findResources('Custom::ImageMirror'));
+      expect(JSON.stringify(mirror.Properties.CredentialSecretArn)).toContain('ecr-mirror/docker-hub');
+    });
+
+    test('no copy with an image of your own or a pull-through cache of your own', () => {
+      platformOf(ServiceMesh.envoy({ image: ecs.ContainerImage.fromRegistry('123456789012.dkr.ecr.eu-west-1.amazonaws.com/envoy:v1.40.2') })).platform.resourceCountIs('Custom::ImageMirror', 0);
+      platformOf(ServiceMesh.envoy({ pullThroughCachePrefix: 'docker-hub' })).platform.resourceCountIs('Custom::ImageMirror', 0);
+      platformOf(ServiceMesh.serviceConnect()).platform.resourceCountIs('Custom::ImageMirror', 0);
+    });
+
+    test('warns (dockerHubAnonymousPull) for an Envoy image or an app image pulled from Docker Hub without credentials, naming the container', () => {
+      const { stack } = platformOf(ServiceMesh.envoy({ image: ecs.ContainerImage.fromRegistry('envoyproxy/envoy:v1.40.2') }),
+        { image: ecs.ContainerImage.fromRegistry('nginx:1.27') });
+      const found = warnings(stack).map((w) => w.entry.data as string);
+      expect(found).toEqual(expect.arrayContaining([
+        expect.stringMatching(/^The envoy container pulls envoyproxy\/envoy:v1\.40\.2 from Docker Hub without credentials: Docker Hub allows 10 anonymous pulls per hour per address/),
+        expect.stringMatching(/^The app container pulls nginx:1\.27 from Docker Hub without credentials/),
+      ]));
+      expect(found).toHaveLength(2);
+    });
+
+    test('warns nothing for Docker Hub with credentials, or for ECR Public and private registries', () => {
+      const secret = (s: Stack) => secretsmanager.Secret.fromSecretNameV2(s, 'Hub', 'docker-hub');
+      const app = testApp();
+      const platform = new MicroservicePlatform(new Stack(app, 'Platform'), 'Platform');
+      const stack = new Stack(app, 'S');
+      new Microservice(stack, 'A', { platform, image: ecs.ContainerImage.fromRegistry('nginx:1.27', { credentials: secret(stack) }) });
+      new Microservice(stack, 'B', { platform, image: ecs.ContainerImage.fromRegistry('ghcr.io/org/app:1.0') });
+      new Microservice(stack, 'C', { platform, image: IMAGE });
+      Template.fromStack(stack);
+      expect(warnings(stack)).toEqual([]);
     });
   });
 
@@ -1130,11 +1196,16 @@ describe('ServiceMesh.serviceConnect() beside it', () => {
 describe('validation of ServiceMesh.envoy() options', () => {
   const err = (line: string) => `Invalid props for ServiceMesh.envoy:\n  - ${line}`;
   const image = ecs.ContainerImage.fromRegistry('envoyproxy/envoy:v1.40.2');
+  const hubSecret = secretsmanager.Secret.fromSecretNameV2(new Stack(), 'Hub', 'docker-hub');
 
   test.each<[string, EnvoyMeshOptions, string]>([
     ['image with pullThroughCachePrefix', { image, pullThroughCachePrefix: 'docker-hub' },
       'image and pullThroughCachePrefix are mutually exclusive (the cache serves the official image): give one or neither, got both'],
     ['image with version', { image, version: 'v1.40.2' }, 'image and version are mutually exclusive (an image names its own version): give one or neither, got both'],
+    ['image with dockerHubCredential', { image, dockerHubCredential: hubSecret },
+      "image and dockerHubCredential are mutually exclusive (the credential is for the platform's copy of the official image): give one or neither, got both"],
+    ['pullThroughCachePrefix with dockerHubCredential', { pullThroughCachePrefix: 'docker-hub', dockerHubCredential: hubSecret },
+      'pullThroughCachePrefix and dockerHubCredential are mutually exclusive (your cache rule holds its own credential): give one or neither, got both'],
     ['a version that is not a release tag', { version: '1.40.2' }, 'version must be an envoyproxy/envoy release tag such as "v1.40.2", got "1.40.2"'],
     ['a version with a suffix', { version: 'v1.40.2-distroless' }, 'version must be an envoyproxy/envoy release tag such as "v1.40.2", got "v1.40.2-distroless"'],
     ['an upper-case prefix', { pullThroughCachePrefix: 'Docker-Hub' },
