@@ -2,7 +2,7 @@ import { AlarmSeverity } from './alarm-options';
 import type { AlarmKey } from '../private/binding';
 
 /** The layer of the service an alarm watches, in request order. */
-export type AlarmLayer = 'tasks' | 'api' | 'load balancer' | 'mesh' | 'cache' | 'messaging';
+export type AlarmLayer = 'tasks' | 'deployments' | 'api' | 'load balancer' | 'mesh' | 'cache' | 'messaging';
 
 /** One default alarm: everything but the metric, which the part that measures it supplies. */
 export interface AlarmSpec {
@@ -59,6 +59,12 @@ export const ALARM_CATALOG: { readonly [K in AlarmKey]: AlarmSpec } = {
     threshold: 0, comparison: '>', evaluationPeriods: 5, severity: C, rollback: false,
     source: 'ECS/ContainerInsights DesiredTaskCount - RunningTaskCount',
     why: 'tasks crash, fail health checks or cannot be placed',
+  },
+  deploymentAlertsUndelivered: {
+    id: 'DeploymentAlertsUndelivered', layer: 'deployments', what: 'failed-deployment alerts EventBridge could not deliver to the alarm topic', statistic: 'Maximum', periodMinutes: 5,
+    threshold: 0, comparison: '>', evaluationPeriods: 1, severity: W, rollback: false,
+    source: 'AWS/SQS ApproximateNumberOfMessagesVisible of the rule target\'s dead-letter queue',
+    why: 'a failed deployment was not paged: the alert waits in the dead-letter queue (14 days), and this alarm reaches the warning topic by another path',
   },
   apiServerErrorRate: {
     id: 'ApiServerErrorRate', layer: 'api', what: 'API 5XX rate (%)', statistic: 'Sum', periodMinutes: 5,

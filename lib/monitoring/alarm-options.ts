@@ -52,6 +52,8 @@ export interface MicroserviceAlarmOptions {
   readonly memoryUtilization?: AlarmOverride;
   /** Tasks missing: desired minus running. Critical. @default - > 0 for 5 of 5 × 1 min */
   readonly runningTasks?: AlarmOverride;
+  /** Failed-deployment alerts EventBridge could not deliver to the alarm topic (its dead-letter queue). Warning. @default - > 0 for 1 of 1 × 5 min */
+  readonly deploymentAlertsUndelivered?: AlarmOverride;
   /** API 5XX responses, percent of requests. Critical, rolls back. @default - > 1 for 3 of 3 × 5 min */
   readonly apiServerErrorRate?: AlarmOverride;
   /** API 4XX responses, percent of requests. Warning. @default - > 10 for 3 of 3 × 5 min */

@@ -46,27 +46,35 @@ export class PlatformMonitoring extends Construct {
       enableKeyRotation: true,
     });
     denyGrantsToNonServices(this.key);
-    // CloudWatch alarms and EventBridge publish to the encrypted topics.
-    for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com']) {
-      this.key.addToResourcePolicy(new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal(service)],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }));
-    }
+    const cloudwatchPrincipal = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
+    const eventsPrincipal = new iam.ServicePrincipal('events.amazonaws.com');
+    const fromThisAccount = { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } };
+    // CloudWatch alarms publish to both encrypted topics, for this account's alarms only.
+    this.key.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [cloudwatchPrincipal], actions: ['kms:Decrypt', 'kms:GenerateDataKey*'], resources: ['*'], conditions: fromThisAccount,
+    }));
+    // The services' failed-deployment rules publish to the alarm topic: the key statement EventBridge
+    // documents for an encrypted SNS target, without a condition (EventBridge guide, "Troubleshooting":
+    // kms:Decrypt and kms:GenerateDataKey for events.amazonaws.com).
+    this.key.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [eventsPrincipal], actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: ['*'],
+    }));
     const topic = (tid: string, display: string) => {
       const t = new sns.Topic(this, tid, { displayName: display, masterKey: this.key, enforceSSL: true });
       t.addToResourcePolicy(new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com'), new iam.ServicePrincipal('events.amazonaws.com')],
-        actions: ['sns:Publish'],
-        resources: [t.topicArn],
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        principals: [cloudwatchPrincipal], actions: ['sns:Publish'], resources: [t.topicArn], conditions: fromThisAccount,
       }));
       for (const email of props.alarmEmails) t.addSubscription(new subscriptions.EmailSubscription(email));
       return t;
     };
     this.alarmTopic = topic('AlarmTopic', 'Critical alarms');
+    // Once for every service, in the platform's stack: a service's rule never changes this stack.
+    // Without a condition: "You can't use Condition blocks in Amazon SNS topic policies for
+    // EventBridge" (EventBridge guide, "Using resource-based policies for Amazon EventBridge",
+    // Amazon SNS permissions). The warning topic admits CloudWatch only.
+    this.alarmTopic.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [eventsPrincipal], actions: ['sns:Publish'], resources: [this.alarmTopic.topicArn],
+    }));
     this.warningTopic = topic('WarningTopic', 'Warnings');
     this.overviewDashboard = new cloudwatch.Dashboard(this, 'Overview', {
       dashboardName: safeName(`${Stack.of(this).stackName}-overview`, 255),

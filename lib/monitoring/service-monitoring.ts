@@ -1,10 +1,11 @@
-import { Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwactions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ALARM_CATALOG, AlarmSpec } from './alarm-catalog';
 import { AlarmOverride, AlarmSeverity, MicroserviceAlarmOptions } from './alarm-options';
@@ -109,7 +110,8 @@ export class ServiceMonitoring extends Construct {
     validateOverrides(wiring.servicePath, wiring.options);
 
     if (this.enabled) {
-      this.createDefaults(wiring.parts);
+      this.parts.push(this.notifyFailedDeployments());
+      this.createDefaults(this.parts);
       this.healthAlarm = new cloudwatch.CompositeAlarm(this, 'Health', {
         compositeAlarmName: this.healthAlarmName,
         alarmDescription: `Health of ${wiring.servicePath}: in ALARM when any of its critical alarms is`,
@@ -123,16 +125,6 @@ export class ServiceMonitoring extends Construct {
       if (this.deploymentAlarmNames.length > 0) {
         wiring.service.enableDeploymentAlarms(this.deploymentAlarmNames, { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM });
       }
-      new events.Rule(this, 'DeploymentFailed', {
-        description: `Failed deployments of ${wiring.servicePath}`,
-        eventPattern: {
-          source: ['aws.ecs'],
-          detailType: ['ECS Deployment State Change'],
-          resources: [wiring.service.serviceArn],
-          detail: { eventName: ['SERVICE_DEPLOYMENT_FAILED'] },
-        },
-        targets: [new targets.SnsTopic(wiring.alarmTopic)],
-      });
     }
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
@@ -222,6 +214,59 @@ export class ServiceMonitoring extends Construct {
       for (const row of part.dashboardRows?.() ?? []) rows.push(new cloudwatch.Row(...row));
     }
     return rows;
+  }
+
+  /**
+   * A failed deployment pages through the alarm topic: an EventBridge rule on the service's
+   * `SERVICE_DEPLOYMENT_FAILED` events, whose target is the topic by ARN only. The platform's topic
+   * policy admits EventBridge once for every service (aws-events-targets' SnsTopic would add a
+   * statement to the platform's stack from each service's). What EventBridge cannot deliver after
+   * its retries goes to a dead-letter queue of the rule's (cdk-nag's Serverless-EventBusDLQ),
+   * which only this rule may send to (EventBridge guide, "Using dead-letter queues to process
+   * undelivered events": `aws:SourceArn` of the rule); an alert waiting there raises
+   * `deploymentAlertsUndelivered` on the warning topic, which CloudWatch reaches by its own path.
+   */
+  private notifyFailedDeployments(): ServicePart {
+    const { service, servicePath, alarmTopic } = this.wiring;
+    const deadLetters = new sqs.Queue(this, 'DeploymentFailedDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    for (const id of ['AwsSolutions-SQS3', 'cdk-validator-cfnguard::sqs_dlq_check']) {
+      Validations.of(deadLetters).acknowledge({
+        id,
+        reason: 'It is a dead-letter queue, of the failed-deployment rule\'s target (its DeadLetterConfig), which the rules do not see; a queue of dead letters has none of its own, and no SQS queue redrives into it.',
+      });
+    }
+    const rule = new events.Rule(this, 'DeploymentFailed', {
+      description: `Failed deployments of ${servicePath}`,
+      eventPattern: {
+        source: ['aws.ecs'],
+        detailType: ['ECS Deployment State Change'],
+        resources: [service.serviceArn],
+        detail: { eventName: ['SERVICE_DEPLOYMENT_FAILED'] },
+      },
+    });
+    rule.addTarget({
+      bind: () => ({
+        arn: alarmTopic.topicArn,
+        deadLetterConfig: { arn: deadLetters.queueArn },
+        retryPolicy: { maximumEventAgeInSeconds: 24 * 3600, maximumRetryAttempts: 185 },
+      }),
+    });
+    deadLetters.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+      actions: ['sqs:SendMessage'],
+      resources: [deadLetters.queueArn],
+      conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
+    }));
+    return {
+      alarms: [{
+        key: 'deploymentAlertsUndelivered',
+        metric: (period) => deadLetters.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period }),
+      }],
+    };
   }
 
   /** The catalog entries the parts measure, in catalog order. */

@@ -37,7 +37,7 @@ test('a service creates exactly the catalog entries its parts measure, with the 
   });
   // An HTTP API on Cloud Map, a node-based cache with a replica, Service Connect: neither load
   // balancer, serverless cache nor Envoy entries.
-  const keys: Array<keyof typeof ALARM_CATALOG> = ['cpuUtilization', 'memoryUtilization', 'runningTasks', 'apiServerErrorRate', 'apiClientErrorRate',
+  const keys: Array<keyof typeof ALARM_CATALOG> = ['cpuUtilization', 'memoryUtilization', 'runningTasks', 'deploymentAlertsUndelivered', 'apiServerErrorRate', 'apiClientErrorRate',
     'apiLatencyP99', 'apiIntegrationLatencyP99', 'apiThrottled', 'meshServerErrors', 'meshLatency', 'cacheEngineCpu', 'cacheMemory', 'cacheEvictions',
     'cacheConnections', 'cacheReplicationLag'];
   const expected = keys.map((k) => ALARM_CATALOG[k]);

@@ -5,6 +5,59 @@ import { AlarmSeverity, ApiIntegration, Microservice, MicroservicePlatform, Serv
 import { IMAGE, logicalId, testApp, testStack } from '../util';
 
 
+describe('a failed deployment pages through the alarm topic, and an alert EventBridge cannot deliver is kept and alarmed', () => {
+  const app = testApp();
+  const platformStack = new Stack(app, 'Platform');
+  const platform = new MicroservicePlatform(platformStack, 'Platform');
+  const stacks = ['Orders', 'Billing'].map((name) => new Stack(app, name));
+  const [orders] = stacks.map((s) => new Microservice(s, s.stackName, { platform, image: IMAGE }));
+  const t = Template.fromStack(stacks[0]);
+  const p = Template.fromStack(platformStack);
+  const [[, rule]] = Object.entries<any>(t.findResources('AWS::Events::Rule'));
+  const queues = t.findResources('AWS::SQS::Queue');
+
+  test('the rule targets the alarm topic by ARN, with no role, a dead-letter queue and EventBridge\'s retries', () => {
+    expect(rule.Properties.EventPattern).toEqual({
+      'source': ['aws.ecs'], 'detail-type': ['ECS Deployment State Change'],
+      'resources': [{ Ref: logicalId(orders.service) }], 'detail': { eventName: ['SERVICE_DEPLOYMENT_FAILED'] },
+    });
+    const [target] = rule.Properties.Targets;
+    expect(JSON.stringify(target.Arn)).toMatch(/AlarmTopic/);
+    expect(target.RoleArn).toBeUndefined();
+    expect(target.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': [Object.keys(queues)[0], 'Arn'] } });
+    expect(target.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 });
+  });
+
+  test('only this rule may send to its dead-letter queue (aws:SourceArn), which is encrypted and kept 14 days', () => {
+    const [[id, queue]] = Object.entries<any>(queues);
+    expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    const policy = Object.values<any>(t.findResources('AWS::SQS::QueuePolicy')).find((x) => JSON.stringify(x.Properties.Queues).includes(id));
+    expect(policy.Properties.PolicyDocument.Statement).toContainEqual({
+      Action: 'sqs:SendMessage', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' },
+      Resource: { 'Fn::GetAtt': [id, 'Arn'] },
+      Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [Object.keys(t.findResources('AWS::Events::Rule'))[0], 'Arn'] } } },
+    });
+  });
+
+  test('an alert in the dead-letter queue raises DeploymentAlertsUndelivered on the warning topic', () => {
+    const a = t.toJSON().Resources[logicalId(orders.alarms.DeploymentAlertsUndelivered)].Properties;
+    expect(a).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS', Statistic: 'Maximum', Threshold: 0, EvaluationPeriods: 1 });
+    expect(JSON.stringify(a.AlarmActions)).toMatch(/WarningTopic/);
+  });
+
+  test('the service stacks add nothing to the platform\'s topic policy: it admits EventBridge once, to the alarm topic only', () => {
+    expect(JSON.stringify(t.toJSON())).not.toMatch(/AWS::SNS::TopicPolicy/);
+    const policies = Object.values<any>(p.findResources('AWS::SNS::TopicPolicy'));
+    const eventsStatements = policies.flatMap((x) => x.Properties.PolicyDocument.Statement)
+      .filter((st: any) => JSON.stringify(st.Principal).includes('events.amazonaws.com'));
+    // EventBridge guide: "You can't use Condition blocks in Amazon SNS topic policies for EventBridge."
+    expect(eventsStatements).toHaveLength(1);
+    expect(eventsStatements[0]).toMatchObject({ Action: 'sns:Publish', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' } });
+    expect(eventsStatements[0].Condition).toBeUndefined();
+    expect(JSON.stringify(eventsStatements[0].Resource)).toMatch(/AlarmTopic/);
+  });
+});
+
 describe('the alarms of a service with an API behind a load balancer and a cache', () => {
   const app = testApp();
   const platformStack = new Stack(app, 'Platform');
@@ -33,7 +86,7 @@ describe('the alarms of a service with an API behind a load balancer and a cache
     expect(Object.keys(orders.alarms).sort()).toEqual([
       'ApiClientErrorRate', 'ApiIntegrationLatencyP99', 'ApiLatencyP99', 'ApiServerErrorRate', 'ApiThrottled',
       'CacheConnections', 'CacheEngineCpu', 'CacheEvictions', 'CacheMemory', 'CacheReplicationLag',
-      'CpuUtilization', 'LoadBalancerTarget5xx', 'LoadBalancerTargetResponseTime', 'LoadBalancerUnhealthyHosts',
+      'CpuUtilization', 'DeploymentAlertsUndelivered', 'LoadBalancerTarget5xx', 'LoadBalancerTargetResponseTime', 'LoadBalancerUnhealthyHosts',
       'MeshLatency', 'MeshServerErrors', 'QueueDepth', 'RunningTasks',
     ]);
     expect(alarm('ApiServerErrorRate').AlarmName).toBe('Orders-orders-ApiServerErrorRate');
