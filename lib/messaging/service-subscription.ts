@@ -116,10 +116,10 @@ export class ServiceSubscription extends Construct {
       receiveMessageWaitTime: Duration.seconds(20),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: s.maxReceiveCount },
     });
+    // Encrypted with the stack's key too: SNS may use it for this topic (below), whether it
+    // delivers to the queue or, failing that, here.
     this.undeliveredQueue = new sqs.Queue(this, 'UndeliveredQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      fifo: topic.fifo || undefined,
+      ...common,
       queueName: queueName('-undelivered'),
       retentionPeriod: DEAD_LETTER_RETENTION,
       // The SNS subscription's dead-letter queue, which SQS redrive permissions do not govern. Control

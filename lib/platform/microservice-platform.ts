@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -18,7 +18,7 @@ import { PlatformMonitoring } from '../monitoring/platform-monitoring';
 import type { PlatformAuthorizer } from '../private/binding';
 import { registerPlatformServices } from '../private/platform-services';
 import { PropErrors } from '../private/validation';
-import type { LogSettings } from '../private/log-groups';
+import { createLogGroup, type LogSettings } from '../private/log-groups';
 import { createApiGatewayAccount } from './api-gateway-account';
 import type { PlatformLogOptions } from './platform-log-options';
 import { createPlatformVpc } from './platform-vpc';
@@ -276,6 +276,17 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
         vpc: this.vpc,
         containerInsightsV2: props.containerInsights ?? DEFAULTS.containerInsights,
         enableFargateCapacityProviders: true,
+        // Every ECS Exec session of a service that turns it on (`enableExecuteCommand`) is logged
+        // (commands and output) to a log group of the platform's, kept and encrypted as the others.
+        executeCommandConfiguration: {
+          logging: ecs.ExecuteCommandLogging.OVERRIDE,
+          logConfiguration: {
+            cloudWatchLogGroup: createLogGroup(this, 'ExecuteCommandLogs', this.logSettings, {
+              defaultRetention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN,
+            }),
+            cloudWatchEncryptionEnabled: this.logSettings.encryption,
+          },
+        },
       });
     }
 

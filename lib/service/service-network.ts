@@ -44,13 +44,14 @@ export function createServiceNetwork(scope: Construct, s: ResolvedSettings, plat
     linearConfiguration: props.deployment?.linear,
     bakeTime: props.deployment?.bakeTime,
     capacityProviderStrategies: capacityProviderStrategies(props.fargateSpot),
-    // With the cluster's own ECS Exec settings (a KMS key, session logs), aws-cdk-lib grants what
-    // they need on the task role; without, the library turns ECS Exec on with a policy of its own.
-    enableExecuteCommand: s.enableExecuteCommand && platform.cluster.executeCommandConfiguration !== undefined,
+    // With a cluster of the user's whose ECS Exec settings hold a KMS key or an S3 bucket,
+    // aws-cdk-lib grants what they need on the task role; otherwise the library turns ECS Exec on
+    // with a policy of its own (the platform's cluster logs every session to a log group).
+    enableExecuteCommand: s.enableExecuteCommand && grantedByCdk(platform.cluster),
     propagateTags: ecs.PropagatedTagSource.SERVICE,
     enableECSManagedTags: true,
   });
-  if (s.enableExecuteCommand && platform.cluster.executeCommandConfiguration === undefined) enableExecuteCommand(scope, service, task);
+  if (s.enableExecuteCommand && !grantedByCdk(platform.cluster)) enableExecuteCommand(scope, service, task, platform.cluster.executeCommandConfiguration?.logConfiguration?.cloudWatchLogGroup?.logGroupRef.logGroupArn);
   // A and SRV records: `<name>.<namespace>` resolves to the tasks (what plain DNS clients need),
   // and the SRV records carry the port (what API Gateway needs).
   const cloudMapService = new servicediscovery.Service(scope, 'CloudMapService', {
@@ -73,12 +74,19 @@ export function createServiceNetwork(scope: Construct, s: ResolvedSettings, plat
   return { securityGroup, service, cloudMapService, connections };
 }
 
+/** Whether aws-cdk-lib grants ECS Exec's permissions: a cluster whose settings name a KMS key or an S3 bucket. */
+function grantedByCdk(cluster: ecs.ICluster): boolean {
+  const config = cluster.executeCommandConfiguration;
+  return config?.kmsKey !== undefined || config?.logConfiguration?.s3Bucket !== undefined;
+}
+
 /**
- * ECS Exec: the service setting, and the Session Manager channel actions on a policy of their own,
- * so that the acknowledgement of their `*` resource covers these four actions and nothing the
- * user grants the task role.
+ * ECS Exec: the service setting, the Session Manager channel actions and, when the cluster logs
+ * sessions to a log group, the writes of the session log there (the permissions the ECS guide
+ * lists for ECS Exec logging), on a policy of their own, so that the acknowledgement of their `*`
+ * resource covers these actions and nothing the user grants the task role.
  */
-function enableExecuteCommand(scope: Construct, service: ecs.FargateService, task: ServiceTask): void {
+function enableExecuteCommand(scope: Construct, service: ecs.FargateService, task: ServiceTask, logGroupArn?: string): void {
   (service.node.defaultChild as ecs.CfnService).enableExecuteCommand = true;
   const policy = new iam.Policy(scope, 'ExecuteCommandPolicy', {
     statements: [new iam.PolicyStatement({
@@ -86,10 +94,16 @@ function enableExecuteCommand(scope: Construct, service: ecs.FargateService, tas
       resources: ['*'],
     })],
   });
+  if (logGroupArn) {
+    policy.addStatements(
+      new iam.PolicyStatement({ actions: ['logs:DescribeLogGroups'], resources: ['*'] }),
+      new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'], resources: [logGroupArn] }),
+    );
+  }
   policy.attachToRole(task.taskDefinition.taskRole);
   service.node.addDependency(policy);
   Validations.of(policy).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
-    reason: 'ECS Exec: the ssmmessages channel actions support no resource-level permissions (Service Authorization Reference, Amazon Session Manager Message Gateway Service).',
+    reason: 'ECS Exec: the ssmmessages channel actions and logs:DescribeLogGroups, which the session logging calls, support no resource-level permissions (Service Authorization Reference).',
   });
 }

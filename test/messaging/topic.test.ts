@@ -44,8 +44,9 @@ describe('a service that publishes topics', () => {
     expect(resourcesOf(t, 'AWS::KMS::Key').filter(([id]) => id.startsWith(MESSAGING_KEY_ID))).toHaveLength(1);
   });
 
-  test('the messaging key rotates and lets no one create grants for a principal that is not an AWS service', () => {
+  test('the messaging key rotates, is kept when the stack goes (messages it encrypted stay readable), and lets no one create grants for a principal that is not an AWS service', () => {
     expect(resource(t, keyId).Properties.EnableKeyRotation).toBe(true);
+    expect(resource(t, keyId)).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     expect(keyStatements(t, shop.shopStack)).toContainEqual({
       Effect: 'Deny',
       Principal: { AWS: '*' },

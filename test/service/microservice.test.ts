@@ -253,7 +253,7 @@ describe('a Microservice with every option set', () => {
     }
   });
 
-  test('turns ECS Exec on with a writable root filesystem and only the SSM channel permissions', () => {
+  test('turns ECS Exec on with a writable root filesystem, the SSM channel permissions and the writes of the platform\'s session log only', () => {
     template.hasResourceProperties('AWS::ECS::Service', { EnableExecuteCommand: true });
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: [Match.objectLike({ ReadonlyRootFilesystem: false })],
@@ -263,11 +263,28 @@ describe('a Microservice with every option set', () => {
       .filter((p) => JSON.stringify(p.Properties.Roles).includes(taskRoleId));
     const actions = policies.flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((s: any) => [].concat(s.Action)));
     expect(actions.sort()).toEqual([
+      'logs:CreateLogStream',
+      'logs:DescribeLogGroups',
+      'logs:DescribeLogStreams',
+      'logs:PutLogEvents',
       'ssmmessages:CreateControlChannel',
       'ssmmessages:CreateDataChannel',
       'ssmmessages:OpenControlChannel',
       'ssmmessages:OpenDataChannel',
     ]);
+    // The session log's writes on the platform cluster's ECS Exec log group only.
+    const writes = policies.flatMap((p) => p.Properties.PolicyDocument.Statement).find((st: any) => [].concat(st.Action).includes('logs:PutLogEvents'));
+    expect(JSON.stringify(writes.Resource)).toMatch(/ExecuteCommandLogs/);
+  });
+
+  test('the platform\'s cluster logs every ECS Exec session to an encrypted log group of its own', () => {
+    const platformTemplate = Template.fromStack(Stack.of(cart.platform));
+    const [cluster] = Object.values<any>(platformTemplate.findResources('AWS::ECS::Cluster'));
+    const group = cluster.Properties.Configuration.ExecuteCommandConfiguration;
+    expect(group).toMatchObject({ Logging: 'OVERRIDE', LogConfiguration: { CloudWatchEncryptionEnabled: true, CloudWatchLogGroupName: { Ref: expect.stringMatching(/ExecuteCommandLogs/) } } });
+    const logGroup = platformTemplate.toJSON().Resources[group.LogConfiguration.CloudWatchLogGroupName.Ref];
+    expect(logGroup.Properties.KmsKeyId).toBeDefined();
+    expect(logGroup.DeletionPolicy).toBe('Retain');
   });
 
   test('applies log retention and autoscaling settings', () => {
