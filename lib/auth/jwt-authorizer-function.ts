@@ -35,6 +35,13 @@ export interface JwtAuthorizerFunctionProps {
    */
   readonly logEncryptionKey?: kms.IKey;
   /**
+   * A log group for the function's log, instead of one of its own (`logRetention` and
+   * `logEncryptionKey` then do not apply).
+   *
+   * @default - a log group of its own, kept when the function goes
+   */
+  readonly logGroup?: logs.ILogGroup;
+  /**
    * Concurrent executions reserved for the function: guaranteed to it, and its ceiling.
    *
    * @default - none reserved: the function shares the account's unreserved concurrency
@@ -89,7 +96,7 @@ export class JwtAuthorizerFunction extends Construct {
   /** The function. */
   public readonly function: lambda.Function;
   /** Its log group. */
-  public readonly logGroup: logs.LogGroup;
+  public readonly logGroup: logs.ILogGroup;
 
   constructor(scope: Construct, id: string, props: JwtAuthorizerFunctionProps) {
     super(scope, id);
@@ -113,7 +120,7 @@ export class JwtAuthorizerFunction extends Construct {
       errors.throwIfAny();
     }
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
+    this.logGroup = props.logGroup ?? new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.RETAIN,
       encryptionKey: props.logEncryptionKey,

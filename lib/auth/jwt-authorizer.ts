@@ -1,12 +1,13 @@
-import { Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as authorizers from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { JwtAuthorizerOptions } from './authorizer-options';
 import { JwtAuthorizerFunction } from './jwt-authorizer-function';
 import { checkScopes } from './scopes';
 import type { ApiAuthValidation, HttpApiAuthorization, PlatformAuthorizer, RestApiAuthorization, RestApiAuthRequest } from '../private/binding';
-import { logKeyOf } from '../private/log-groups';
+import { createLogGroup } from '../private/log-groups';
 import { fmt, PropErrors } from '../private/validation';
 
 /**
@@ -47,8 +48,8 @@ export class JwtPlatformAuthorizer implements PlatformAuthorizer {
       audience: this.options.audience,
       jwksUri: this.options.jwksUri,
       methodScopes: request.methodScopes,
-      logRetention: request.logs.retention,
-      logEncryptionKey: request.logs.encryption ? logKeyOf(scope) : undefined,
+      // Named by the library, so that the stack's log key may name it.
+      logGroup: createLogGroup(scope, 'FunctionLogs', request.logs, { defaultRetention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.RETAIN }),
       reservedConcurrentExecutions: this.options.reservedConcurrency,
       maxTokenLifetime: this.options.maxTokenLifetime,
       jwksCacheTtl: this.options.jwksCacheTtl,

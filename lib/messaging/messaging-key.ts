@@ -1,4 +1,5 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { IConstruct } from 'constructs';
 import { stackKeyOf } from '../private/grants';
@@ -13,6 +14,17 @@ const MESSAGING_KEY_ID = 'CdkMicroserviceMessagingKey';
  * in IAM (`grantPublish`, `grantConsumeMessages`); SNS, which encrypts what it delivers into a
  * queue, is let in by each subscription for its topic only.
  */
+/**
+ * `actions` on `key` for a principal, only in requests that `service` (`sns`, `sqs`) makes for it
+ * (KMS guide, "kms:ViaService": `sns.<region>.amazonaws.com`, `sqs.<region>.amazonaws.com`): the
+ * task cannot use the key directly, only to publish or consume.
+ */
+export function viaService(key: kms.IKey, service: 'sns' | 'sqs', ...actions: string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    actions, resources: [key.keyArn], conditions: { StringEquals: { 'kms:ViaService': `${service}.${Aws.REGION}.amazonaws.com` } },
+  });
+}
+
 export function messagingKeyOf(scope: IConstruct): kms.Key {
   return stackKeyOf(scope, MESSAGING_KEY_ID, {
     description: `Encrypts the topics and queues of ${Stack.of(scope).stackName}`,

@@ -6,7 +6,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { scaleOnBacklog } from './backlog-scaling';
-import { messagingKeyOf } from './messaging-key';
+import { messagingKeyOf, viaService } from './messaging-key';
 import type { SubscribeOptions } from './messaging-options';
 import { ResolvedSubscription, resolveSubscription } from './messaging-validation';
 import type { PropErrors } from '../private/validation';
@@ -61,9 +61,9 @@ export class ServiceSubscription extends Construct {
   public readonly deadLetterQueue: sqs.Queue;
   /**
    * Where SNS puts what it could not deliver to the queue (after its retries, or at once when
-   * the queue refuses it), kept 14 days. SQS-managed encryption, so that it needs no key grant
-   * that could fail with the queue's. Its messages came from SNS: SQS's redrive cannot move them
-   * back (SQS API reference, StartMessageMoveTask); publish them again.
+   * the queue refuses it), kept 14 days, encrypted with the stack's key as the queue is. Its
+   * messages came from SNS: SQS's redrive cannot move them back (SQS API reference,
+   * StartMessageMoveTask); publish them again.
    */
   public readonly undeliveredQueue: sqs.Queue;
   /** The SNS subscription. */
@@ -158,7 +158,10 @@ export class ServiceSubscription extends Construct {
     // The queue must admit SNS before SNS delivers to it.
     this.subscription.node.addDependency(this.queue);
 
-    this.queue.grantConsumeMessages(subscriber.task.taskDefinition.taskRole);
+    // What queue.grantConsumeMessages() grants, the key through SQS only (kms:ViaService).
+    const role = subscriber.task.taskDefinition.taskRole;
+    this.queue.grant(role, 'sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes');
+    role.addToPrincipalPolicy(viaService(key, 'sqs', 'kms:Decrypt'));
     this.environmentVariable = ServiceSubscription.environmentVariableOf(topic);
     subscriber.task.addEnvironment(this.environmentVariable, this.queue.queueUrl);
     this.scalesOnBacklog = options.scaleOnBacklog !== undefined;

@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
-import { messagingKeyOf } from './messaging-key';
+import { messagingKeyOf, viaService } from './messaging-key';
 import type { ServiceTopicOptions } from './messaging-options';
 import type { ServicePart, ServiceTask } from '../private/binding';
 import { envStem, kebab, safeName } from '../private/names';
@@ -84,10 +84,11 @@ export class ServiceTopic extends Construct {
     });
     if (publisher.tracing) publisher.snsTracingPolicy();
     // Publish, and the two key actions SNS uses for a publisher (SNS guide, "Encryption at rest"),
-    // named: topic.grantPublish() would grant kms:GenerateDataKey* (a wildcard action).
+    // named: topic.grantPublish() would grant kms:GenerateDataKey* (a wildcard action). The key
+    // through SNS only (kms:ViaService sns.<region>.amazonaws.com, KMS guide's table of services).
     const role = publisher.task.taskDefinition.taskRole;
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [this.topic.topicArn] }));
-    messagingKeyOf(this).grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
+    role.addToPrincipalPolicy(viaService(messagingKeyOf(this), 'sns', 'kms:GenerateDataKey', 'kms:Decrypt'));
     this.environmentVariable = `${envStem(kebab(id))}_TOPIC_ARN`;
     publisher.task.addEnvironment(this.environmentVariable, this.topic.topicArn);
     this._part = this.part();

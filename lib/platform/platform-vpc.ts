@@ -1,7 +1,8 @@
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { conditionTrust } from '../private/grants';
 import { createLogGroup, LogSettings } from '../private/log-groups';
 
 /** The VPC a platform creates and its flow log. */
@@ -38,6 +39,9 @@ export function createPlatformVpc(scope: Construct, o: {
     destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
     trafficType: ec2.FlowLogTrafficType.ALL,
   });
+  // Only VPC Flow Logs of this account's flow logs may assume its role (VPC guide, "Publish flow
+  // logs to CloudWatch Logs": aws:SourceAccount and aws:SourceArn of the flow log).
+  conditionTrust(flowLog.iamRole!, `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:vpc-flow-log/*`);
   // aws-cdk-lib's provider behind @aws-cdk/aws-ec2:restrictDefaultSecurityGroup, one per stack.
   const provider = Stack.of(scope).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
   if (provider) {

@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct, IConstruct } from 'constructs';
@@ -64,4 +64,16 @@ export function stackKeyOf(scope: IConstruct, id: string, props: kms.KeyProps, i
   init?.(key);
   denyGrantsToNonServices(key);
   return key;
+}
+
+/**
+ * Adds the confused-deputy conditions AWS documents for a service role's trust (`aws:SourceAccount`
+ * and an `aws:SourceArn` pattern) to the one statement of `role`'s trust policy, in place: the
+ * role keeps its logical id.
+ */
+export function conditionTrust(role: iam.IRole, sourceArn: string): void {
+  (role.node.defaultChild as iam.CfnRole).addPropertyOverride('AssumeRolePolicyDocument.Statement.0.Condition', {
+    StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+    ArnLike: { 'aws:SourceArn': sourceArn },
+  });
 }

@@ -1,4 +1,5 @@
-import { ArnFormat, Aws, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { createHash } from 'crypto';
+import { ArnFormat, Aws, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -14,28 +15,53 @@ export interface LogSettings {
 }
 
 const LOG_KEY_ID = 'CdkMicroserviceLogKey';
+/** The prefix of the names of the log groups the library names itself. */
+export const LOG_GROUP_PREFIX = '/cdk-microservice/';
+/** CloudWatch Logs' limit on a log group name. */
+const MAX_LOG_GROUP_NAME = 512;
+
+/** The names of the log groups each stack's log key encrypts, as they are created. */
+const ENCRYPTED_GROUPS = new WeakMap<Stack, string[]>();
 
 /**
  * A log group the library creates: the explicit retention, else the platform's, else the default;
- * with encryption, the stack's log key (Control Tower wants the key in the log group's own stack).
+ * with encryption, the stack's log key (Control Tower wants the key in the log group's own stack),
+ * which CloudWatch Logs may use for the log groups the library names in that stack only. Named
+ * `/cdk-microservice/<construct path>` unless a name is given: a name known at synthesis is what
+ * the key policy can name without a cycle.
  */
 export function createLogGroup(scope: Construct, id: string, settings: LogSettings,
   o: { readonly retention?: logs.RetentionDays; readonly defaultRetention: logs.RetentionDays; readonly removalPolicy: RemovalPolicy; readonly logGroupName?: string }): logs.LogGroup {
+  const logGroupName = o.logGroupName ?? libraryLogGroupName(scope, id);
   return new logs.LogGroup(scope, id, {
-    logGroupName: o.logGroupName,
+    logGroupName,
     retention: o.retention ?? settings.retention ?? o.defaultRetention,
     removalPolicy: o.removalPolicy,
-    encryptionKey: settings.encryption ? logKeyOf(scope) : undefined,
+    encryptionKey: settings.encryption ? logKeyFor(scope, logGroupName) : undefined,
   });
 }
 
+/** `/cdk-microservice/<stack>/<path in the stack>/<id>`, in the characters a log group name allows. */
+export function libraryLogGroupName(scope: IConstruct, id: string): string {
+  const name = `${LOG_GROUP_PREFIX}${scope.node.path}/${id}`.replace(/[^A-Za-z0-9._\-/#]/g, '-');
+  return name.length <= MAX_LOG_GROUP_NAME ? name : `${name.slice(0, MAX_LOG_GROUP_NAME - 9)}-${hashOf(name)}`;
+}
+
+function hashOf(s: string): string {
+  return createHash('sha256').update(s).digest('hex').slice(0, 8);
+}
+
 /**
- * The stack's key for log groups, created once: rotation on, kept when the stack is deleted (the
- * retained log groups stay readable), usable by CloudWatch Logs for this account's log groups in
- * this region only (CloudWatch Logs guide, "Encrypt log data in CloudWatch Logs using AWS KMS").
+ * The stack's log key, for the log group `logGroupName` of the stack: the key's policy lets
+ * CloudWatch Logs of the stack's region use it for that log group, among the stack's others, and
+ * no other (CloudWatch Logs guide, "Encrypt log data in CloudWatch Logs using AWS KMS": the
+ * `kms:EncryptionContext:aws:logs:arn` condition, the log group's ARN).
  */
-export function logKeyOf(scope: IConstruct): kms.Key {
+export function logKeyFor(scope: IConstruct, logGroupName: string): kms.Key {
   const stack = Stack.of(scope);
+  const names = ENCRYPTED_GROUPS.get(stack) ?? [];
+  ENCRYPTED_GROUPS.set(stack, names);
+  names.push(logGroupName);
   return stackKeyOf(scope, LOG_KEY_ID, {
     description: `Encrypts the log groups of ${stack.stackName}`,
     removalPolicy: RemovalPolicy.RETAIN,
@@ -44,7 +70,11 @@ export function logKeyOf(scope: IConstruct): kms.Key {
     actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
     resources: ['*'],
     conditions: {
-      ArnLike: { 'kms:EncryptionContext:aws:logs:arn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+      ArnEquals: {
+        'kms:EncryptionContext:aws:logs:arn': Lazy.list({
+          produce: () => [...new Set(names)].map((name) => stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
+        }),
+      },
     },
   })));
 }

@@ -1,4 +1,4 @@
-import { Annotations, Aspects, Duration, Lazy, RemovalPolicy, Size, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Aspects, Aws, Duration, Lazy, RemovalPolicy, Size, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -7,6 +7,7 @@ import type { MicroserviceProps } from './microservice-props';
 import type { ResolvedSettings } from './service-settings';
 import { ServiceProtocol } from '../mesh/resilience';
 import type { ServicePart, ServiceTask, SidecarOptions } from '../private/binding';
+import { conditionTrust } from '../private/grants';
 import { isDockerHubImage } from '../private/image-reference';
 import { createLogGroup, LogSettings } from '../private/log-groups';
 import { PropErrors } from '../private/validation';
@@ -45,6 +46,10 @@ export class ServiceTaskDefinition implements ServiceTask {
       runtimePlatform: { cpuArchitecture: s.cpuArchitecture, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
       ...props.faultInjection?._taskDefinitionProps(),
     });
+    // Only ECS tasks of this account and region may assume the task role (ECS guide, "Amazon ECS
+    // task IAM role": aws:SourceAccount, and aws:SourceArn of any cluster, "specifying a specific
+    // cluster is not currently supported").
+    conditionTrust(this.taskDefinition.taskRole, `arn:${Aws.PARTITION}:ecs:${Aws.REGION}:${Aws.ACCOUNT_ID}:*`);
     this.logGroup = createLogGroup(scope, 'LogGroup', this.logs, {
       retention: s.logRetention, defaultRetention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.RETAIN,
     });

@@ -176,21 +176,19 @@ describe('what the controls check, without them', () => {
     }
   });
 
-  test('each log key lets CloudWatch Logs of the stack\'s region use it, for this account\'s log groups only', () => {
+  test("each log key lets CloudWatch Logs of the stack's region use it for that stack's own log groups only, each named", () => {
     const logKeys = all('AWS::KMS::Key').filter((k) => /log groups/.test(k.r.Properties.Description));
     expect(logKeys.map((k) => k.stack).sort()).toEqual(['Orders', 'Platform', 'Traced']);
     for (const k of logKeys) {
-      expect(k.r.Properties.KeyPolicy.Statement).toContainEqual(expect.objectContaining({
-        Effect: 'Allow',
-        Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
-        Condition: {
-          ArnLike: {
-            'kms:EncryptionContext:aws:logs:arn': {
-              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':log-group:*']],
-            },
-          },
-        },
-      }));
+      const [statement] = k.r.Properties.KeyPolicy.Statement.filter((st: any) => JSON.stringify(st.Principal).includes('logs.'));
+      expect(statement.Principal).toEqual({ Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } });
+      // CloudWatch Logs guide, "Encrypt log data in CloudWatch Logs using AWS KMS": the encryption
+      // context is the log group's ARN. Exactly the stack's encrypted log groups, no wildcard.
+      const arns: any[] = statement.Condition.ArnEquals['kms:EncryptionContext:aws:logs:arn'];
+      const groupsOfStack = Object.values<any>(k.template.Resources).filter((r) => r.Type === 'AWS::Logs::LogGroup' && r.Properties.KmsKeyId);
+      const text = (v: any) => (typeof v === 'string' ? v : v['Fn::Join'][1].map((p: any) => (typeof p === 'string' ? p : '#')).join(''));
+      expect(arns.map(text).sort()).toEqual(groupsOfStack.map((g) => `arn:#:logs:#:#:log-group:${text(g.Properties.LogGroupName)}`).sort());
+      expect(arns.map(text).join()).not.toContain('*');
     }
   });
 });

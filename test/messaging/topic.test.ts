@@ -71,6 +71,10 @@ describe('a service that publishes topics', () => {
     expect(actionsOn(statements, { Ref: placedId })).toEqual(['sns:Publish']);
     expect(actionsOn(statements, { Ref: ledgerId })).toEqual(['sns:Publish']);
     expect(actionsOn(statements, keyArn)).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    // Through SNS only: the task cannot use the key by itself (kms:ViaService).
+    for (const s of statements.filter((x) => JSON.stringify(x.Resource) === JSON.stringify(keyArn))) {
+      expect(s.Condition).toEqual({ StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['sns.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } });
+    }
   });
 
   test('no statement of a publisher\'s task role has a wildcard action', () => {

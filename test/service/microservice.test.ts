@@ -273,7 +273,7 @@ describe('a Microservice with every option set', () => {
       'ssmmessages:OpenDataChannel',
     ]);
     // The session log's writes on the platform cluster's ECS Exec log group only.
-    const writes = policies.flatMap((p) => p.Properties.PolicyDocument.Statement).find((st: any) => [].concat(st.Action).includes('logs:PutLogEvents'));
+    const writes = policies.flatMap((p) => p.Properties.PolicyDocument.Statement).find((st: any) => ([] as string[]).concat(st.Action).includes('logs:PutLogEvents'));
     expect(JSON.stringify(writes.Resource)).toMatch(/ExecuteCommandLogs/);
   });
 
