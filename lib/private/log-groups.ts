@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { ArnFormat, Aws, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Fn, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -27,8 +27,10 @@ const ENCRYPTED_GROUPS = new WeakMap<Stack, string[]>();
  * A log group the library creates: the explicit retention, else the platform's, else the default;
  * with encryption, the stack's log key (Control Tower wants the key in the log group's own stack),
  * which CloudWatch Logs may use for the log groups the library names in that stack only. Named
- * `/cdk-microservice/<construct path>` unless a name is given: a name known at synthesis is what
- * the key policy can name without a cycle.
+ * `/cdk-microservice/<stack id>/<construct path>` unless a name is given: a name the key policy
+ * can state without a reference to the log group (which would be a cycle), and, with the stack's
+ * own id (the UUID of `AWS::StackId`), one that a log group kept from a deleted stack never holds
+ * when the stack is created again.
  */
 export function createLogGroup(scope: Construct, id: string, settings: LogSettings,
   o: { readonly retention?: logs.RetentionDays; readonly defaultRetention: logs.RetentionDays; readonly removalPolicy: RemovalPolicy; readonly logGroupName?: string }): logs.LogGroup {
@@ -41,10 +43,13 @@ export function createLogGroup(scope: Construct, id: string, settings: LogSettin
   });
 }
 
-/** `/cdk-microservice/<stack>/<path in the stack>/<id>`, in the characters a log group name allows. */
+/** `/cdk-microservice/<stack id>/<stack>/<path in the stack>/<id>`, in the characters a log group name allows. */
 export function libraryLogGroupName(scope: IConstruct, id: string): string {
-  const name = `${LOG_GROUP_PREFIX}${scope.node.path}/${id}`.replace(/[^A-Za-z0-9._\-/#]/g, '-');
-  return name.length <= MAX_LOG_GROUP_NAME ? name : `${name.slice(0, MAX_LOG_GROUP_NAME - 9)}-${hashOf(name)}`;
+  // The UUID that ends AWS::StackId: 36 characters.
+  const path = `/${scope.node.path}/${id}`.replace(/[^A-Za-z0-9._\-/#]/g, '-');
+  const room = MAX_LOG_GROUP_NAME - LOG_GROUP_PREFIX.length - 36;
+  const suffix = path.length <= room ? path : `${path.slice(0, room - 9)}-${hashOf(path)}`;
+  return Fn.join('', [LOG_GROUP_PREFIX, Fn.select(2, Fn.split('/', Aws.STACK_ID)), suffix]);
 }
 
 function hashOf(s: string): string {
