@@ -24,6 +24,9 @@ export function createPlatformVpc(scope: Construct, o: {
 }): PlatformVpc {
   const vpc = new ec2.Vpc(scope, 'Vpc', {
     maxAzs: 2,
+    // The default security group without any rule, whatever the app's feature flags (its default
+    // follows @aws-cdk/aws-ec2:restrictDefaultSecurityGroup, which a fresh app may not set).
+    restrictDefaultSecurityGroup: true,
     natGateways: o.natGateways,
     subnetConfiguration: [
       { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },

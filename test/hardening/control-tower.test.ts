@@ -1,18 +1,21 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { ApiAuthorizer, FaultInjection, Microservice, MicroservicePlatform, MicroserviceProps } from '../../lib';
 import { StrictControlTowerChecks } from '../guard';
-import { unacknowledgedFindings } from '../nag';
+import { Finding, unacknowledgedFindings } from '../nag';
 import { IMAGE } from '../util';
 
 /**
  * The README's quick start, as written there (a plain `new App()`, no feature flag), optionally
  * without its two lines for regulated accounts, and with more services on its platform.
  */
-function quickStart(o: { retention?: boolean; user?: boolean; checked?: boolean; more?: { [id: string]: Omit<MicroserviceProps, 'platform'> } } = {}) {
-  const app = new App();
+function quickStart(o: {
+  retention?: boolean; user?: boolean; checked?: boolean; more?: { [id: string]: Omit<MicroserviceProps, 'platform'> }; context?: { [key: string]: string };
+} = {}) {
+  const app = new App({ context: o.context });
   const platform = new MicroservicePlatform(new Stack(app, 'Platform'), 'Platform', {
     auth: ApiAuthorizer.cognito(),
     ...(o.retention === false ? {} : { logs: { retention: logs.RetentionDays.ONE_YEAR } }),
@@ -24,7 +27,7 @@ function quickStart(o: { retention?: boolean; user?: boolean; checked?: boolean;
     ...(o.user === false ? {} : { user: '101' }),
     api: {
       throttle: { rateLimit: 100, burstLimit: 200 },
-      routes: [{ path: '/orders', scopes: ['orders/read'] }],
+      routes: [{ path: '/orders', methods: [apigwv2.HttpMethod.GET], scopes: ['orders/read'] }],
       consumers: [{ name: 'checkout', scopes: ['orders/read'] }],
     },
   });
@@ -70,6 +73,33 @@ describe('the README quick start under cdk-nag and AWS Control Tower\'s proactiv
     const rules = [...message.matchAll(/ERROR \[([^\]]+)\]/g)].map((m) => m[1]);
     expect([...new Set(rules)].sort()).toEqual(['CT.CLOUDWATCH.PR.2', 'CT.ECS.PR.3']);
     expect(message).not.toMatch(/AwsSolutions-/);
+  });
+});
+
+describe('the quick start in a fresh app, with no cdk.json', () => {
+  const warningsOf = (app: App) => app.node.children.filter((c): c is Stack => c instanceof Stack)
+    .flatMap((s) => Annotations.fromStack(s).findWarning('*', Match.anyValue()).map((w) => String(w.entry.data)));
+
+  test('warns only that cross-stack references default to strong; the one line the README gives removes it: cdk synth --strict passes', () => {
+    // aws-cdk-lib warns once per app when @aws-cdk/core:defaultCrossStackReferences is not set,
+    // although the library's references are weak whatever the flag (set on the producers).
+    const fresh = warningsOf(quickStart().app);
+    expect(fresh).toHaveLength(1);
+    expect(fresh[0]).toMatch(/^No cross-stack-reference strength configured, defaulting to "strong"/);
+    expect(warningsOf(quickStart({ context: { '@aws-cdk/core:defaultCrossStackReferences': 'weak' } }).app)).toEqual([]);
+  });
+
+  test('closes the VPC\'s default security group whatever the feature flags (NIST 800-53 VPCDefaultSecurityGroupClosed)', () => {
+    const { app, platform } = quickStart();
+    expect(Object.keys(Template.fromStack(Stack.of(platform)).findResources('Custom::VpcRestrictDefaultSG'))).toHaveLength(1);
+    Validations.of(app).addPlugins(new NIST80053R5Checks(app));
+    let findings: Finding[] = [];
+    try {
+      findings = unacknowledgedFindings(app);
+    } catch (e) {
+      expect((e as Error).message).not.toMatch(/VPCDefaultSecurityGroupClosed/);
+    }
+    expect(findings.filter((f) => f.rule.includes('VPCDefaultSecurityGroupClosed'))).toEqual([]);
   });
 });
 
