@@ -5,11 +5,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, IPolicyValidationPluginBeta1, Stack, Validations } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
+import { HIPAASecurityChecks, NagPack, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import { buildMainApp } from '../bin/main';
 import { build as buildEnvoy } from '../examples/envoy/app';
 import { build as buildEvents } from '../examples/events/app';
@@ -46,7 +46,7 @@ const apps: Array<[string, (app: App) => App]> = [
   ['quick start', quickStart], ['minimal', buildMinimal], ['multi-service', buildMultiService], ['rest-api', buildRestApi],
   ['envoy', buildEnvoy], ['events', buildEvents], ['game-days', buildGameDays], ['bin', buildMainApp],
 ];
-const packs: Array<[string, (app: App) => IPolicyValidationPluginBeta1]> = [
+const packs: Array<[string, (app: App) => NagPack]> = [
   ['NIST 800-53 rev 5', (app) => new NIST80053R5Checks(app)],
   ['HIPAA Security', (app) => new HIPAASecurityChecks(app)],
   ['PCI DSS 3.2.1', (app) => new PCIDSS321Checks(app)],
@@ -54,7 +54,7 @@ const packs: Array<[string, (app: App) => IPolicyValidationPluginBeta1]> = [
 ];
 
 /** Unacknowledged findings of `pack` alone on the app `build` makes: rule -> count. */
-function findings(build: (app: App) => App, pack: (app: App) => IPolicyValidationPluginBeta1, name: string): Map<string, number> {
+function findings(build: (app: App) => App, pack: (app: App) => NagPack, name: string): Map<string, number> {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'packs-'));
   try {
     const app = build(new App({ context, outdir }));
