@@ -40,10 +40,12 @@ export async function mirrorImage(o: {
   const name = reference.digest ?? reference.tag!;
   const repositoryUri = await target.repositoryUri();
 
+  // The repository's tags are immutable: a tag it holds is the copy the tasks run. It is kept
+  // without asking the source, so an update of the platform that keeps the tag (a credential
+  // added, say) never depends on the source registry; only a source pinned by digest is compared.
   const tagged = await target.digestOfTag(tag);
   if (tagged !== undefined) {
-    const sourceDigest = reference.digest ?? await source.headDigest(name) ?? (await source.manifest(name)).digest;
-    if (sourceDigest !== tagged) throw tagConflict(o.repositoryName, tag, tagged, sourceDigest);
+    if (reference.digest !== undefined && reference.digest !== tagged) throw tagConflict(o.repositoryName, tag, tagged, reference.digest);
     log('already mirrored', { tag, digest: tagged });
     return { digest: tagged, imageUri: `${repositoryUri}@${tagged}`, blobsUploaded: 0, alreadyMirrored: true };
   }

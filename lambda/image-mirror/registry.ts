@@ -110,22 +110,6 @@ export class RegistryClient {
   }
 
   /**
-   * The digest the registry reports for a tag, by HEAD (Docker-Content-Digest), or undefined when
-   * it reports none. Docker Hub meters pulls by manifest requests ("A pull request for a normal
-   * image makes one pull for a single manifest", Docker Hub usage docs); that a HEAD is not metered
-   * is reported by registry tool authors, not stated in Docker's own pages. Either way a re-deploy
-   * that finds the image already mirrored reads no manifest body and no blob.
-   */
-  public async headDigest(tagOrDigest: string): Promise<string | undefined> {
-    const res = await this.request('HEAD', `manifests/${tagOrDigest}`, { accept: ACCEPT });
-    if (res.status !== 200) {
-      await this.fail(res, `HEAD manifest ${this.name}:${tagOrDigest}`);
-    }
-    const digest = res.headers.get('docker-content-digest') ?? undefined;
-    return digest && /^sha256:[a-f0-9]{64}$/.test(digest) ? digest : undefined;
-  }
-
-  /**
    * The manifest or index named by `tagOrDigest`, verified: its sha256 must equal `expectedDigest`
    * when given (a digest reference, or the descriptor that listed it), and the Docker-Content-Digest
    * the registry sent, when it sent one.

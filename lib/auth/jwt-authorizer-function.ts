@@ -102,6 +102,8 @@ export class JwtAuthorizerFunction extends Construct {
     super(scope, id);
     const errors = new PropErrors(`JwtAuthorizerFunction '${this.node.path}'`);
     checkJwtAuthorizerDurations(errors, props);
+    errors.exclusive('logGroup', props.logGroup, 'logRetention', props.logRetention, 'the log group is yours, with its retention');
+    errors.exclusive('logGroup', props.logGroup, 'logEncryptionKey', props.logEncryptionKey, 'the log group is yours, with its key');
     errors.throwIfAny();
     // Unset settings stay out: the handler's defaults are those documented here.
     const environment: { [key: string]: string } = {

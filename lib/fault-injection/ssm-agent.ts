@@ -11,7 +11,7 @@ const AGENT_CONTAINER = 'amazon-ssm-agent';
  * The user of FIS's non-root SSM agent image: "runs the SSM agent as a dedicated ssmagent user
  * (UID/GID 61555), requiring no root privileges" (FIS guide, "Use the AWS FIS aws:ecs:task actions").
  */
-export const AGENT_USER = '61555';
+const AGENT_USER = '61555';
 /** Tags the registration gives the activation, hence the managed instance (FIS finds the task by ECS_TASK_ARN). */
 const REGISTRATION_TAG_KEYS = ['ECS_TASK_AVAILABILITY_ZONE', 'ECS_TASK_ARN', 'FAULT_INJECTION_SIDECAR', FIS_TARGET_TAG];
 

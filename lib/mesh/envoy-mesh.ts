@@ -44,7 +44,7 @@ export const RESERVED_PORTS = [ENVOY_ADMIN_PORT, 13133, COLLECTOR_HEALTH_PORT, 4
  * answers a DNS query with up to eight healthy records (AWS Cloud Map API reference, DnsConfig,
  * RoutingPolicy: "Route 53 returns the applicable value for up to eight instances").
  */
-export const MAX_DNS_ENDPOINTS = 8;
+const MAX_DNS_ENDPOINTS = 8;
 /** The bootstrap travels in the task definition (at most 64 KiB in all): keep it well below. */
 const MAX_BOOTSTRAP_BYTES = 32 * 1024;
 /**

@@ -31,7 +31,7 @@ export function backlogTarget(o: BacklogScalingOptions): number {
  * metric math", example "Amazon SQS queue backlog per task"); no function computes the metric.
  * Target tracking adjusts capacity in proportion to it, which from zero tasks is zero: a service
  * that may scale to zero gets a step policy that adds one task when messages wait and none is
- * being received. The wake reads the queue's own metrics only, which SQS publishes every minute
+ * being received or worked on. The wake reads the queue's own metrics only, which SQS publishes every minute
  * for an active queue, zeros included ("A non-negative value is reported if the queue is active",
  * SQS guide, "Available CloudWatch metrics for Amazon SQS"; a queue holding messages is active),
  * never a task count Container Insights may not publish for a service with no task.
@@ -74,18 +74,19 @@ export function scaleOnBacklog(scope: Construct, worker: BacklogWorker, queueNam
   wake.addAdjustment({ adjustment: 1, lowerBound: 0 });
   const alarm = new cloudwatch.Alarm(scope, 'WakeOnBacklogAlarm', {
     alarmName: safeName(`${worker.alarmPrefix}-${scope.node.id}-WakeOnBacklog`, 255),
-    alarmDescription: `Messages wait in ${queueName} and no task of ${worker.ecsServiceName} receives any: start one`,
+    alarmDescription: `Messages wait in ${queueName} and no task of ${worker.ecsServiceName} receives or works on any: start one`,
     metric: new cloudwatch.MathExpression({
-      // Harmless while tasks run: they receive messages every minute there are some, so the alarm
-      // stays OK; should every running task be busy for two whole minutes with messages waiting,
-      // one task more is what target tracking asks for too.
-      expression: 'IF(visible > 0 AND FILL(received, 0) == 0, 1, 0)',
+      // Harmless while tasks run: an idle task receives what waits, and busy ones hold messages
+      // in flight (not visible), so the alarm stays OK; only messages waiting while nothing is
+      // received or in work, which is a service with no task, wake it.
+      expression: 'IF(visible > 0 AND FILL(inFlight, 0) == 0 AND FILL(received, 0) == 0, 1, 0)',
       usingMetrics: {
         visible: new cloudwatch.Metric({ namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensionsMap: { QueueName: queueName }, statistic: 'Maximum', period: minute }),
+        inFlight: new cloudwatch.Metric({ namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesNotVisible', dimensionsMap: { QueueName: queueName }, statistic: 'Maximum', period: minute }),
         received: new cloudwatch.Metric({ namespace: 'AWS/SQS', metricName: 'NumberOfMessagesReceived', dimensionsMap: { QueueName: queueName }, statistic: 'Sum', period: minute }),
       },
       period: minute,
-      label: 'Messages wait, none received',
+      label: 'Messages wait, none received or in work',
     }),
     threshold: 1,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

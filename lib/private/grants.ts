@@ -68,10 +68,13 @@ export function stackKeyOf(scope: IConstruct, id: string, props: kms.KeyProps, i
 
 /**
  * Adds the confused-deputy conditions AWS documents for a service role's trust (`aws:SourceAccount`
- * and an `aws:SourceArn` pattern) to the one statement of `role`'s trust policy, in place: the
- * role keeps its logical id.
+ * and an `aws:SourceArn` pattern) to the one statement of the trust policy of a role aws-cdk-lib
+ * creates (a task role, a flow log's role), in place: the role keeps its logical id. A role the
+ * library creates itself takes `ServicePrincipal.withConditions()` instead.
  */
 export function conditionTrust(role: iam.IRole, sourceArn: string): void {
+  const statements = Stack.of(role).resolve((role as iam.Role).assumeRolePolicy?.toJSON())?.Statement ?? [];
+  if (statements.length !== 1) throw new Error(`conditionTrust: ${role.node.path} must have one trust statement, got ${statements.length}`);
   (role.node.defaultChild as iam.CfnRole).addPropertyOverride('AssumeRolePolicyDocument.Statement.0.Condition', {
     StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
     ArnLike: { 'aws:SourceArn': sourceArn },

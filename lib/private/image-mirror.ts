@@ -27,8 +27,6 @@ export interface ImageMirrorProps {
 
 /** The function's time limit: Envoy's layers are tens of MB, copied in 10 MiB parts. */
 const FUNCTION_TIMEOUT = Duration.minutes(10);
-/** Mirror runs at once: each holds a few ECR parts in memory, and they share the NAT gateways. */
-const RESERVED_CONCURRENCY = 2;
 /**
  * How long CloudFormation waits for an answer: one run, plus the wait of a third mirror queued behind
  * the two that run (CloudFormation invokes asynchronously; Lambda queues throttled events).
@@ -48,8 +46,9 @@ const PULL_POLICY_ID = 'MirroredImagePullPolicy';
  * The platform's copy of the pinned third-party images its tasks run (Envoy's `envoyproxy/envoy`
  * exists only on Docker Hub, which allows 10 anonymous pulls per hour per IP address; Fargate caches
  * nothing and every task of a VPC leaves through its NAT addresses): one private ECR repository,
- * filled at deploy time by a custom resource function that copies each image once per platform
- * deploy, and task images that pull it from ECR by digest.
+ * filled at deploy time by a custom resource function that copies each image when the platform is
+ * created and again only when its source, tag or credential changes (a tag the repository already
+ * holds is kept without asking the source), and task images that pull it from ECR by digest.
  *
  * ```ts
  * const mirror = new ImageMirror(this, 'ImageMirror', { logs: { retention: logs.RetentionDays.ONE_YEAR, encryption: true } });
@@ -108,14 +107,7 @@ export class ImageMirror extends Construct {
     // The ECR API calls are signed requests to ECR's API endpoint: ecr:GetAuthorizationToken (a
     // docker login) is not needed, and every action names the one repository.
     this.role.addToPolicy(new iam.PolicyStatement({ actions: MIRROR_ACTIONS, resources: [this.repository.repositoryArn] }));
-    if (props.credentialSecret) {
-      const secret = props.credentialSecret;
-      this.role.addToPolicy(new iam.PolicyStatement({
-        actions: ['secretsmanager:GetSecretValue'],
-        resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
-      }));
-      secret.encryptionKey?.grantDecrypt(this.role);
-    }
+    props.credentialSecret?.grantRead(this.role);
 
     this.function = new lambda.Function(this, 'Function', {
       description: `Mirrors pinned container images into ${this.node.path}'s ECR repository (CloudFormation custom resource)`,
@@ -128,7 +120,6 @@ export class ImageMirror extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      reservedConcurrentExecutions: RESERVED_CONCURRENCY,
       // The handler answers CloudFormation on every path itself, also near its timeout; a retry of a
       // crash it could not answer (out of memory) would crash again.
       retryAttempts: 0,

@@ -16,7 +16,7 @@ export interface LogSettings {
 
 const LOG_KEY_ID = 'CdkMicroserviceLogKey';
 /** The prefix of the names of the log groups the library names itself. */
-export const LOG_GROUP_PREFIX = '/cdk-microservice/';
+const LOG_GROUP_PREFIX = '/cdk-microservice/';
 /** CloudWatch Logs' limit on a log group name. */
 const MAX_LOG_GROUP_NAME = 512;
 
@@ -44,7 +44,7 @@ export function createLogGroup(scope: Construct, id: string, settings: LogSettin
 }
 
 /** `/cdk-microservice/<stack id>/<stack>/<path in the stack>/<id>`, in the characters a log group name allows. */
-export function libraryLogGroupName(scope: IConstruct, id: string): string {
+function libraryLogGroupName(scope: IConstruct, id: string): string {
   // The UUID that ends AWS::StackId: 36 characters.
   const path = `/${scope.node.path}/${id}`.replace(/[^A-Za-z0-9._\-/#]/g, '-');
   const room = MAX_LOG_GROUP_NAME - LOG_GROUP_PREFIX.length - 36;
@@ -62,7 +62,7 @@ function hashOf(s: string): string {
  * no other (CloudWatch Logs guide, "Encrypt log data in CloudWatch Logs using AWS KMS": the
  * `kms:EncryptionContext:aws:logs:arn` condition, the log group's ARN).
  */
-export function logKeyFor(scope: IConstruct, logGroupName: string): kms.Key {
+function logKeyFor(scope: IConstruct, logGroupName: string): kms.Key {
   const stack = Stack.of(scope);
   const names = ENCRYPTED_GROUPS.get(stack) ?? [];
   ENCRYPTED_GROUPS.set(stack, names);
@@ -76,7 +76,7 @@ export function logKeyFor(scope: IConstruct, logGroupName: string): kms.Key {
     resources: ['*'],
     conditions: {
       ArnEquals: {
-        'kms:EncryptionContext:aws:logs:arn': Lazy.list({
+        'kms:EncryptionContext:aws:logs:arn': Lazy.uncachedList({
           produce: () => [...new Set(names)].map((name) => stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
         }),
       },

@@ -262,7 +262,7 @@ export class Microservice extends Construct implements ec2.IConnectable {
     }
     if (options.scaleOnBacklog && this.platformServices.containerInsights === undefined) {
       Annotations.of(this).addWarningV2('cdk-microservice:backlogNeedsContainerInsights',
-        'scaleOnBacklog reads ECS/ContainerInsights RunningTaskCount and DesiredTaskCount: the platform\'s cluster is yours, so make sure Container Insights is on');
+        'scaleOnBacklog reads ECS/ContainerInsights RunningTaskCount (the backlog per task): the platform\'s cluster is yours, so make sure Container Insights is on');
     }
     if (here !== there) dependOn(here, there, `${this.node.path} subscribes to ${topic.topicName}`);
     const sub = ServiceSubscription._create(this.messagingScope('Subscriptions'), id, topic, options, settings, {

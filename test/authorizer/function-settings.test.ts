@@ -5,6 +5,8 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { ApiAuthorizer, JwtAuthorizerFunction, JwtAuthorizerOptions, Microservice, MicroservicePlatform } from '../../lib';
 import { configFromEnv } from '../../lambda/jwt-authorizer/authorizer';
 import { IMAGE, testApp } from '../util';
@@ -89,4 +91,16 @@ describe('maxTokenLifetime and jwksCacheTtl', () => {
     expect(make('Fits', Duration.hours(24))).not.toThrow();
     expect(make('Over', Duration.days(2))).toThrow(/must fit the Lambda authorizer's environment \(4096 bytes with issuer and audience\), got 4097 bytes/);
   });
+});
+
+test('JwtAuthorizerFunction refuses a logGroup of yours with logRetention or logEncryptionKey: they would not apply', () => {
+  const stack = new Stack(testApp(), 'S');
+  const logGroup = new logs.LogGroup(stack, 'Mine');
+  const base = { issuer: ISSUER, audience: ['a'], methodScopes: { 'GET /a': ['a/read'] }, logGroup };
+  expect(() => new JwtAuthorizerFunction(stack, 'A', { ...base, logRetention: logs.RetentionDays.ONE_DAY }))
+    .toThrow('logGroup and logRetention are mutually exclusive (the log group is yours, with its retention): give one or neither, got both');
+  expect(() => new JwtAuthorizerFunction(stack, 'B', { ...base, logEncryptionKey: new kms.Key(stack, 'K') }))
+    .toThrow('logGroup and logEncryptionKey are mutually exclusive (the log group is yours, with its key): give one or neither, got both');
+  const fn = new JwtAuthorizerFunction(stack, 'C', base);
+  expect(fn.logGroup).toBe(logGroup);
 });

@@ -141,20 +141,23 @@ describe('workers that scale on their queue\'s backlog', () => {
       // Container Insights may not exist for a service with no task.
       const received = stat(alarm.Metrics, 'NumberOfMessagesReceived');
       const visible = stat(alarm.Metrics, 'ApproximateNumberOfMessagesVisible');
-      expect(alarm.Metrics.filter((x: any) => x.MetricStat).map((x: any) => x.MetricStat.Metric.Namespace)).toEqual(['AWS/SQS', 'AWS/SQS']);
-      for (const m of [received, visible]) expect(dims(m)).toEqual({ QueueName: mailerSub.queueName });
+      const inFlight = stat(alarm.Metrics, 'ApproximateNumberOfMessagesNotVisible');
+      expect(alarm.Metrics.filter((x: any) => x.MetricStat).map((x: any) => x.MetricStat.Metric.Namespace)).toEqual(['AWS/SQS', 'AWS/SQS', 'AWS/SQS']);
+      for (const m of [received, visible, inFlight]) expect(dims(m)).toEqual({ QueueName: mailerSub.queueName });
       expect(received.MetricStat.Stat).toBe('Sum');
       const expression = alarm.Metrics.filter((x: any) => x.ReturnData !== false);
       expect(expression).toHaveLength(1);
       expect(alarm.ComparisonOperator).toBe('GreaterThanOrEqualToThreshold');
-      const breaches = (r: number | undefined, v: number | undefined) =>
-        evaluate(expression[0].Expression, { [received.Id]: r, [visible.Id]: v }) >= alarm.Threshold;
-      // No task: messages wait and nobody receives them.
-      expect(breaches(0, 3)).toBe(true);
-      expect(breaches(undefined, 1)).toBe(true);
-      // Tasks at work receive messages: harmless while they run.
-      expect(breaches(5, 3)).toBe(false);
-      expect(breaches(0, 0)).toBe(false);
+      const breaches = (r: number | undefined, v: number | undefined, f: number | undefined) =>
+        evaluate(expression[0].Expression, { [received.Id]: r, [visible.Id]: v, [inFlight.Id]: f }) >= alarm.Threshold;
+      // No task: messages wait, nobody receives them, none is in work.
+      expect(breaches(0, 3, 0)).toBe(true);
+      expect(breaches(undefined, 1, undefined)).toBe(true);
+      // Idle tasks receive what waits: harmless while they run.
+      expect(breaches(5, 3, 2)).toBe(false);
+      // Busy tasks receive nothing for minutes, but hold messages in flight: no task is added.
+      expect(breaches(0, 3, 2)).toBe(false);
+      expect(breaches(0, 0, 0)).toBe(false);
     });
 
     test('no CPU or memory policy holds it at one task: every other target-tracking policy has scale-in off', () => {

@@ -176,7 +176,7 @@ describe('a subscriber in another stack', () => {
     expect(actionsOn(statements, getAtt(messagingKeyId(billingStack), 'Arn'))).toEqual(['kms:Decrypt']);
     // Through SQS only: the task cannot use the key by itself (kms:ViaService).
     const keyStatement = statements.find((s) => JSON.stringify(s.Resource) === JSON.stringify(getAtt(messagingKeyId(billingStack), 'Arn')));
-    expect(keyStatement.Condition).toEqual({ StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['sqs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } });
+    expect(keyStatement.Condition).toEqual({ StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['sqs.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]] } } });
     expect(statements.flatMap((s) => asList<string>(s.Action)).filter((x) => x.startsWith('sns:'))).toEqual([]);
   });
 

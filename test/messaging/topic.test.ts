@@ -73,7 +73,7 @@ describe('a service that publishes topics', () => {
     expect(actionsOn(statements, keyArn)).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
     // Through SNS only: the task cannot use the key by itself (kms:ViaService).
     for (const s of statements.filter((x) => JSON.stringify(x.Resource) === JSON.stringify(keyArn))) {
-      expect(s.Condition).toEqual({ StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['sns.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } });
+      expect(s.Condition).toEqual({ StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['sns.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]] } } });
     }
   });
 

@@ -69,17 +69,18 @@ describe('an ImageMirror mirroring Envoy for a Fargate task', () => {
     template.resourceCountIs('Custom::ECRAutoDeleteImages', 0);
   });
 
-  test('runs the bundled handler on Node.js 24, arm64, 1024 MiB, 10 minutes, 2 reserved, no async retry, its own encrypted log', () => {
+  test('runs the bundled handler on Node.js 24, arm64, 1024 MiB, 10 minutes, no reserved concurrency (accounts with a low quota refuse one), no async retry, its own encrypted log', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
       MemorySize: 1024,
       Timeout: 600,
-      ReservedConcurrentExecutions: 2,
       LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: logicalId(mirror.logGroup) } },
       Role: getAtt(logicalId(mirror.role), 'Arn'),
     });
+    expect(Object.values<any>(template.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Handler === 'index.handler')
+      .map((f) => f.Properties.ReservedConcurrentExecutions)).toEqual([undefined]);
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, Qualifier: '$LATEST' });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365, KmsKeyId: Match.anyValue() });
     expect(ImageMirror.ASSET_DIR).toMatch(/assets[\\/]image-mirror$/);
@@ -163,7 +164,8 @@ describe('with a credential secret', () => {
   test('passes the secret to the custom resource and lets the function read that secret only', () => {
     template.hasResourceProperties('Custom::ImageMirror', { CredentialSecretArn: { Ref: secret } });
     const policy = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: logicalId(mirror.role) }] } }))[0] as any;
-    expect(policy.Properties.PolicyDocument.Statement).toContainEqual({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: secret } });
+    // secret.grantRead(): read and describe, that secret only.
+    expect(policy.Properties.PolicyDocument.Statement).toContainEqual({ Effect: 'Allow', Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Resource: { Ref: secret } });
   });
 });
 
