@@ -1,5 +1,8 @@
+import { execFile } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
+import { promisify } from 'util';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -39,3 +42,23 @@ export function resource(t: Template, id: string): any {
 
 /** Every resource of a type, as [logical id, resource]. */
 export const resourcesOf = (t: Template, type: string): Array<[string, any]> => Object.entries(t.findResources(type));
+
+/**
+ * Rebuilds a committed Lambda bundle (`assets/<name>/index.js`) with its script into a scratch
+ * file and fails unless the two are byte-identical: the committed bundle is current and the build
+ * reproducible.
+ */
+export async function expectBundleCurrent(name: string, script: string): Promise<void> {
+  const root = path.join(__dirname, '..');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${name}-bundle-`));
+  try {
+    const outfile = path.join(dir, 'index.js');
+    const { stdout } = await promisify(execFile)(process.execPath, [path.join(root, 'scripts', script), '--outfile', outfile], { cwd: root });
+    expect(stdout).toMatch(/\d+ bytes/);
+    if (!fs.readFileSync(outfile).equals(fs.readFileSync(path.join(root, 'assets', name, 'index.js')))) {
+      throw new Error(`assets/${name}/index.js is not the bundle of the current sources: run \`npm run bundle\` and commit it`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

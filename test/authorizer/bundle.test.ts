@@ -8,27 +8,14 @@ import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import { nowSeconds, requestEvent, signJwt, SigningKey, STAGE_ARN, TestIdp, TLS_CERT_FILE } from './fixtures/idp';
+import { expectBundleCurrent } from '../util';
 
 const run = promisify(execFile);
 const ROOT = path.join(__dirname, '..', '..');
 const ASSET_DIR = path.join(ROOT, 'assets', 'jwt-authorizer');
 const BUNDLE = path.join(ASSET_DIR, 'index.js');
 
-test('the committed bundle is byte-identical to a fresh build (current and reproducible)', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jwt-authorizer-bundle-'));
-  try {
-    const outfile = path.join(dir, 'index.js');
-    const { stdout } = await run(process.execPath, [path.join(ROOT, 'scripts', 'bundle-authorizer.mjs'), '--outfile', outfile], { cwd: ROOT });
-    expect(stdout).toMatch(/\d+ bytes/);
-    const fresh = fs.readFileSync(outfile);
-    const committed = fs.readFileSync(BUNDLE);
-    if (!fresh.equals(committed)) {
-      throw new Error('assets/jwt-authorizer/index.js is not the bundle of the current sources: run `npm run bundle` and commit it');
-    }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+test('the committed bundle is byte-identical to a fresh build (current and reproducible)', () => expectBundleCurrent('jwt-authorizer', 'bundle-authorizer.mjs'));
 
 test('the asset directory holds only index.js, under 150 KB, with nothing machine-specific', () => {
   expect(fs.readdirSync(ASSET_DIR)).toEqual(['index.js']);

@@ -9,25 +9,14 @@ import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import { ResponseCollector } from './fixtures/fake-registry';
+import { expectBundleCurrent } from '../util';
 
 const run = promisify(execFile);
 const ROOT = path.join(__dirname, '..', '..');
 const ASSET_DIR = path.join(ROOT, 'assets', 'image-mirror');
 const BUNDLE = path.join(ASSET_DIR, 'index.js');
 
-test('the committed bundle is byte-identical to a fresh build (current and reproducible)', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'image-mirror-bundle-'));
-  try {
-    const outfile = path.join(dir, 'index.js');
-    const { stdout } = await run(process.execPath, [path.join(ROOT, 'scripts', 'bundle-image-mirror.mjs'), '--outfile', outfile], { cwd: ROOT });
-    expect(stdout).toMatch(/\d+ bytes/);
-    if (!fs.readFileSync(outfile).equals(fs.readFileSync(BUNDLE))) {
-      throw new Error('assets/image-mirror/index.js is not the bundle of the current sources: run `npm run bundle` and commit it');
-    }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+test('the committed bundle is byte-identical to a fresh build (current and reproducible)', () => expectBundleCurrent('image-mirror', 'bundle-image-mirror.mjs'));
 
 test('the asset directory holds only index.js, under 50 KB, with nothing machine-specific and the SDK external', () => {
   expect(fs.readdirSync(ASSET_DIR)).toEqual(['index.js']);
