@@ -50,10 +50,13 @@ export { MicroservicePlatform } from './platform/microservice-platform';
 export type { ApiDomainOptions, IMicroservicePlatform, MicroservicePlatformProps } from './platform/microservice-platform';
 export type { PlatformLogOptions } from './platform/platform-log-options';
 export { Microservice } from './service/microservice';
+export type { SidecarContainerOptions } from './service/sidecar-options';
 export type {
   FargateSpotOptions, MicroserviceAutoScalingOptions, MicroserviceDeploymentOptions, MicroserviceProps,
 } from './service/microservice-props';
 export { normalizeTemplate } from './testing/normalize-template';
+export { Tracing } from './tracing/tracing';
+export type { OpenTelemetryTracingOptions } from './tracing/tracing';
 export { MicroserviceTesting } from './testing/template-snapshot';
 export { strictValidation } from './testing/strict-validation';
 export type { NormalizeTemplateOptions } from './testing/normalize-template';

@@ -6,7 +6,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { Microservice, MicroservicePlatform } from 'cdk-microservice';
+import { Microservice, MicroservicePlatform , Tracing } from 'cdk-microservice';
 
 export function build(app: App): App {
   const platform = new MicroservicePlatform(new Stack(app, 'EventsPlatform'), 'Platform', {
@@ -14,7 +14,7 @@ export function build(app: App): App {
     logs: { retention: logs.RetentionDays.ONE_YEAR },
   });
   const image = ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx-unprivileged:stable');
-  const common = { platform, image, user: '101', writablePaths: ['/tmp', '/var/cache/nginx'], tracing: true };
+  const common = { platform, image, user: '101', writablePaths: ['/tmp', '/var/cache/nginx'], tracing: Tracing.openTelemetry() };
 
   // Orders publishes OrderPlaced: ORDER_PLACED_TOPIC_ARN in its container, publish granted.
   const orders = new Microservice(new Stack(app, 'EventsOrders'), 'Orders', {

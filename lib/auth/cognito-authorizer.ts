@@ -1,4 +1,4 @@
-import { Aws, Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as authorizers from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -147,6 +147,9 @@ export class CognitoPlatformAuthorizer implements PlatformAuthorizer {
       },
     });
     this.pool = pool;
+    // What a caller needs after deploy to get a token (client credentials), without the console.
+    new CfnOutput(this.platformScope, 'TokenEndpoint', { value: this.tokenEndpoint!, description: 'OAuth 2.0 token endpoint of the platform\'s user pool' });
+    new CfnOutput(this.platformScope, 'UserPoolId', { value: pool.userPoolId, description: 'The platform\'s user pool' });
     this.onUserPoolCreated(pool);
     return pool;
   }

@@ -4,7 +4,8 @@ import { Construct } from 'constructs';
 import type { CacheAttributes } from './cache-options';
 import { CACHE_ENV } from './cache-env';
 import { MicroserviceCache } from './microservice-cache';
-import type { CacheContext, CacheFaultTarget, ServicePart } from '../private/binding';
+import type { CacheFaultTarget, ServicePart } from '../private/binding';
+import type { ServiceWithNetwork } from '../private/feature';
 
 /**
  * A cache owned elsewhere (`ServiceCache.fromAttributes()`): the service gets its endpoint and
@@ -13,7 +14,7 @@ import type { CacheContext, CacheFaultTarget, ServicePart } from '../private/bin
  */
 export class ImportedCache extends MicroserviceCache {
   /** @internal */
-  public static _create(scope: Construct, id: string, attributes: CacheAttributes, context: CacheContext): ImportedCache {
+  public static _create(scope: Construct, id: string, attributes: CacheAttributes, context: ServiceWithNetwork): ImportedCache {
     return new ImportedCache(scope, id, attributes, context);
   }
 
@@ -27,7 +28,7 @@ export class ImportedCache extends MicroserviceCache {
   /** @internal */
   public readonly _faultTarget: CacheFaultTarget;
 
-  private constructor(scope: Construct, id: string, s: CacheAttributes, context: CacheContext) {
+  private constructor(scope: Construct, id: string, s: CacheAttributes, context: ServiceWithNetwork) {
     super(scope, id);
     this.host = s.host;
     this.port = s.port;
@@ -37,11 +38,11 @@ export class ImportedCache extends MicroserviceCache {
       // A standalone rule in the service's stack: the owner's stack never references the service.
       new ec2.CfnSecurityGroupIngress(this, 'IngressFromTasks', {
         groupId: s.securityGroup.securityGroupId,
-        sourceSecurityGroupId: context.taskSecurityGroup.securityGroupId,
+        sourceSecurityGroupId: context.securityGroup.securityGroupId,
         ipProtocol: 'tcp',
         fromPort: s.port,
         toPort: s.port,
-        description: `${context.servicePath} tasks`,
+        description: `${context.path} tasks`,
       });
     }
     this._faultTarget = {

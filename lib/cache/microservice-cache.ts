@@ -6,7 +6,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { BoundCacheAuth, CacheAuth, CacheAuthTarget } from './cache-auth';
-import type { CacheContext, CacheFaultTarget, ServicePart } from '../private/binding';
+import type { CacheFaultTarget, ServicePart } from '../private/binding';
+import type { ServiceWithNetwork } from '../private/feature';
 import { CACHE_ENV } from './cache-env';
 
 
@@ -82,10 +83,10 @@ export abstract class MicroserviceCache extends Construct {
    *
    * @internal
    */
-  protected _createSecurityGroup(context: CacheContext): ec2.SecurityGroup {
+  protected _createSecurityGroup(context: ServiceWithNetwork): ec2.SecurityGroup {
     return new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: context.vpc,
-      description: `Cache of ${context.servicePath}: only the tasks of that service may connect`,
+      description: `Cache of ${context.path}: only the tasks of that service may connect`,
       allowAllOutbound: false,
     });
   }
@@ -95,7 +96,7 @@ export abstract class MicroserviceCache extends Construct {
    *
    * @internal
    */
-  protected _wire(context: CacheContext, extra: { [name: string]: string } = {}): void {
+  protected _wire(context: ServiceWithNetwork, extra: { [name: string]: string } = {}): void {
     const env: { [name: string]: string } = { ...extra };
     env[CACHE_ENV.HOST] = this.host;
     env[CACHE_ENV.PORT] = Token.isUnresolved(this.port) ? Token.asString(this.port) : String(this.port);
@@ -111,9 +112,9 @@ export abstract class MicroserviceCache extends Construct {
    *
    * @internal
    */
-  protected _wireAuth(context: CacheContext, cacheName: string, extra: { [name: string]: string } = {}): void {
+  protected _wireAuth(context: ServiceWithNetwork, cacheName: string, extra: { [name: string]: string } = {}): void {
     const auth = this.auth!;
-    const iamName: { [name: string]: string } = auth.grantConnect(context.taskRole, cacheName) ? { [CACHE_ENV.IAM_CACHE_NAME]: cacheName } : {};
+    const iamName: { [name: string]: string } = auth.grantConnect(context.task.taskDefinition.taskRole, cacheName) ? { [CACHE_ENV.IAM_CACHE_NAME]: cacheName } : {};
     this._wire(context, { ...auth.environment, ...extra, ...iamName });
     this._injectSecret(context, auth.secretVariable);
   }
@@ -123,7 +124,7 @@ export abstract class MicroserviceCache extends Construct {
    *
    * @internal
    */
-  protected _injectSecret(context: CacheContext, variable: string | undefined): void {
+  protected _injectSecret(context: ServiceWithNetwork, variable: string | undefined): void {
     if (this.secret && variable) context.task.addSecret(variable, ecs.Secret.fromSecretsManager(this.secret));
   }
 }

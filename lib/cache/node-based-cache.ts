@@ -6,7 +6,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { ResolvedNodeCache } from './cache-settings';
 import { MicroserviceCache } from './microservice-cache';
-import type { CacheContext, CacheFaultTarget, ServicePart } from '../private/binding';
+import type { CacheFaultTarget, ServicePart } from '../private/binding';
+import type { ServiceWithNetwork } from '../private/feature';
 
 /**
  * A node-based ElastiCache replication group (cluster mode off) in private subnets: TLS required,
@@ -14,7 +15,7 @@ import type { CacheContext, CacheFaultTarget, ServicePart } from '../private/bin
  */
 export class NodeBasedCache extends MicroserviceCache {
   /** @internal */
-  public static _create(scope: Construct, id: string, settings: ResolvedNodeCache, context: CacheContext): NodeBasedCache {
+  public static _create(scope: Construct, id: string, settings: ResolvedNodeCache, context: ServiceWithNetwork): NodeBasedCache {
     return new NodeBasedCache(scope, id, settings, context);
   }
 
@@ -31,27 +32,27 @@ export class NodeBasedCache extends MicroserviceCache {
   public readonly _faultTarget: CacheFaultTarget;
   private readonly replicas: number;
 
-  private constructor(scope: Construct, id: string, s: ResolvedNodeCache, context: CacheContext) {
+  private constructor(scope: Construct, id: string, s: ResolvedNodeCache, context: ServiceWithNetwork) {
     super(scope, id);
     this.replicas = s.replicas;
     this.securityGroup = this._createSecurityGroup(context);
-    const auth = this._bindAuth(s.auth, { engine: s.engine, engineVersion: s.engineVersion, serverless: false, servicePath: context.servicePath });
+    const auth = this._bindAuth(s.auth, { engine: s.engine, engineVersion: s.engineVersion, serverless: false, servicePath: context.path });
     this.secret = auth.secret;
     const subnetGroup = new elasticache.CfnSubnetGroup(this, 'SubnetGroup', {
-      description: `Private subnets of the cache of ${context.servicePath}`,
+      description: `Private subnets of the cache of ${context.path}`,
       subnetIds: context.vpc.selectSubnets(context.subnets).subnetIds,
     });
     let parameterGroupName = s.parameterGroupName;
     if (s.parameters) {
       const pg = new elasticache.CfnParameterGroup(this, 'ParameterGroup', {
         cacheParameterGroupFamily: s.engine === 'valkey' ? `valkey${s.engineVersion.split('.')[0]}` : `redis${s.engineVersion.startsWith('6') ? '6.x' : s.engineVersion.split('.')[0]}`,
-        description: `Parameters of the cache of ${context.servicePath}`,
+        description: `Parameters of the cache of ${context.path}`,
         properties: s.parameters,
       });
       parameterGroupName = pg.ref;
     }
     const rg = new elasticache.CfnReplicationGroup(this, 'ReplicationGroup', {
-      replicationGroupDescription: `Cache of ${context.servicePath}`,
+      replicationGroupDescription: `Cache of ${context.path}`,
       engine: s.engine,
       engineVersion: s.engineVersion,
       cacheNodeType: s.nodeType,
@@ -77,7 +78,7 @@ export class NodeBasedCache extends MicroserviceCache {
     this.host = rg.attrPrimaryEndPointAddress;
     this.port = s.port;
     this.readerHost = s.replicas > 0 ? rg.attrReaderEndPointAddress : undefined;
-    this.securityGroup.connections.allowFrom(context.taskSecurityGroup, ec2.Port.tcp(s.port), `${context.servicePath} tasks`);
+    this.securityGroup.connections.allowFrom(context.securityGroup, ec2.Port.tcp(s.port), `${context.path} tasks`);
     for (const ack of auth.replicationGroupAcknowledgements) Validations.of(rg).acknowledge(ack);
     // A cache without Multi-AZ is the service owner's choice: AwsSolutions-AEC4 stays theirs to acknowledge.
     if (s.engine === 'redis' && s.port === 6379) {

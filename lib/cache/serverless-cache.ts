@@ -7,7 +7,8 @@ import { Construct } from 'constructs';
 import type { ResolvedServerlessCache } from './cache-settings';
 import { CACHE_ENV } from './cache-env';
 import { MicroserviceCache } from './microservice-cache';
-import type { CacheContext, CacheFaultTarget, ServicePart } from '../private/binding';
+import type { CacheFaultTarget, ServicePart } from '../private/binding';
+import type { ServiceWithNetwork } from '../private/feature';
 import { physicalName } from '../private/names';
 
 /** The port of a serverless cache's reader endpoint. */
@@ -19,7 +20,7 @@ const SERVERLESS_READER_PORT = 6380;
  */
 export class ServerlessCache extends MicroserviceCache {
   /** @internal */
-  public static _create(scope: Construct, id: string, settings: ResolvedServerlessCache, context: CacheContext): ServerlessCache {
+  public static _create(scope: Construct, id: string, settings: ResolvedServerlessCache, context: ServiceWithNetwork): ServerlessCache {
     return new ServerlessCache(scope, id, settings, context);
   }
 
@@ -37,16 +38,16 @@ export class ServerlessCache extends MicroserviceCache {
   private readonly serverlessCacheName: string;
   private readonly settings: ResolvedServerlessCache;
 
-  private constructor(scope: Construct, id: string, s: ResolvedServerlessCache, context: CacheContext) {
+  private constructor(scope: Construct, id: string, s: ResolvedServerlessCache, context: ServiceWithNetwork) {
     super(scope, id);
     this.settings = s;
     this.securityGroup = this._createSecurityGroup(context);
-    const auth = this._bindAuth(s.auth, { engine: s.engine, serverless: true, servicePath: context.servicePath });
+    const auth = this._bindAuth(s.auth, { engine: s.engine, serverless: true, servicePath: context.path });
     this.secret = auth.secret;
     this.serverlessCacheName = physicalName(this, 40);
     const sc = new elasticache.CfnServerlessCache(this, 'ServerlessCache', {
       serverlessCacheName: this.serverlessCacheName,
-      description: `Cache of ${context.servicePath}`,
+      description: `Cache of ${context.path}`,
       engine: s.engine,
       majorEngineVersion: s.majorEngineVersion,
       cacheUsageLimits: {
@@ -64,8 +65,8 @@ export class ServerlessCache extends MicroserviceCache {
     this.host = sc.attrEndpointAddress;
     this.port = Token.asNumber(sc.attrEndpointPort);
     this.readerHost = sc.attrReaderEndpointAddress;
-    this.securityGroup.connections.allowFrom(context.taskSecurityGroup, ec2.Port.tcp(6379), `${context.servicePath} tasks`);
-    this.securityGroup.connections.allowFrom(context.taskSecurityGroup, ec2.Port.tcp(SERVERLESS_READER_PORT), `${context.servicePath} tasks (reader)`);
+    this.securityGroup.connections.allowFrom(context.securityGroup, ec2.Port.tcp(6379), `${context.path} tasks`);
+    this.securityGroup.connections.allowFrom(context.securityGroup, ec2.Port.tcp(SERVERLESS_READER_PORT), `${context.path} tasks (reader)`);
     this._wireAuth(context, this.serverlessCacheName, { [CACHE_ENV.READER_PORT]: String(SERVERLESS_READER_PORT) });
     this._part = this.part();
     this._faultTarget = {

@@ -6,7 +6,7 @@ import { ImportedCache } from './imported-cache';
 import { MicroserviceCache } from './microservice-cache';
 import { NodeBasedCache } from './node-based-cache';
 import { ServerlessCache } from './serverless-cache';
-import type { CacheContext } from '../private/binding';
+import type { ServiceWithNetwork } from '../private/feature';
 
 /**
  * The service's cache, reachable only by the service's tasks, encrypted in transit and at rest,
@@ -39,7 +39,7 @@ export abstract class ServiceCache {
    *
    * @internal
    */
-  public abstract _bind(scope: Construct, id: string, context: CacheContext): MicroserviceCache;
+  public abstract _bind(scope: Construct, id: string, context: ServiceWithNetwork): MicroserviceCache;
 }
 
 class NodeServiceCache extends ServiceCache {
@@ -50,7 +50,7 @@ class NodeServiceCache extends ServiceCache {
     this.settings = resolveNodeCache(options, CacheAuth.authToken());
   }
 
-  public _bind(scope: Construct, id: string, context: CacheContext): MicroserviceCache {
+  public _bind(scope: Construct, id: string, context: ServiceWithNetwork): MicroserviceCache {
     return NodeBasedCache._create(scope, id, this.settings, context);
   }
 }
@@ -63,7 +63,7 @@ class ServerlessServiceCache extends ServiceCache {
     this.settings = resolveServerlessCache(options, CacheAuth.password());
   }
 
-  public _bind(scope: Construct, id: string, context: CacheContext): MicroserviceCache {
+  public _bind(scope: Construct, id: string, context: ServiceWithNetwork): MicroserviceCache {
     return ServerlessCache._create(scope, id, this.settings, context);
   }
 }
@@ -74,7 +74,7 @@ class ImportedServiceCache extends ServiceCache {
     validateCacheAttributes(attributes);
   }
 
-  public _bind(scope: Construct, id: string, context: CacheContext): MicroserviceCache {
+  public _bind(scope: Construct, id: string, context: ServiceWithNetwork): MicroserviceCache {
     return ImportedCache._create(scope, id, this.attributes, context);
   }
 }

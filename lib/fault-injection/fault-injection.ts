@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { FaultExperiment, FaultInjectionOptions } from './fault-injection-options';
 import type { FaultInjectionContext, ResolvedFaultInjection, ServiceForFaultInjection } from './fault-injection-context';
 import { ServiceFaultInjection, taskNeeds } from './service-fault-injection';
+import type { ServiceConnection, ServiceFeature, ServiceWithMonitoring, TaskDefinitionContribution } from '../private/feature';
 import { millis, PropErrors } from '../private/validation';
 
 /**
@@ -50,6 +51,45 @@ export abstract class FaultInjection {
    * @internal
    */
   public abstract _bind(scope: Construct, context: FaultInjectionContext): ServiceFaultInjection | undefined;
+
+  /**
+   * Fault injection as a feature of one service: every phase it takes part in, in one place.
+   *
+   * @internal
+   */
+  public _feature(service: ServiceForFaultInjection): FaultInjectionFeature {
+    return new FaultInjectionFeature(this, service);
+  }
+}
+
+/** Fault injection in a service's lifecycle: its checks, its task settings, its experiments, one per callee. */
+export class FaultInjectionFeature implements ServiceFeature {
+  /** The experiments, once the service's alarms exist. */
+  public faultInjection?: ServiceFaultInjection;
+
+  constructor(private readonly strategy: FaultInjection, private readonly service: ServiceForFaultInjection) {}
+
+  public validate(errors: PropErrors): void {
+    this.strategy._validate(errors, this.service);
+  }
+
+  public taskDefinition(): TaskDefinitionContribution {
+    return this.strategy._taskDefinitionProps();
+  }
+
+  /** The experiments of the service, bound once its alarms exist. */
+  public useMonitoring(unit: ServiceWithMonitoring): void {
+    this.faultInjection = this.strategy._bind(unit.scope, {
+      servicePath: unit.path, discoveryName: unit.name, task: unit.task, service: unit.service,
+      clusterName: unit.clusterName, ecsServiceName: unit.name, minCapacity: unit.settings.minCapacity,
+      healthAlarm: unit.healthAlarm, cache: unit.parts.find((p) => p.cacheFaultTarget)?.cacheFaultTarget, logs: unit.platform.logs,
+      defaultAvailabilityZone: unit.defaultAvailabilityZone,
+    });
+  }
+
+  public connect(callee: { readonly name: string }, connection: ServiceConnection): void {
+    this.faultInjection?._addDependency(callee.name, connection.faultTarget.ports, connection.faultTarget.hosts);
+  }
 }
 
 class DisabledFaultInjection extends FaultInjection {

@@ -174,12 +174,12 @@ export class ServiceFaultInjection extends Construct {
    *
    * @internal
    */
-  public _addDependency(name: string, port: number, host: string): void {
+  public _addDependency(name: string, ports: number[], hosts: string[]): void {
     // A callee's templates are named after it; one named like the cache's (a callee `cache`)
     // takes a suffix until its names are free.
     let stem = pascal(name);
     while (this.dependencies.some((d) => d.stem === stem)) stem = `${stem}Service`;
-    const dependency: Dependency = { stem, what: name, ports: [port], hosts: [host] };
+    const dependency: Dependency = { stem, what: name, ports: [...ports], hosts: [...hosts] };
     this.dependencies.push(dependency);
     if (this.settings.experiments.includes(FaultExperiment.DEPENDENCY_UNREACHABLE)) this.unreachable(dependency);
     if (this.settings.experiments.includes(FaultExperiment.DEPENDENCY_LATENCY)) {
@@ -191,7 +191,7 @@ export class ServiceFaultInjection extends Construct {
             duration: this.settings.duration.toIsoString(),
             delayMilliseconds: String(latency.toMilliseconds()),
             jitterMilliseconds: String(jitter.toMilliseconds()),
-            sources: host,
+            sources: hosts.join(','),
             // Fargate has no NET_ADMIN for tc: the ECS fault injection endpoints apply the fault (FIS guide, "ECS task actions").
             useEcsFaultInjectionEndpoints: 'true',
           },

@@ -6,8 +6,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { EnvoyBackend, envoyBootstrap, EnvoyBootstrapSettings, protoDuration, retryOn } from './envoy-bootstrap';
 import { calleePart, COLLECTOR_HEALTH_PORT, collectorConfig, edgePart, ENVOY_METRIC_NAMESPACE, REQUEST_DURATION_METRIC } from './envoy-metrics';
+import { meshContext, MeshServiceContext } from './mesh-context';
 import { defaultRequestTimeoutMillis, ServiceProtocol } from './resilience';
-import type { AlarmSource, GoldenSignals, MeshService, MeshServiceContext, PlatformMesh, ServicePart } from '../private/binding';
+import type { AlarmSource, GoldenSignals, ServicePart } from '../private/binding';
+import type { MeshDescription, MeshService, PlatformMesh, ServiceConnection, ServiceWithNetwork } from '../private/feature';
 import { createLogGroup } from '../private/log-groups';
 import { PropErrors } from '../private/validation';
 
@@ -37,8 +39,12 @@ const ENVOY_UID = '101';
  * their bootstrap must fit the task definition, which a dozen fully described backends do.
  */
 export const MAX_BACKENDS = 12;
-/** Ports the sidecars of a task listen on besides the egress listeners: Envoy's admin, the collectors' health checks, the tracing collector's OTLP receivers. */
-export const RESERVED_PORTS = [ENVOY_ADMIN_PORT, 13133, COLLECTOR_HEALTH_PORT, 4317, 4318];
+/**
+ * Ports the mesh's own sidecars listen on besides the egress listeners: Envoy's admin and its
+ * metrics collector's health check. Other features declare their own ports to the task, which
+ * refuses a clash when a sidecar is added.
+ */
+export const RESERVED_PORTS = [ENVOY_ADMIN_PORT, COLLECTOR_HEALTH_PORT];
 /**
  * The most A records a caller's sidecar resolves for a callee: Cloud Map's MULTIVALUE routing
  * answers a DNS query with up to eight healthy records (AWS Cloud Map API reference, DnsConfig,
@@ -67,7 +73,8 @@ export class EnvoyPlatformMesh implements PlatformMesh {
 
   constructor(private readonly options: ResolvedEnvoyOptions) {}
 
-  public bindService(scope: Construct, c: MeshServiceContext): MeshService {
+  public bindService(scope: Construct, unit: ServiceWithNetwork, description: MeshDescription): MeshService {
+    const c = meshContext(unit, description);
     const errors = new PropErrors(`Microservice '${c.servicePath}'`);
     const requestTimeout = c.requestTimeout ?? Duration.millis(defaultRequestTimeoutMillis(c.apiTimeout));
     const p = c.retryPolicy;
@@ -84,9 +91,6 @@ export class EnvoyPlatformMesh implements PlatformMesh {
     if (c.containerPort >= this.options.egressPortBase && c.containerPort < this.options.egressPortBase + MAX_BACKENDS) {
       errors.add(`containerPort must not be one of the Envoy egress ports ${this.options.egressPortBase} to ${this.options.egressPortBase + MAX_BACKENDS - 1} (ServiceMesh.envoy({ egressPortBase })), got ${c.containerPort}`);
     }
-    if (RESERVED_PORTS.includes(c.containerPort)) {
-      errors.add(`containerPort must not be one of the ports the sidecars listen on with ServiceMesh.envoy() (${RESERVED_PORTS.join(', ')}), got ${c.containerPort}`);
-    }
     errors.throwIfAny();
     return new EnvoyService(scope, c, requestTimeout, this.options);
   }
@@ -98,6 +102,9 @@ class EnvoyService implements MeshService {
   public readonly alarms: AlarmSource[];
   public readonly signals: GoldenSignals;
   public readonly retriesEnforced: string;
+  /** Callers' sidecars reach the tasks on the app's port, through the tasks' security group. */
+  public readonly ingressPorts: number[];
+  public readonly faultTarget: { readonly ports: number[]; readonly hosts: string[] };
   /** What callers' sidecars know of this service. */
   public readonly backend: EnvoyBackend;
   /** Where a share of this service's traffic goes instead. */
@@ -113,6 +120,8 @@ class EnvoyService implements MeshService {
     private readonly options: ResolvedEnvoyOptions) {
     const host = `${c.discoveryName}.${c.namespace.namespaceName}`;
     this.endpoint = `http://${host}:${c.containerPort}`;
+    this.ingressPorts = [c.containerPort];
+    this.faultTarget = { ports: [c.containerPort], hosts: [host] };
     this.backend = {
       name: c.discoveryName,
       host,
@@ -139,7 +148,7 @@ class EnvoyService implements MeshService {
     return this.callee.dashboardRows!();
   }
 
-  public connect(target: MeshService): { url: string; part: ServicePart } {
+  public connect(target: MeshService): ServiceConnection {
     const callee = target as EnvoyService;
     if (this.egresses.length >= MAX_BACKENDS) {
       throw new Error(`Invalid props for Microservice '${this.c.servicePath}':\n  - connectTo must name at most ${MAX_BACKENDS} backends on ServiceMesh.envoy(), got a ${MAX_BACKENDS + 1}th: '${callee.c.servicePath}'`);
@@ -151,6 +160,8 @@ class EnvoyService implements MeshService {
     this.egresses.push({ callee, port });
     return {
       url: `http://127.0.0.1:${port}`,
+      ingressPorts: callee.ingressPorts,
+      faultTarget: callee.faultTarget,
       part: edgePart(this.c.clusterName, this.c.discoveryName, callee.backend.name, this.options.accessLogs, callee.backend.outlierDetection !== undefined),
     };
   }

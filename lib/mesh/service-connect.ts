@@ -3,8 +3,10 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import type { ServiceConnectOptions } from './mesh-options';
+import { meshContext } from './mesh-context';
 import { apiTimeoutMillis, defaultRequestTimeoutMillis } from './resilience';
-import type { AlarmSource, GoldenSignals, MeshService, MeshServiceContext, PlatformMesh } from '../private/binding';
+import type { AlarmSource, GoldenSignals } from '../private/binding';
+import type { MeshDescription, MeshService, PlatformMesh, ServiceConnection, ServiceWithNetwork } from '../private/feature';
 import { serviceRoleWithManagedPolicy } from '../private/grants';
 import { APP_PORT_MAPPING_NAME, SERVICE_CONNECT_SUFFIX } from '../private/names';
 import { millis, PropErrors } from '../private/validation';
@@ -18,7 +20,8 @@ import { millis, PropErrors } from '../private/validation';
 export class ServiceConnectPlatformMesh implements PlatformMesh {
   constructor(private readonly options: ServiceConnectOptions) {}
 
-  public bindService(scope: Construct, c: MeshServiceContext): MeshService {
+  public bindService(scope: Construct, unit: ServiceWithNetwork, description: MeshDescription): MeshService {
+    const c = meshContext(unit, description);
     const service = scope.node.scope!;
     const errors = new PropErrors(`Microservice '${c.servicePath}'`);
     for (const [prop, d] of [['requestTimeout', c.requestTimeout], ['idleTimeout', c.idleTimeout]] as const) {
@@ -74,7 +77,8 @@ export class ServiceConnectPlatformMesh implements PlatformMesh {
     if (c.outlierDetection) warn('outlierDetection', 'its proxy ejects failing tasks by its own fixed outlier detection');
     if (c.connectionPool) warn('connectionPool', 'it exposes no connection pool limits');
 
-    return new ServiceConnectService(`http://${c.discoveryName}:${c.containerPort}`, requestTimeout, c.discoveryName, c.servicePath);
+    return new ServiceConnectService(`http://${c.discoveryName}:${c.containerPort}`, requestTimeout, c.discoveryName, c.servicePath,
+      c.containerPort, `${c.discoveryName}.${c.namespace.namespaceName}`);
   }
 }
 
@@ -84,11 +88,17 @@ class ServiceConnectService implements MeshService {
   public readonly signals: GoldenSignals;
   public readonly retriesEnforced = "Service Connect's own: 2 retries on connection failure or 503 (containers-roadmap #1963), whatever retryPolicy says";
 
+  /** Callers' proxies reach the tasks on the app's port, through the tasks' security group. */
+  public readonly ingressPorts: number[];
+  public readonly faultTarget: { readonly ports: number[]; readonly hosts: string[] };
+
   private readonly discoveryName: string;
 
   constructor(public readonly endpoint: string, public readonly requestTimeout: Duration, private readonly name: string,
-    private readonly servicePath: string) {
+    private readonly servicePath: string, port: number, host: string) {
     this.discoveryName = `${name}${SERVICE_CONNECT_SUFFIX}`;
+    this.ingressPorts = [port];
+    this.faultTarget = { ports: [port], hosts: [host] };
     // The callers' proxies publish each Target metric twice: under TargetDiscoveryName alone (all
     // traffic into the service) and under TargetDiscoveryName, ServiceName, ClusterName (the share
     // of one calling service; ECS developer guide, "Amazon ECS CloudWatch metrics": "Valid
@@ -106,9 +116,10 @@ class ServiceConnectService implements MeshService {
     };
   }
 
-  public connect(callee: MeshService): { url: string } {
-    // Every Service Connect service of the namespace is a client of the others: nothing to declare.
-    return { url: callee.endpoint };
+  public connect(callee: MeshService): ServiceConnection {
+    // Every Service Connect service of the namespace is a client of the others: nothing to declare
+    // beyond the callee's security-group rule.
+    return { url: callee.endpoint, ingressPorts: callee.ingressPorts, faultTarget: callee.faultTarget };
   }
 
   public routeCanary(): void {

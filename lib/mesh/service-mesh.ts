@@ -5,8 +5,7 @@ import { EnvoyPlatformMesh, MAX_BACKENDS, RESERVED_PORTS, ResolvedEnvoyOptions }
 import { ImageMirror } from '../private/image-mirror';
 import { AppMeshOptions, EnvoyMeshOptions, ServiceConnectOptions } from './mesh-options';
 import { ServiceConnectPlatformMesh } from './service-connect';
-import type { PlatformMesh } from '../private/binding';
-import type { LogSettings } from '../private/log-groups';
+import type { PlatformMesh, PlatformMeshContext } from '../private/feature';
 import { DEFAULT_COLLECTOR_IMAGE } from '../private/names';
 import { millis, PropErrors } from '../private/validation';
 
@@ -71,7 +70,7 @@ export abstract class ServiceMesh {
    *
    * @internal
    */
-  public abstract _bindPlatform(platformScope: Construct, platform: { readonly logs: LogSettings }): PlatformMesh;
+  public abstract _bindPlatform(platformScope: Construct, platform: PlatformMeshContext): PlatformMesh;
 }
 
 class ServiceConnectMesh extends ServiceMesh {
@@ -146,7 +145,7 @@ class EnvoyMesh extends ServiceMesh {
     };
   }
 
-  public _bindPlatform(platformScope: Construct, platform: { readonly logs: LogSettings }): PlatformMesh {
+  public _bindPlatform(platformScope: Construct, platform: PlatformMeshContext): PlatformMesh {
     // Without an image of the user's, the platform copies the pinned official image into an ECR
     // repository of its own at deploy, once: every task then pulls it from ECR, never Docker Hub.
     const image = this.image ?? new ImageMirror(platformScope, 'ImageMirror', { logs: platform.logs, credentialSecret: this.dockerHubCredential })

@@ -8,7 +8,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import type { OverviewRow } from '../private/binding';
+import type { OverviewRow } from '../private/feature';
 import { denyGrantsToNonServices } from '../private/grants';
 import { safeName } from '../private/names';
 

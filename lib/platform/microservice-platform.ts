@@ -319,7 +319,7 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
     }
 
     registerPlatformServices(this, {
-      mesh: this.mesh._bindPlatform(this, { logs: this.logSettings }),
+      mesh: this.mesh._bindPlatform(this, { logs: this.logSettings, vpc: this.vpc, subnets: this.serviceSubnets, namespace: this.namespace }),
       auth: this.boundAuth,
       apiDomainName: this.apiDomainName,
       createVpcLinkOnce: () => this.createVpcLinkOnce(),

@@ -7,15 +7,12 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct, IConstruct } from 'constructs';
 import type { LogSettings } from './log-groups';
 import type { PropErrors } from './validation';
 import type { JwtAuthorizerFunction } from '../auth/jwt-authorizer-function';
-import type { ConnectionPool, OutlierDetection, ServiceProtocol } from '../mesh/resilience';
-import type { RetryPolicy } from '../mesh/retry-policy';
 import type { MicroserviceAlarmOptions } from '../monitoring/alarm-options';
 
 // The internal seams between a service and its parts. A strategy (mesh, authorizer, cache,
@@ -55,6 +52,8 @@ export interface ServicePart {
   dashboardRows?(): cloudwatch.IWidget[][];
   /** The golden signals, when this part sees the requests into the service. */
   readonly signals?: GoldenSignals;
+  /** A cache the fault-injection experiments can cut, when this part is one. */
+  readonly cacheFaultTarget?: CacheFaultTarget;
 }
 
 /** A container that runs beside the application in its task. */
@@ -110,54 +109,6 @@ export interface ServiceTask {
   othersReadOnly(except: string): boolean;
   /** Every port a container of the task listens on: the app's and its sidecars'. */
   listenPorts(): number[];
-}
-
-/** What a mesh needs to know of one service. */
-export interface MeshServiceContext {
-  readonly servicePath: string;
-  readonly discoveryName: string;
-  readonly containerPort: number;
-  readonly service: ecs.FargateService;
-  readonly task: ServiceTask;
-  readonly namespace: servicediscovery.IPrivateDnsNamespace;
-  readonly clusterName: string;
-  readonly protocol: ServiceProtocol;
-  readonly retryPolicy: RetryPolicy;
-  /** As given by the user, undefined for the mesh's default. */
-  readonly requestTimeout?: Duration;
-  readonly idleTimeout?: Duration;
-  /** The API's integration timeout as given, when the service has an API. */
-  readonly apiTimeout?: Duration;
-  readonly outlierDetection?: OutlierDetection;
-  readonly connectionPool?: ConnectionPool;
-  /** The most tasks the service scales to. */
-  readonly maxCapacity: number;
-}
-
-/** One service in a mesh. */
-export interface MeshService extends ServicePart {
-  /** The URL callers reach this service at. */
-  readonly endpoint: string;
-  /** How long a request into this service may take, as the mesh resolved it. */
-  readonly requestTimeout: Duration;
-  /**
-   * Declares, on the caller's side, that this service calls `callee`: returns the URL the caller's
-   * app uses, and what the caller's monitoring gets of the new edge.
-   */
-  connect(callee: MeshService): { readonly url: string; readonly part?: ServicePart };
-  /** How the data plane applies this service's retry policy to its callers, for the call-graph report. */
-  readonly retriesEnforced: string;
-  /** Sends `percent` of this service's traffic to `canary`. */
-  routeCanary(canary: MeshService, percent: number): void;
-  /** The service's mesh widgets on the platform's overview: literal names only. */
-  overviewWidgets(): cloudwatch.IWidget[];
-}
-
-/** A mesh as bound to one platform: what services bind to. */
-export interface PlatformMesh {
-  /** The most tasks of a callee a caller's proxy reaches, when the data plane has such a limit. */
-  readonly maxTasksResolved?: number;
-  bindService(scope: Construct, context: MeshServiceContext): MeshService;
 }
 
 /** A route as an authorizer judges it. */
@@ -283,46 +234,4 @@ export interface CacheFaultTarget {
   readonly hosts: string[];
   /** A Multi-AZ replication group FIS can cut an AZ's power of, or why there is none. */
   readonly azPower: { readonly replicationGroup?: elasticache.CfnReplicationGroup; readonly whyNot?: string };
-}
-
-/** What a service's cache needs of the service. */
-export interface CacheContext {
-  readonly servicePath: string;
-  readonly vpc: ec2.IVpc;
-  readonly subnets: ec2.SubnetSelection;
-  readonly taskSecurityGroup: ec2.ISecurityGroup;
-  readonly task: ServiceTask;
-  readonly taskRole: iam.IRole;
-}
-
-/** One service's row on the platform's overview dashboard: literal names only. */
-export interface OverviewRow {
-  readonly name: string;
-  readonly ecsServiceName: string;
-  /** The health alarm's name, when the service has alarms. */
-  readonly healthAlarmName?: string;
-  /** The mesh's widgets for the row. */
-  readonly meshWidgets: cloudwatch.IWidget[];
-}
-
-/** The platform's services to its microservices: never reachable by users. */
-export interface PlatformServices {
-  readonly mesh: PlatformMesh;
-  readonly auth: PlatformAuthorizer;
-  readonly apiDomainName?: apigwv2.IDomainName;
-  /** The VPC link of the services' APIs and its security group: created by the first call. */
-  createVpcLinkOnce(): { readonly vpcLink: apigwv2.IVpcLink; readonly securityGroup: ec2.ISecurityGroup };
-  /** API Gateway's account logging setting for REST stages: created by the first call, unless turned off. */
-  createApiGatewayAccountOnce(): IConstruct | undefined;
-  addOverviewRow(row: OverviewRow): void;
-  /** Claims a discovery name on the platform; a second service with it is refused. */
-  claimServiceName(name: string, servicePath: string): void;
-  /** Retention and encryption of every log group of the platform's services. */
-  readonly logs: LogSettings;
-  /** Whether the cluster publishes Container Insights' task counts: undefined for a cluster the platform did not create. */
-  readonly containerInsights?: boolean;
-  /** Adds a queue to the overview's backlog graph, by literal name. */
-  addBacklog(label: string, queueName: string): void;
-  /** The X-Ray resource policy SNS needs for actively traced topics: created by the first call. */
-  createSnsTracingPolicyOnce(): IConstruct;
 }

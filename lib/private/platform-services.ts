@@ -1,5 +1,5 @@
 import type { IConstruct } from 'constructs';
-import type { PlatformServices } from './binding';
+import type { PlatformServices } from './feature';
 
 /**
  * The platform's internal services, by platform. A `MicroservicePlatform` registers its own when

@@ -1,21 +1,53 @@
-import { Annotations } from 'aws-cdk-lib';
+import { Annotations, CfnOutput } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import type { MicroserviceProps } from './microservice-props';
 import { MicroserviceHttpApi } from '../api/microservice-http-api';
 import { MicroserviceRestApi } from '../api/microservice-rest-api';
 import type { IServiceApi } from '../api/service-api-base';
-import type { ApiWiring, IntegrationTarget, PlatformServices } from '../private/binding';
+import type { ApiWiring, ServicePart } from '../private/binding';
+import type { ServiceFeature, ServiceWithNetwork } from '../private/feature';
+import { pascal } from '../private/names';
 import { PropErrors } from '../private/validation';
 
-/** The service's API of the flavour its props ask for, on the platform's VPC link. */
-export function createFrontDoor(service: Construct, discoveryName: string, props: MicroserviceProps, platform: PlatformServices,
-  target: Omit<IntegrationTarget, 'vpcLink' | 'vpcLinkSecurityGroup'>): { api?: IServiceApi; httpApi?: MicroserviceHttpApi; restApi?: MicroserviceRestApi } {
+/** The service's front door: an HTTP or REST API on the platform's VPC link, when the props ask for one. */
+export class FrontDoorFeature implements ServiceFeature {
+  public api?: IServiceApi;
+  public httpApi?: MicroserviceHttpApi;
+  public restApi?: MicroserviceRestApi;
+
+  constructor(private readonly props: MicroserviceProps) {}
+
+  public useService(unit: ServiceWithNetwork): void {
+    ({ api: this.api, httpApi: this.httpApi, restApi: this.restApi } = createFrontDoor(unit, this.props));
+    const api = this.httpApi ?? this.restApi;
+    if (!api) return;
+    // What a caller needs after deploy: the URL, each consumer's app client id and API key id.
+    new CfnOutput(unit.scope, 'ApiUrl', { value: api.url, description: `URL of the API of ${unit.name}` });
+    for (const [name, client] of Object.entries(api.consumerClients)) {
+      new CfnOutput(unit.scope, `Consumer${pascal(name)}ClientId`, { value: client.userPoolClientId, description: `App client of consumer ${name} of ${unit.name}` });
+    }
+    for (const [name, key] of Object.entries(this.restApi?.apiKeys ?? {})) {
+      new CfnOutput(unit.scope, `Consumer${pascal(name)}ApiKeyId`, { value: key.keyId, description: `API key of consumer ${name} of ${unit.name} (aws apigateway get-api-key --include-value --api-key <id>)` });
+    }
+  }
+
+  public parts(): ServicePart[] {
+    return (this.httpApi ?? this.restApi)?._parts() ?? [];
+  }
+}
+
+function createFrontDoor(unit: ServiceWithNetwork, props: MicroserviceProps): { api?: IServiceApi; httpApi?: MicroserviceHttpApi; restApi?: MicroserviceRestApi } {
+  const { platform, scope: service } = unit;
   if (!props.api && !props.restApi) return {};
+  const target = {
+    vpc: unit.vpc, subnets: unit.subnets, service: unit.service, cloudMapService: unit.cloudMapService,
+    taskSecurityGroup: unit.securityGroup, containerPort: unit.settings.containerPort,
+  };
   const { vpcLink, securityGroup } = platform.createVpcLinkOnce();
   const wiring: ApiWiring = {
     servicePath: service.node.path,
-    serviceName: discoveryName,
+    serviceName: unit.name,
     auth: platform.auth,
     domainName: platform.apiDomainName,
     target: { ...target, vpcLink, vpcLinkSecurityGroup: securityGroup },

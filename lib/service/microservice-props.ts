@@ -8,6 +8,7 @@ import { ConnectionPool, OutlierDetection, ServiceProtocol } from '../mesh/resil
 import { RetryPolicy } from '../mesh/retry-policy';
 import { MicroserviceAlarmOptions } from '../monitoring/alarm-options';
 import { IMicroservicePlatform } from '../platform/microservice-platform';
+import { Tracing } from '../tracing/tracing';
 
 /** Task-count autoscaling of a {@link Microservice}. */
 export interface MicroserviceAutoScalingOptions {
@@ -285,20 +286,14 @@ export interface MicroserviceProps {
   readonly alarms?: MicroserviceAlarmOptions;
 
   /**
-   * Distributed tracing: an AWS Distro for OpenTelemetry collector sidecar receives OTLP on
-   * localhost:4317/4318 and sends traces to AWS X-Ray. The app container gets the OTEL_*
-   * variables; the app must be instrumented with an OpenTelemetry SDK.
+   * Distributed tracing: `Tracing.openTelemetry({ samplingRatio })` runs an AWS Distro for
+   * OpenTelemetry collector sidecar that receives OTLP on localhost:4317/4318 and sends traces to
+   * AWS X-Ray; the app container gets the OTEL_* variables (the app must be instrumented with an
+   * OpenTelemetry SDK).
    *
-   * @default false
+   * @default Tracing.none()
    */
-  readonly tracing?: boolean;
-
-  /**
-   * The collector image, with `tracing`.
-   *
-   * @default 'public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0'
-   */
-  readonly tracingCollectorImage?: string;
+  readonly tracing?: Tracing;
 
   /**
    * Game days: AWS FIS experiment templates for the service (stop tasks, stress CPU, take each

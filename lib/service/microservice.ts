@@ -2,20 +2,22 @@ import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
-import { createFrontDoor } from './front-door';
+import { serviceFeatures } from './features';
 import { MicroserviceProps } from './microservice-props';
 import { createServiceNetwork } from './service-network';
 import { type ResolvedSettings, resolveSettings } from './service-settings';
 import { ServiceTaskDefinition } from './service-task';
-import { addTracing } from './tracing';
+import type { SidecarContainerOptions } from './sidecar-options';
 import type { MicroserviceHttpApi } from '../api/microservice-http-api';
 import type { MicroserviceRestApi } from '../api/microservice-rest-api';
 import type { IServiceApi } from '../api/service-api-base';
 import type { MicroserviceCache } from '../cache/microservice-cache';
 import type { ServiceFaultInjection } from '../fault-injection/service-fault-injection';
+import type { ServiceUnit } from '../private/feature';
 import type { ServiceTopicOptions, SubscribeOptions } from '../messaging/messaging-options';
 import { ServiceSubscription } from '../messaging/service-subscription';
 import { ServiceTopic } from '../messaging/service-topic';
@@ -23,7 +25,7 @@ import { ServiceCallGraph } from '../mesh/call-graph';
 import { RetryPolicy } from '../mesh/retry-policy';
 import { ServiceAlarmProps, ServiceMonitoring } from '../monitoring/service-monitoring';
 import { IMicroservicePlatform, MicroservicePlatform } from '../platform/microservice-platform';
-import type { MeshService, PlatformServices } from '../private/binding';
+import type { MeshService, PlatformServices } from '../private/feature';
 import { envStem, kebab, pascal } from '../private/names';
 import { platformServicesOf } from '../private/platform-services';
 import { followPlatformRevision } from '../private/platform-revision';
@@ -35,7 +37,7 @@ import { PropErrors } from '../private/validation';
  * autoscaling, safe deployments and a security group that admits no caller until one is wired
  * in; its place in the mesh; and, when asked for, its API, its cache, tracing, alarms and dashboard.
  */
-export class Microservice extends Construct implements ec2.IConnectable {
+export class Microservice extends Construct implements ec2.IConnectable, iam.IGrantable {
   /** The platform the service runs on. */
   public readonly platform: IMicroservicePlatform;
   /** The Fargate service. */
@@ -78,13 +80,12 @@ export class Microservice extends Construct implements ec2.IConnectable {
   public readonly faultInjection?: ServiceFaultInjection;
 
   private readonly platformServices: PlatformServices;
-  private readonly mesh: MeshService;
+  private readonly features: ReturnType<typeof serviceFeatures>;
   private readonly task: ServiceTaskDefinition;
   private readonly callers: Microservice[] = [];
   private readonly canaries: Microservice[] = [];
   private readonly subscriptions: ServiceSubscription[] = [];
   private readonly topics: ServiceTopic[] = [];
-  private readonly tracing: boolean;
   private readonly minCapacity: number;
 
   constructor(scope: Construct, id: string, props: MicroserviceProps) {
@@ -93,76 +94,73 @@ export class Microservice extends Construct implements ec2.IConnectable {
     produceWeakReferences(this);
     this.platform = props.platform ?? MicroservicePlatform.defaultFor(this);
     this.platformServices = platformServicesOf(this.platform, `Microservice '${this.node.path}'`);
-    const s = resolveSettings(this.node.path, id, props, this.platformServices.mesh.maxTasksResolved);
+    const features = this.features = serviceFeatures(props);
+    const s = resolveSettings(this.node.path, id, props, this.platformServices.mesh.maxTasksResolved,
+      (errors, settings) => features.all.forEach((f) => f.validate?.(errors, this.unitOf(settings))));
     this.platformServices.claimServiceName(s.discoveryName, this.node.path);
     followPlatformRevision(this, this.platform);
-    this.containerPort = s.containerPort;
-    this.tracing = props.tracing ?? false;
-    this.minCapacity = s.minCapacity;
-    this.discoveryName = s.discoveryName;
+    ({ containerPort: this.containerPort, discoveryName: this.discoveryName, minCapacity: this.minCapacity } = s);
     this.retryPolicy = props.retryPolicy ?? RetryPolicy.none();
 
-    this.task = new ServiceTaskDefinition(this, s, props, this.platformServices.logs);
+    // The lifecycle: every feature through every phase, in registration order (lib/private/feature.ts).
+    const unit = this.unitOf(s);
+    this.task = new ServiceTaskDefinition(this, s, props, this.platformServices.logs, {
+      taskDefinition: Object.assign({}, ...features.all.map((f) => f.taskDefinition?.(unit))),
+      appContainer: Object.assign({}, ...features.all.map((f) => f.appContainer?.(unit))),
+    });
     ({ taskDefinition: this.taskDefinition, container: this.container, logGroup: this.logGroup } = this.task);
+    const withTask = { ...unit, task: this.task };
+    features.all.forEach((f) => f.useTask?.(withTask));
     ({ securityGroup: this.securityGroup, service: this.service, cloudMapService: this.cloudMapService, connections: this.connections }
       = createServiceNetwork(this, s, this.platform, this.task, props));
-
-    this.cache = props.cache?._bind(this, 'Cache', {
-      servicePath: this.node.path, vpc: this.platform.vpc, subnets: this.platform.serviceSubnets,
-      taskSecurityGroup: this.securityGroup, task: this.task, taskRole: this.taskDefinition.taskRole,
-    });
-    this.mesh = this.platformServices.mesh.bindService(new Construct(this, 'Mesh'), {
-      servicePath: this.node.path, discoveryName: s.discoveryName, containerPort: s.containerPort,
-      service: this.service, task: this.task, namespace: this.platform.namespace,
-      clusterName: this.platform.cluster.clusterName, protocol: s.protocol, retryPolicy: this.retryPolicy,
-      requestTimeout: props.requestTimeout, idleTimeout: props.idleTimeout, apiTimeout: (props.api ?? props.restApi)?.timeout,
-      outlierDetection: props.outlierDetection, connectionPool: props.connectionPool, maxCapacity: s.maxCapacity,
-    });
-    this.requestTimeout = this.mesh.requestTimeout;
-    ({ api: this.api, httpApi: this.httpApi, restApi: this.restApi } = createFrontDoor(this, s.discoveryName, props, this.platformServices, {
-      vpc: this.platform.vpc, subnets: this.platform.serviceSubnets, service: this.service, cloudMapService: this.cloudMapService,
-      taskSecurityGroup: this.securityGroup, containerPort: s.containerPort,
-    }));
-    if (props.tracing) this.collector = addTracing(this, this.task, s.discoveryName, props.tracingCollectorImage);
-
+    const withNetwork = { ...withTask, service: this.service, securityGroup: this.securityGroup, cloudMapService: this.cloudMapService };
+    features.all.forEach((f) => f.useService?.(withNetwork));
+    const parts = features.all.flatMap((f) => f.parts?.(withNetwork) ?? []);
     this.monitoring = ServiceMonitoring._create(this, 'Monitoring', {
       name: s.discoveryName, servicePath: this.node.path, service: this.service,
-      alarmTopic: this.platform.alarmTopic, warningTopic: this.platform.warningTopic, options: props.alarms ?? {},
-      parts: [
-        ...(this.httpApi ?? this.restApi)?._parts() ?? [],
-        this.task.part(this.service, this.platform.cluster.clusterName, s.discoveryName),
-        ...(this.cache ? [this.cache._part] : []),
-        this.mesh,
-      ],
+      alarmTopic: this.platform.alarmTopic, warningTopic: this.platform.warningTopic, options: props.alarms ?? {}, parts,
     });
-    this.platformServices.addOverviewRow({
-      name: s.discoveryName, ecsServiceName: s.discoveryName, meshWidgets: this.mesh.overviewWidgets(),
-      healthAlarmName: this.monitoring.healthAlarm ? this.monitoring.healthAlarmName : undefined,
-    });
+    const withMonitoring = { ...withNetwork, healthAlarm: this.monitoring.healthAlarm, healthAlarmName: this.monitoring.healthAlarmName, parts };
+    features.all.forEach((f) => f.useMonitoring?.(withMonitoring));
+
+    ({ api: this.api, httpApi: this.httpApi, restApi: this.restApi } = features.frontDoor);
+    ({ cache: this.cache } = features.cache);
+    ({ collector: this.collector } = features.tracing);
+    ({ faultInjection: this.faultInjection } = features.faultInjection);
+    ({ scaling: this.scaling } = features.scaling);
+    this.requestTimeout = this.mesh.requestTimeout;
     this.joinCallGraph();
-    this.faultInjection = this.bindFaultInjection(s, props);
-
-    this.scaling = this.createScaling(s);
   }
 
-  /** The experiments of the service, bound once its alarms and call graph exist. */
-  private bindFaultInjection(s: ResolvedSettings, props: MicroserviceProps): ServiceFaultInjection | undefined {
-    return props.faultInjection?._bind(this, {
-      servicePath: this.node.path, discoveryName: s.discoveryName, task: this.task, service: this.service,
-      clusterName: this.platform.cluster.clusterName, ecsServiceName: s.discoveryName, minCapacity: s.minCapacity,
-      healthAlarm: this.monitoring.healthAlarm, cache: this.cache?._faultTarget, logs: this.platformServices.logs,
-      defaultAvailabilityZone: this.platform.vpc.availabilityZones[0],
-    });
+  /**
+   * Adds a container beside the app in the service's task (a log router, an agent): its `cpu` and
+   * `memoryReservationMiB` (or `memoryLimitMiB`) count against the task size, and the app
+   * container gets what the sidecars leave (at least 128 CPU units and 256 MiB, checked at
+   * synth); the app starts after it (`appStartsAfter`, START by default); it logs to the
+   * service's log group unless `logging` says otherwise, and its root filesystem is read-only
+   * unless `readonlyRootFilesystem` is false. A container added to `taskDefinition` directly fails synthesis.
+   */
+  public addSidecar(id: string, options: SidecarContainerOptions): ecs.ContainerDefinition {
+    return this.task.addUserSidecar(id, options);
   }
 
-  private createScaling(s: ResolvedSettings): ecs.ScalableTaskCount {
-    const scaling = this.service.autoScaleTaskCount({ minCapacity: s.minCapacity, maxCapacity: s.maxCapacity });
-    // A worker that may scale to zero: utilization never asks for fewer than one task (a target
-    // tracking policy rounds up), and all policies must agree to scale in, so only the backlog does.
-    const disableScaleIn = s.minCapacity === 0 ? true : undefined;
-    scaling.scaleOnCpuUtilization('CpuScaling', { targetUtilizationPercent: s.targetCpu, disableScaleIn });
-    scaling.scaleOnMemoryUtilization('MemoryScaling', { targetUtilizationPercent: s.targetMemory, disableScaleIn });
-    return scaling;
+  /** The task role: grants to the service (`bucket.grantReadWrite(service)`) go to its tasks. */
+  public get grantPrincipal(): iam.IPrincipal {
+    return this.taskDefinition.taskRole;
+  }
+
+  /** What every phase of the lifecycle sees of the service. */
+  private unitOf(s: ResolvedSettings): ServiceUnit {
+    return {
+      scope: this, path: this.node.path, name: s.discoveryName, settings: s,
+      vpc: this.platform.vpc, subnets: this.platform.serviceSubnets, namespace: this.platform.namespace,
+      clusterName: this.platform.cluster.clusterName, defaultAvailabilityZone: this.platform.vpc.availabilityZones[0],
+      platform: this.platformServices,
+    };
+  }
+
+  private get mesh(): MeshService {
+    return this.features.mesh.service;
   }
 
   /**
@@ -179,10 +177,11 @@ export class Microservice extends Construct implements ec2.IConnectable {
     if (callee.callers.includes(this)) return;
     callee.callers.push(this);
     for (const target of [callee, ...callee.canaries]) this.admitInto(target);
-    const edge = this.mesh.connect(callee.mesh);
-    this.task.addEnvironment(`${envStem(callee.discoveryName)}_URL`, edge.url);
-    if (edge.part) this.monitoring._addPart(edge.part);
-    this.faultInjection?._addDependency(callee.discoveryName, callee.containerPort, `${callee.discoveryName}.${this.platform.namespace.namespaceName}`);
+    // The mesh decides; the service applies its decisions and hands them to every feature.
+    const connection = this.mesh.connect(callee.mesh);
+    this.task.addEnvironment(`${envStem(callee.discoveryName)}_URL`, connection.url);
+    if (connection.part) this.monitoring._addPart(connection.part);
+    for (const f of this.features.all) f.connect?.({ name: callee.discoveryName, path: callee.node.path }, connection);
     ServiceCallGraph.of(this)._addCall(this.node.path, callee.node.path);
   }
 
@@ -216,7 +215,7 @@ export class Microservice extends Construct implements ec2.IConnectable {
       errors.throwIfAny();
     }
     const topic = ServiceTopic._create(this.messagingScope('Topics'), id, options, {
-      servicePath: this.node.path, discoveryName: this.discoveryName, task: this.task, tracing: this.tracing,
+      servicePath: this.node.path, discoveryName: this.discoveryName, task: this.task, tracing: this.features.tracing.traced,
       snsTracingPolicy: () => this.platformServices.createSnsTracingPolicyOnce(),
     });
     this.monitoring._addPart(topic._part);
@@ -310,41 +309,6 @@ export class Microservice extends Construct implements ec2.IConnectable {
     return this.service.metricMemoryUtilization(props);
   }
 
-  /** The API's 5XX responses (AWS/ApiGateway 5xx), sum over 5 minutes. Needs an API. */
-  public metricServerError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.requireApi('metricServerError').metricServerError(props);
-  }
-
-  /** The API's 4XX responses (AWS/ApiGateway 4xx), sum over 5 minutes. Needs an API. */
-  public metricClientError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.requireApi('metricClientError').metricClientError(props);
-  }
-
-  /** The API's requests (AWS/ApiGateway Count), sum over 5 minutes. Needs an API. */
-  public metricRequestCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.requireApi('metricRequestCount').metricCount(props);
-  }
-
-  /** The API's latency (AWS/ApiGateway Latency), p99 over 5 minutes. Needs an API. */
-  public metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.requireApi('metricLatency').metricLatency(props);
-  }
-
-  /** The service's latency behind the API (AWS/ApiGateway IntegrationLatency), p99 over 5 minutes. Needs an API. */
-  public metricIntegrationLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.requireApi('metricIntegrationLatency').metricIntegrationLatency(props);
-  }
-
-  /** Requests the API throttled (status 429, from the access log), sum over 5 minutes. Needs an API. */
-  public metricThrottled(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.requireApi('metricThrottled').metricThrottled(props);
-  }
-
-  private requireApi(method: string): IServiceApi {
-    if (!this.api) throw new Error(`${method}() of Microservice '${this.node.path}' needs the api or restApi prop: this service has no API`);
-    return this.api;
-  }
-
   /** Registers the service in the app's call graph, which checks retries and timeouts at synth. */
   private joinCallGraph(): void {
     ServiceCallGraph.of(this)._addService(this.node.path, () => ({
@@ -387,18 +351,21 @@ export class Microservice extends Construct implements ec2.IConnectable {
     return (this.node.tryFindChild(id) as Construct | undefined) ?? new Construct(this, id);
   }
 
-  /** A rule in this service's stack that admits its tasks into `target`'s on the target's port. */
+  /** Rules in this service's stack that admit its tasks into `target`'s, on the ports its mesh admits callers on. */
   private admitInto(target: Microservice): void {
-    const id = `Calls${pascal(target.discoveryName)}`;
-    if (this.node.tryFindChild(id)) return;
-    new ec2.CfnSecurityGroupIngress(this, id, {
-      groupId: target.securityGroup.securityGroupId,
-      sourceSecurityGroupId: this.securityGroup.securityGroupId,
-      ipProtocol: 'tcp',
-      fromPort: target.containerPort,
-      toPort: target.containerPort,
-      description: `${this.node.path} calls ${target.node.path}`,
-    });
+    const ports = target.mesh.ingressPorts;
+    for (const port of ports) {
+      const id = `Calls${pascal(target.discoveryName)}${ports.length > 1 ? port : ''}`;
+      if (this.node.tryFindChild(id)) continue;
+      new ec2.CfnSecurityGroupIngress(this, id, {
+        groupId: target.securityGroup.securityGroupId,
+        sourceSecurityGroupId: this.securityGroup.securityGroupId,
+        ipProtocol: 'tcp',
+        fromPort: port,
+        toPort: port,
+        description: `${this.node.path} calls ${target.node.path}`,
+      });
+    }
   }
 }
 

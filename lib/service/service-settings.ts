@@ -60,7 +60,8 @@ export interface ResolvedSettings {
  * `maxTasksResolved`: the most tasks of a callee its callers' proxies reach, when the mesh has such
  * a limit (the default maxCapacity stays within it).
  */
-export function resolveSettings(path: string, id: string, props: MicroserviceProps, maxTasksResolved?: number): ResolvedSettings {
+export function resolveSettings(path: string, id: string, props: MicroserviceProps, maxTasksResolved?: number,
+  validateFeatures?: (errors: PropErrors, s: ResolvedSettings) => void): ResolvedSettings {
   const enableExecuteCommand = props.enableExecuteCommand ?? false;
   const minCapacity = props.autoScaling?.minCapacity ?? DEFAULTS.minCapacity;
   const s: ResolvedSettings = {
@@ -80,11 +81,11 @@ export function resolveSettings(path: string, id: string, props: MicroservicePro
     discoveryName: props.discoveryName ?? kebab(id),
     protocol: props.protocol ?? (props.retryPolicy?.protocol === 'grpc' ? ServiceProtocol.GRPC : ServiceProtocol.HTTP),
   };
-  validate(path, props, s);
+  validate(path, props, s, validateFeatures);
   return s;
 }
 
-function validate(path: string, props: MicroserviceProps, s: ResolvedSettings): void {
+function validate(path: string, props: MicroserviceProps, s: ResolvedSettings, validateFeatures?: (errors: PropErrors, s: ResolvedSettings) => void): void {
   const errors = new PropErrors(`Microservice '${path}'`);
   errors.exclusive('api', props.api, 'restApi', props.restApi, 'a service has one front door: an HTTP API or a REST API');
   errors.oneOf('protocol', props.protocol, Object.values(ServiceProtocol));
@@ -171,7 +172,6 @@ function validate(path: string, props: MicroserviceProps, s: ResolvedSettings): 
     }
   }
   validateResilience(errors, props.outlierDetection, props.connectionPool);
-  props.faultInjection?._validate(errors, { enableExecuteCommand: s.enableExecuteCommand, alarms: props.alarms?.enabled ?? true });
   errors.duration('requestTimeout', props.requestTimeout, 1, 3_600_000, 'between 1 ms and 1 hour');
   errors.duration('idleTimeout', props.idleTimeout, 1000, 3_600_000, 'between 1000 ms and 1 hour');
   // The mesh reads the API's timeout before the API checks its range: refuse NaN and Infinity here.
@@ -190,6 +190,7 @@ function validate(path: string, props: MicroserviceProps, s: ResolvedSettings): 
     errors.range('deployment.canary.stepPercent', d.canary?.stepPercent, 0.1, 100);
     errors.range('deployment.linear.stepPercent', d.linear?.stepPercent, 3, 100);
   }
+  validateFeatures?.(errors, s);
   errors.throwIfAny();
 }
 

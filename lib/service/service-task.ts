@@ -5,8 +5,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import type { MicroserviceProps } from './microservice-props';
 import type { ResolvedSettings } from './service-settings';
+import type { SidecarContainerOptions } from './sidecar-options';
 import { ServiceProtocol } from '../mesh/resilience';
 import type { ServicePart, ServiceTask, SidecarOptions } from '../private/binding';
+import type { AppContainerContribution, TaskDefinitionContribution } from '../private/feature';
 import { conditionTrust } from '../private/grants';
 import { isDockerHubImage } from '../private/image-reference';
 import { createLogGroup, LogSettings } from '../private/log-groups';
@@ -35,16 +37,17 @@ export class ServiceTaskDefinition implements ServiceTask {
   /** Whether the library gave the app plain environment variables (AwsSolutions-ECS2 flags any). */
   private libraryEnvironment = false;
   /** Whether the user gave plain environment variables: then AwsSolutions-ECS2 is theirs to judge. */
-  private readonly userEnvironment: boolean;
+  private userEnvironment: boolean;
   private readonly userEnvironmentNames: ReadonlySet<string>;
 
-  constructor(scope: Construct, private readonly s: ResolvedSettings, props: MicroserviceProps, logSettings: LogSettings) {
+  constructor(scope: Construct, private readonly s: ResolvedSettings, props: MicroserviceProps, logSettings: LogSettings,
+    contributions: { readonly taskDefinition: TaskDefinitionContribution; readonly appContainer: AppContainerContribution }) {
     this.logs = logSettings;
     this.taskDefinition = new ecs.FargateTaskDefinition(scope, 'TaskDefinition', {
       cpu: s.cpu,
       memoryLimitMiB: s.memoryLimitMiB,
       runtimePlatform: { cpuArchitecture: s.cpuArchitecture, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
-      ...props.faultInjection?._taskDefinitionProps(),
+      ...contributions.taskDefinition,
     });
     // Only ECS tasks of this account and region may assume the task role (ECS guide, "Amazon ECS
     // task IAM role": aws:SourceAccount, and aws:SourceArn of any cluster, "specifying a specific
@@ -72,7 +75,7 @@ export class ServiceTaskDefinition implements ServiceTask {
         name: APP_PORT_MAPPING_NAME,
         appProtocol: s.protocol === ServiceProtocol.GRPC ? ecs.AppProtocol.grpc : s.protocol === ServiceProtocol.HTTP2 ? ecs.AppProtocol.http2 : ecs.AppProtocol.http,
       }],
-      logging: ecs.LogDrivers.awsLogs({
+      logging: contributions.appContainer.logging ?? ecs.LogDrivers.awsLogs({
         logGroup: this.logGroup,
         streamPrefix: APP_CONTAINER_NAME,
         mode: ecs.AwsLogDriverMode.NON_BLOCKING,
@@ -98,40 +101,60 @@ export class ServiceTaskDefinition implements ServiceTask {
   }
 
   public addSidecar(o: SidecarOptions): ecs.ContainerDefinition {
+    const { id, appStartsAfter, appEnvironment, listenPorts, ...container } = o;
+    if (Object.keys(o.environment ?? {}).length > 0) this.libraryEnvironment = true;
+    return this.addContainer(id, { ...container, readonlyRootFilesystem: o.readonlyRootFilesystem ?? true }, appStartsAfter, appEnvironment, listenPorts);
+  }
+
+  /**
+   * A sidecar of the user's (`Microservice.addSidecar`): counted against the task size like the
+   * library's, logging to the service's log group unless it says otherwise.
+   */
+  public addUserSidecar(id: string, o: SidecarContainerOptions): ecs.ContainerDefinition {
+    const errors = new PropErrors(`addSidecar('${id}') of Microservice '${this.s.path}'`);
+    errors.integer('cpu', o.cpu, 0, this.s.cpu);
+    if (o.cpu === undefined) errors.add(`cpu must be set: the CPU units the sidecar reserves, counted against the task's ${this.s.cpu} (0 to ${this.s.cpu}), got undefined`);
+    const memory = o.memoryReservationMiB ?? o.memoryLimitMiB;
+    if (memory === undefined) errors.add(`memoryReservationMiB or memoryLimitMiB must be set: the memory the sidecar reserves, counted against the task's ${this.s.memoryLimitMiB} MiB, got neither`);
+    errors.integer('memoryReservationMiB', o.memoryReservationMiB, 6, this.s.memoryLimitMiB);
+    errors.integer('memoryLimitMiB', o.memoryLimitMiB, 6, this.s.memoryLimitMiB);
+    const name = o.containerName ?? id;
+    if (name === APP_CONTAINER_NAME || this.sidecars.some((c) => c.name === name)) errors.add(`containerName must differ from the task's other containers (${[APP_CONTAINER_NAME, ...this.sidecars.map((c) => c.name)].join(', ')}), got "${name}"`);
+    if (o.appStartsAfter === ecs.ContainerDependencyCondition.HEALTHY && !o.healthCheck) errors.add('appStartsAfter HEALTHY needs a healthCheck on the sidecar (ECS waits for it to report healthy), got none');
+    errors.throwIfAny();
+    const { appStartsAfter, ...container } = o;
+    if (Object.keys(o.environment ?? {}).length > 0 || o.environmentFiles) this.userEnvironment = true;
+    return this.addContainer(id, {
+      ...container,
+      containerName: name,
+      cpu: o.cpu!,
+      memoryReservationMiB: memory!,
+      readonlyRootFilesystem: o.readonlyRootFilesystem ?? true,
+    }, appStartsAfter ?? ecs.ContainerDependencyCondition.START);
+  }
+
+  /** Every sidecar goes in here: its ports checked, its CPU and memory counted, the app started after it. */
+  private addContainer(id: string, o: ecs.ContainerDefinitionOptions & { readonly cpu: number; readonly memoryReservationMiB: number; readonly containerName: string },
+    appStartsAfter: ecs.ContainerDependencyCondition, appEnvironment: { [name: string]: string } = {}, listenPorts: number[] = []): ecs.ContainerDefinition {
     // Containers of a task share its network namespace: two cannot listen on one port.
-    const taken = this.listenPorts();
-    const clash = (o.listenPorts ?? []).filter((p) => taken.includes(p));
+    const wanted = [...listenPorts, ...(o.portMappings ?? []).map((m) => m.containerPort)];
+    const clash = wanted.filter((p) => this.listenPorts().includes(p));
     if (clash.length > 0) {
-      const errors = new PropErrors(`Microservice '${this.taskDefinition.node.scope?.node.path}'`);
-      errors.add(clash.includes(this.s.containerPort)
-        ? `containerPort must not be a port the ${o.containerName} sidecar listens on (${o.listenPorts!.join(', ')}), got ${this.s.containerPort}`
-        : `the ${o.containerName} sidecar needs ports ${clash.join(', ')}, which another sidecar of the task listens on`);
+      const errors = new PropErrors(`Microservice '${this.s.path}'`);
+      const owners = this.sidecars.filter((c) => c.listenPorts.some((p) => clash.includes(p))).map((c) => c.name);
+      if (clash.includes(this.s.containerPort)) errors.add(`containerPort must not be a port the ${o.containerName} sidecar listens on (${wanted.join(', ')}), got ${this.s.containerPort}`);
+      if (owners.length > 0) errors.add(`the ${o.containerName} sidecar needs ports ${clash.filter((p) => p !== this.s.containerPort).join(', ')}, which the ${owners.join(' and ')} sidecar of the task listens on: containers of a task share its network`);
       errors.throwIfAny();
     }
-    const sidecar = this.taskDefinition.addContainer(o.id, {
-      containerName: o.containerName,
-      image: o.image,
-      essential: o.essential,
-      entryPoint: o.entryPoint,
-      command: o.command,
-      user: o.user,
-      environment: o.environment,
-      healthCheck: o.healthCheck,
-      portMappings: o.portMappings,
-      ulimits: o.ulimits,
-      stopTimeout: o.stopTimeout,
-      cpu: o.cpu,
-      memoryReservationMiB: o.memoryReservationMiB,
-      memoryLimitMiB: o.memoryLimitMiB,
-      readonlyRootFilesystem: o.readonlyRootFilesystem ?? true,
-      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: o.containerName }),
+    const sidecar = this.taskDefinition.addContainer(id, {
+      ...o,
+      logging: o.logging ?? ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: o.containerName }),
     });
-    if (Object.keys(o.environment ?? {}).length > 0) this.libraryEnvironment = true;
-    this.container.addContainerDependencies({ container: sidecar, condition: o.appStartsAfter });
-    for (const [k, v] of Object.entries(o.appEnvironment ?? {})) this.addEnvironment(k, v);
+    this.container.addContainerDependencies({ container: sidecar, condition: appStartsAfter });
+    for (const [k, v] of Object.entries(appEnvironment)) this.addEnvironment(k, v);
     this.sidecars.push({
-      name: o.containerName, cpu: o.cpu, memory: o.memoryReservationMiB, readonlyRootFilesystem: o.readonlyRootFilesystem ?? true,
-      listenPorts: [...o.listenPorts ?? [], ...(o.portMappings ?? []).map((m) => m.containerPort)],
+      name: o.containerName, cpu: o.cpu, memory: o.memoryReservationMiB, readonlyRootFilesystem: o.readonlyRootFilesystem === true,
+      listenPorts: wanted,
     });
     return sidecar;
   }
@@ -165,41 +188,15 @@ export class ServiceTaskDefinition implements ServiceTask {
     this.container.addSecret(name, secret);
   }
 
-  /** The tasks' alarms (CPU, memory, tasks missing) and their dashboard row. */
-  public part(service: ecs.FargateService, clusterName: string, ecsServiceName: string): ServicePart {
-    const insights = (metricName: string, period: Duration) => new cloudwatch.Metric({
-      namespace: 'ECS/ContainerInsights',
-      metricName,
-      statistic: 'Average',
-      period,
-      dimensionsMap: { ClusterName: clusterName, ServiceName: ecsServiceName },
-    });
-    const graph = (title: string, left: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left, width: 8, height: 6 });
-    const minute = Duration.minutes(1);
-    return {
-      alarms: [
-        { key: 'cpuUtilization', metric: (period) => service.metricCpuUtilization({ period }) },
-        { key: 'memoryUtilization', metric: (period) => service.metricMemoryUtilization({ period }) },
-        {
-          key: 'runningTasks',
-          metric: (period) => new cloudwatch.MathExpression({
-            expression: 'desired - running',
-            usingMetrics: { desired: insights('DesiredTaskCount', period), running: insights('RunningTaskCount', period) },
-            period,
-            label: 'Tasks missing',
-          }),
-        },
-      ],
-      dashboardRows: () => [[
-        graph('Tasks: CPU (%)', [service.metricCpuUtilization({ period: minute })]),
-        graph('Tasks: memory (%)', [service.metricMemoryUtilization({ period: minute })]),
-        graph('Tasks: running and desired', [insights('RunningTaskCount', minute), insights('DesiredTaskCount', minute)]),
-      ]],
-    };
-  }
-
   /** The sidecars must leave the application its minimum of CPU and memory. */
   private sizeErrors(): string[] {
+    // A container added to the task definition directly escapes the budget: ECS requires the
+    // containers' memory to fit the task's, which the app's hard limit (what the sidecars leave)
+    // would then not, and nothing would start it before the app.
+    const foreign = this.foreignContainers().map((c) => `addSidecar() of Microservice '${this.s.path}' must add every container besides the app, `
+      + `which counts its CPU and memory against the task size (the app container gets what the sidecars leave) and starts the app after it; `
+      + `got container "${c.containerName}" added with taskDefinition.addContainer(): use service.addSidecar('${c.node.id}', { ...its options, cpu, memoryReservationMiB })`);
+    if (foreign.length > 0) return foreign;
     if (this.sidecars.length === 0) return [];
     const list = this.sidecars.map((c) => `${c.name} ${c.cpu} CPU units / ${c.memory} MiB`).join(', ');
     const cpuLeft = this.s.cpu - this.sidecars.reduce((n, c) => n + c.cpu, 0);
@@ -253,4 +250,37 @@ export class ServiceTaskDefinition implements ServiceTask {
       reason: 'The only plain environment variables are the library\'s: endpoints of the cache and the backends, topic ARNs and queue URLs, the tracing settings, its sidecars\' configuration; none is secret (secrets reach the app as ECS secrets).',
     });
   }
+}
+
+/** The tasks' alarms (CPU, memory, tasks missing) and their dashboard row. */
+export function taskPart(service: ecs.FargateService, clusterName: string, ecsServiceName: string): ServicePart {
+  const insights = (metricName: string, period: Duration) => new cloudwatch.Metric({
+    namespace: 'ECS/ContainerInsights',
+    metricName,
+    statistic: 'Average',
+    period,
+    dimensionsMap: { ClusterName: clusterName, ServiceName: ecsServiceName },
+  });
+  const graph = (title: string, left: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left, width: 8, height: 6 });
+  const minute = Duration.minutes(1);
+  return {
+    alarms: [
+      { key: 'cpuUtilization', metric: (period) => service.metricCpuUtilization({ period }) },
+      { key: 'memoryUtilization', metric: (period) => service.metricMemoryUtilization({ period }) },
+      {
+        key: 'runningTasks',
+        metric: (period) => new cloudwatch.MathExpression({
+          expression: 'desired - running',
+          usingMetrics: { desired: insights('DesiredTaskCount', period), running: insights('RunningTaskCount', period) },
+          period,
+          label: 'Tasks missing',
+        }),
+      },
+    ],
+    dashboardRows: () => [[
+      graph('Tasks: CPU (%)', [service.metricCpuUtilization({ period: minute })]),
+      graph('Tasks: memory (%)', [service.metricMemoryUtilization({ period: minute })]),
+      graph('Tasks: running and desired', [insights('RunningTaskCount', minute), insights('DesiredTaskCount', minute)]),
+    ]],
+  };
 }

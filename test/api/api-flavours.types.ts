@@ -4,7 +4,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import {
-  ApiIntegration, HttpApiOptions, Microservice, MicroserviceProps, NodeBasedCache, RestApiOptions, ServerlessCache, ServiceCache,
+  ApiIntegration, HttpApiOptions, Microservice, MicroserviceProps, NodeBasedCache, RestApiOptions, ServerlessCache, ServiceCache, Tracing,
 } from '../../lib';
 
 const image = ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx-unprivileged:stable');
@@ -18,7 +18,7 @@ export function restOnlyOptionsAreNotHttpOptions(): HttpApiOptions[] {
     // @ts-expect-error an HTTP API has one $default stage
     { stageName: 'prod' },
     // @ts-expect-error X-Ray tracing of the stage is REST's
-    { tracing: true },
+    { tracing: Tracing.openTelemetry() },
     // @ts-expect-error execution logs are REST's
     { executionLogLevel: apigateway.MethodLoggingLevel.INFO },
     // @ts-expect-error the authorizer cache TTL is REST's

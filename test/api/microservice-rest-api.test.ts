@@ -241,8 +241,8 @@ describe('a REST API with Cognito, consumers with API keys, WAF, a stage cache a
         MetricStat: Match.objectLike({ Metric: { Namespace: 'AWS/ApiGateway', MetricName: '5XXError', Dimensions: Match.arrayWith([{ Name: 'ApiName', Value: 'Orders-orders' }, { Name: 'Stage', Value: { Ref: logicalId(api.stage) } }]) } }),
       })]),
     });
-    expect(orders.metricServerError().metricName).toBe('5XXError');
-    expect(orders.metricClientError().metricName).toBe('4XXError');
+    expect(orders.api!.metricServerError().metricName).toBe('5XXError');
+    expect(orders.api!.metricClientError().metricName).toBe('4XXError');
     expect(api.metricCacheHits().metricName).toBe('CacheHitCount');
   });
 

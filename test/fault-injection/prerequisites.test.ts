@@ -5,7 +5,7 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { FaultExperiment, FaultInjection, Microservice, MicroservicePlatform, ServiceCache, ServiceMesh } from '../../lib';
+import { FaultExperiment, FaultInjection, Microservice, MicroservicePlatform, ServiceCache, ServiceMesh , Tracing } from '../../lib';
 import type { MicroserviceProps } from '../../lib';
 import {
   acknowledgedRules, allowedActions, asList, containersOf, envStack, fisApp, getAtt, managedPolicyStatements, resourcesOf, taskDefinitionOf,
@@ -30,7 +30,7 @@ describe('the task of each service, by the experiments it lists', () => {
   add('Everything', { user: '101', faultInjection: FaultInjection.enabled() });
   add('NoUser', { faultInjection: FaultInjection.enabled() });
   add('Writable', { user: '101', readonlyRootFilesystem: false, writablePaths: [], faultInjection: FaultInjection.enabled() });
-  add('Traced', { user: '101', tracing: true, cpu: 256, memoryLimitMiB: 512, faultInjection: FaultInjection.enabled() });
+  add('Traced', { user: '101', tracing: Tracing.openTelemetry(), cpu: 256, memoryLimitMiB: 512, faultInjection: FaultInjection.enabled() });
   add('StopOnly', { user: '101', faultInjection: FaultInjection.enabled({ experiments: [FaultExperiment.STOP_TASKS] }) });
   add('CpuOnly', { user: '101', faultInjection: FaultInjection.enabled({ experiments: [FaultExperiment.CPU_STRESS], agentImage: PINNED_AGENT }) });
   add('LatencyOnly', { user: '101', faultInjection: FaultInjection.enabled({ experiments: [FaultExperiment.DEPENDENCY_LATENCY] }) });

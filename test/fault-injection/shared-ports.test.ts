@@ -5,7 +5,7 @@
 // selects-no-task warning only where a template targets tasks.
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { FaultExperiment, FaultInjection, Microservice, MicroservicePlatform, ServiceCache } from '../../lib';
+import { FaultExperiment, FaultInjection, Microservice, MicroservicePlatform, ServiceCache , Tracing } from '../../lib';
 import type { MicroserviceProps } from '../../lib';
 import { envStack, fisApp, onlyAction, templateNames, templateOf, warningsWithId } from './fis-fixtures';
 import { IMAGE } from '../util';
@@ -22,7 +22,7 @@ describe('ports the task itself uses', () => {
   const otlp = service('Otlp', { containerPort: 4318 });
   const https = service('Https', { containerPort: 443 });
   const plain = service('Plain', { containerPort: 8443 });
-  const traced = service('Traced', { tracing: true, faultInjection: FaultInjection.enabled({ experiments: UNREACHABLE }) });
+  const traced = service('Traced', { tracing: Tracing.openTelemetry(), faultInjection: FaultInjection.enabled({ experiments: UNREACHABLE }) });
   traced.connectTo(otlp);
   traced.connectTo(https);
   traced.connectTo(plain);

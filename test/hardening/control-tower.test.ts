@@ -3,7 +3,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
-import { ApiAuthorizer, FaultInjection, Microservice, MicroservicePlatform, MicroserviceProps } from '../../lib';
+import { ApiAuthorizer, FaultInjection, Microservice, MicroservicePlatform, MicroserviceProps , Tracing } from '../../lib';
 import { StrictControlTowerChecks } from '../guard';
 import { unacknowledgedFindings } from '../nag';
 import { IMAGE } from '../util';
@@ -103,16 +103,16 @@ describe('the quick start in a fresh app, with no cdk.json', () => {
 });
 
 describe('a container the user adds to the task is judged as the user\'s, whatever the library adds', () => {
-  // A root, writable container with a plain variable, added with taskDefinition.addContainer() to
+  // A root, writable container with a plain variable, added with addSidecar() to
   // a hardened service: with fault injection (whose SSM agent is the library's root, writable
   // container with variables) the findings must be the same as without.
   const findings = (faultInjection: boolean) => {
     const app = new App();
     const platform = new MicroservicePlatform(new Stack(app, 'Platform'), 'Platform', { logs: { retention: logs.RetentionDays.ONE_YEAR } });
     const svc = new Microservice(new Stack(app, 'Orders'), 'Orders', {
-      platform, image: IMAGE, user: '101', tracing: true, ...(faultInjection ? { faultInjection: FaultInjection.enabled() } : {}),
+      platform, image: IMAGE, user: '101', tracing: Tracing.openTelemetry(), ...(faultInjection ? { faultInjection: FaultInjection.enabled() } : {}),
     });
-    svc.taskDefinition.addContainer('Agent', { image: IMAGE, memoryLimitMiB: 64, essential: false, environment: { MODE: 'x' } });
+    svc.addSidecar('Agent', { image: IMAGE, cpu: 64, memoryLimitMiB: 64, essential: false, environment: { MODE: 'x' }, readonlyRootFilesystem: false });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new StrictControlTowerChecks());
     const message = synthError(app);
     // Each report block names the rule, then the construct path (the guard's and cdk-nag's formats alike).
@@ -131,7 +131,7 @@ describe('a container the user adds to the task is judged as the user\'s, whatev
 
 describe('what the controls check, without them', () => {
   // The quick start plus a traced service: a sidecar's reservation comes off the app container's memory.
-  const { app } = quickStart({ more: { Traced: { image: IMAGE, user: '101', tracing: true, cpu: 256, memoryLimitMiB: 512 } } });
+  const { app } = quickStart({ more: { Traced: { image: IMAGE, user: '101', tracing: Tracing.openTelemetry(), cpu: 256, memoryLimitMiB: 512 } } });
   const stacks = app.node.children.filter((c): c is Stack => c instanceof Stack);
   const templates = stacks.map((s) => [s.stackName, Template.fromStack(s).toJSON()] as const);
   const all = (type: string) => templates.flatMap(([name, t]) => Object.entries<any>(t.Resources)

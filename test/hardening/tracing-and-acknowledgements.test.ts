@@ -3,15 +3,15 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ApiAuthorizer, Microservice, MicroservicePlatform, MicroserviceProps } from '../../lib';
+import { ApiAuthorizer, Microservice, MicroservicePlatform, MicroserviceProps , Tracing } from '../../lib';
 import { unacknowledgedFindings } from '../nag';
 import { IMAGE, testApp } from '../util';
 
-describe('tracing: true', () => {
+describe('tracing: Tracing.openTelemetry()', () => {
   const app = testApp();
   const platform = new MicroservicePlatform(new Stack(app, 'Platform'), 'Platform');
   const stack = new Stack(app, 'Orders');
-  new Microservice(stack, 'Orders', { platform, image: IMAGE, tracing: true });
+  new Microservice(stack, 'Orders', { platform, image: IMAGE, tracing: Tracing.openTelemetry() });
   const containers: any[] = Object.values(Template.fromStack(stack).findResources('AWS::ECS::TaskDefinition'))[0].Properties.ContainerDefinitions;
   const app_ = containers.find((c) => c.Name === 'app');
   const env = (name: string) => app_.Environment.filter((e: any) => e.Name === name).map((e: any) => e.Value);
@@ -41,16 +41,16 @@ function findingOn(path: string, rule: string): RegExp {
 
 describe('AwsSolutions-ECS2 (plain environment variables)', () => {
   test('is left to the owner of an environment, even with tracing, which adds variables of its own', () => {
-    const { app } = nagApp({ tracing: true, environment: { DB_PASSWORD: 'x' } });
+    const { app } = nagApp({ tracing: Tracing.openTelemetry(), environment: { DB_PASSWORD: 'x' } });
     expect(() => unacknowledgedFindings(app)).toThrow(findingOn('Orders/Orders/TaskDefinition/Resource', 'AwsSolutions-ECS2'));
   });
 
   test('is acknowledged when the only variables are the library\'s own (tracing alone): the same app without environment has no finding', () => {
-    const { app, svc } = nagApp({ tracing: true });
+    const { app, svc } = nagApp({ tracing: Tracing.openTelemetry() });
     expect(unacknowledgedFindings(app)).toEqual([]);
     expect(JSON.stringify(svc.taskDefinition.node.metadata)).toContain('AwsSolutions-ECS2');
     // And with an environment the acknowledgement is gone (the same props plus environment).
-    const withEnvironment = nagApp({ tracing: true, environment: { DB_PASSWORD: 'x' } });
+    const withEnvironment = nagApp({ tracing: Tracing.openTelemetry(), environment: { DB_PASSWORD: 'x' } });
     expect(() => withEnvironment.app.synth()).toThrow(/AwsSolutions-ECS2/);
     expect(JSON.stringify(withEnvironment.svc.taskDefinition.node.metadata)).not.toContain('AwsSolutions-ECS2');
   });
@@ -60,7 +60,7 @@ describe('AwsSolutions-IAM5 acknowledgements cover the library\'s own policies o
   const s3Anywhere = () => new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] });
 
   test('with tracing, a wildcard the user grants the task role is still reported; the X-Ray one sits on the XRayWritePolicy', () => {
-    const { app, svc } = nagApp({ tracing: true });
+    const { app, svc } = nagApp({ tracing: Tracing.openTelemetry() });
     svc.taskDefinition.taskRole.addToPrincipalPolicy(s3Anywhere());
     const xray = svc.node.findChild('XRayWritePolicy') as iam.Policy;
     expect(xray).toBeInstanceOf(iam.Policy);

@@ -11,7 +11,7 @@ import { IConstruct } from 'constructs';
 import { build as buildEnvoyExample } from '../../examples/envoy/app';
 import {
   DEFAULT_ENVOY_VERSION, GrpcRetryEvent, HttpRetryEvent, Microservice, MicroservicePlatform, RetryPolicy, ServiceCallGraph, ServiceMesh,
-  ServiceProtocol, TcpRetryEvent,
+  ServiceProtocol, TcpRetryEvent, Tracing,
 } from '../../lib';
 import type { EnvoyMeshOptions } from '../../lib';
 import { ALARM_CATALOG } from '../../lib/monitoring/alarm-catalog';
@@ -1233,9 +1233,9 @@ describe('validation of ServiceMesh.envoy() options', () => {
     ['egressPortBase 1023', { egressPortBase: 1023 }, 'egressPortBase must be an integer between 1024 and 65524, got 1023'],
     ['egressPortBase 65525', { egressPortBase: 65525 }, 'egressPortBase must be an integer between 1024 and 65524, got 65525'],
     ['egressPortBase 9890, whose 12 ports reach the admin port', { egressPortBase: 9890 },
-      'egressPortBase must keep the 12 egress ports 9890 to 9901 clear of the sidecars\' own ports (9901, 13133, 13134, 4317, 4318), got 9890, which takes 9901'],
-    ['egressPortBase 4310, whose ports take the OTLP receivers', { egressPortBase: 4310 },
-      'egressPortBase must keep the 12 egress ports 4310 to 4321 clear of the sidecars\' own ports (9901, 13133, 13134, 4317, 4318), got 4310, which takes 4317, 4318'],
+      'egressPortBase must keep the 12 egress ports 9890 to 9901 clear of the sidecars\' own ports (9901, 13134), got 9890, which takes 9901'],
+    ['egressPortBase 13130, whose 12 ports reach the metrics collector\'s health port', { egressPortBase: 13130 },
+      'egressPortBase must keep the 12 egress ports 13130 to 13141 clear of the sidecars\' own ports (9901, 13134), got 13130, which takes 13134'],
     ['retryBackoffMax below retryBackoffBase', { retryBackoffBase: Duration.millis(100), retryBackoffMax: Duration.millis(99) },
       'retryBackoffMax must be at least retryBackoffBase (100 ms), got 99 ms'],
     ['retryBackoffMax below the default base', { retryBackoffMax: Duration.millis(10) }, 'retryBackoffMax must be at least retryBackoffBase (25 ms), got 10 ms'],
@@ -1360,9 +1360,38 @@ describe('validation of services on ServiceMesh.envoy()', () => {
     expect(() => service({ containerPort: 20012 }, { egressPortBase: 20000 })).not.toThrow();
   });
 
-  test.each([9901, 13133, 13134, 4317, 4318])("fails on containerPort %i, a port of the task's sidecars", (port) => {
-    expect(() => service({ containerPort: port })).toThrow(
-      `Invalid props for Microservice 'S/Svc':\n  - containerPort must not be one of the ports the sidecars listen on with ServiceMesh.envoy() (9901, 13133, 13134, 4317, 4318), got ${port}`);
+  // Each feature declares its own ports; the task refuses a clash when the sidecar that holds the
+  // port is added, so a port is refused exactly when a sidecar of the task listens on it.
+  test.each([
+    [9901, 'envoy', '9901, 15001, 15002, 15003, 15004, 15005, 15006, 15007, 15008, 15009, 15010, 15011, 15012'],
+    [13134, 'envoy-metrics', '13134'],
+  ])("fails on containerPort %i of a caller, a port of Envoy's sidecars (%s)", (port, sidecar, ports) => {
+    const { app, svc } = service({ containerPort: port });
+    const callee = new Microservice(new Stack(app, 'C'), 'Callee', { platform: svc.platform, image: IMAGE });
+    expect(() => svc.connectTo(callee)).toThrow(
+      `Invalid props for Microservice 'S/Svc':\n  - containerPort must not be a port the ${sidecar} sidecar listens on (${ports}), got ${port}`);
+  });
+
+  test.each([9901, 13134, 4317])('takes containerPort %i on a service that calls nobody: its task has no Envoy sidecar', (port) => {
+    const { app, svc } = service({ containerPort: port });
+    const caller = new Microservice(new Stack(app, 'C'), 'Caller', { platform: svc.platform, image: IMAGE });
+    expect(() => caller.connectTo(svc)).not.toThrow();
+  });
+
+  test.each([4317, 4318, 13133])('fails on containerPort %i with tracing, a port of the collector, whatever the mesh', (port) => {
+    expect(() => service({ containerPort: port, tracing: Tracing.openTelemetry() })).toThrow(
+      `Invalid props for Microservice 'S/Svc':\n  - containerPort must not be a port the otel-collector sidecar listens on (4317, 4318, 13133), got ${port}`);
+  });
+
+  test('fails when egressPortBase puts the egress listeners on the tracing collector\'s ports, naming both sidecars', () => {
+    const { app, svc } = service({ tracing: Tracing.openTelemetry() }, { egressPortBase: 4310 });
+    const callee = new Microservice(new Stack(app, 'C'), 'Callee', { platform: svc.platform, image: IMAGE });
+    expect(() => svc.connectTo(callee)).toThrow(
+      "Invalid props for Microservice 'S/Svc':\n  - the envoy sidecar needs ports 4317, 4318, which the otel-collector sidecar of the task listens on: containers of a task share its network");
+    // Without tracing, the same egress ports are free.
+    const other = service({}, { egressPortBase: 4310 });
+    const callee2 = new Microservice(new Stack(other.app, 'C'), 'Callee', { platform: other.svc.platform, image: IMAGE });
+    expect(() => other.svc.connectTo(callee2)).not.toThrow();
   });
 
   test('fails on a gRPC retry policy with protocol HTTP', () => {
@@ -1464,7 +1493,7 @@ describe('ports inside one task', () => {
   // otel-collector with the image's /etc/ecs/ecs-xray.yaml (health_check on its default 13133,
   // internal telemetry on 8888) and envoy-metrics, which must use other ports.
   test('a caller with tracing runs its two collectors on distinct health-check ports, the metrics one without a telemetry server', () => {
-    const { stack } = pair(ServiceMesh.envoy(), {}, { tracing: true });
+    const { stack } = pair(ServiceMesh.envoy(), {}, { tracing: Tracing.openTelemetry() });
     const t = Template.fromStack(stack);
     const collectors = containersOf(t).filter((c) => JSON.stringify(c.Image).includes('aws-otel-collector'));
     expect(collectors.map((c) => c.Name).sort()).toEqual(['envoy-metrics', 'otel-collector']);

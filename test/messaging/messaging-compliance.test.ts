@@ -4,7 +4,7 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { Microservice, MicroservicePlatform } from '../../lib';
+import { Microservice, MicroservicePlatform , Tracing } from '../../lib';
 import { StrictControlTowerChecks } from '../guard';
 import { unacknowledgedFindings } from '../nag';
 import { IMAGE, testApp } from '../util';
@@ -12,7 +12,7 @@ import { IMAGE, testApp } from '../util';
 test('a FIFO topic, a filtered subscriber and a scale-to-zero worker leave no cdk-nag or Control Tower finding', () => {
   const app = testApp();
   const platform = new MicroservicePlatform(new Stack(app, 'Platform'), 'Platform', { natGateways: 1, logs: { retention: logs.RetentionDays.ONE_YEAR } });
-  const common = { platform, image: IMAGE, user: '101', writablePaths: ['/tmp', '/var/cache/nginx'], tracing: true };
+  const common = { platform, image: IMAGE, user: '101', writablePaths: ['/tmp', '/var/cache/nginx'], tracing: Tracing.openTelemetry() };
   const orders = new Microservice(new Stack(app, 'Orders'), 'Orders', common);
   const ledger = orders.addTopic('LedgerEntry', { fifo: true, contentBasedDeduplication: true });
   const placed = orders.addTopic('OrderPlaced');

@@ -3,7 +3,7 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Microservice, MicroservicePlatform } from '../../lib';
+import { Microservice, MicroservicePlatform , Tracing } from '../../lib';
 import type { ServiceSubscription, ServiceTopic } from '../../lib';
 import { asList, IMAGE, logicalId, resource, resourcesOf, testApp } from '../util';
 
@@ -121,7 +121,7 @@ export function buildShop(subscribers: ShopSubscriber[] = ['billing', 'mailer', 
   const platformStack = new Stack(app, 'Platform');
   const platform = new MicroservicePlatform(platformStack, 'Platform', {});
   const shopStack = new Stack(app, 'Shop');
-  const orders = new Microservice(shopStack, 'Orders', { platform, image: IMAGE, tracing: true });
+  const orders = new Microservice(shopStack, 'Orders', { platform, image: IMAGE, tracing: Tracing.openTelemetry() });
   const placed = orders.addTopic('OrderPlaced');
   const ledger = orders.addTopic('LedgerEntry', { fifo: true, contentBasedDeduplication: true });
   const catalog = new Microservice(shopStack, 'Catalog', { platform, image: IMAGE });

@@ -1,7 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { AlarmSeverity, ApiIntegration, Microservice, MicroservicePlatform, ServiceCache, ServiceMonitoring } from '../../lib';
+import { AlarmSeverity, ApiIntegration, Microservice, MicroservicePlatform, ServiceCache, ServiceMonitoring , Tracing } from '../../lib';
 import { IMAGE, logicalId, testApp, testStack } from '../util';
 
 
@@ -259,9 +259,9 @@ describe('turning alarms off', () => {
   });
 });
 
-describe('tracing: true', () => {
+describe('tracing: Tracing.openTelemetry()', () => {
   const stack = new Stack(testApp(), 'S');
-  const svc = new Microservice(stack, 'Svc', { image: IMAGE, tracing: true });
+  const svc = new Microservice(stack, 'Svc', { image: IMAGE, tracing: Tracing.openTelemetry() });
   const t = Template.fromStack(stack);
   const defs = Object.values(t.findResources('AWS::ECS::TaskDefinition'))[0].Properties.ContainerDefinitions;
 
@@ -297,7 +297,7 @@ describe('tracing: true', () => {
 
   test("leaves a variable the user's environment sets to the user: gRPC-only SDKs set their own protocol and port", () => {
     const grpc = new Microservice(testStack('Grpc'), 'Grpc', {
-      image: IMAGE, tracing: true, environment: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4317' },
+      image: IMAGE, tracing: Tracing.openTelemetry(), environment: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4317' },
     });
     const def = Template.fromStack(Stack.of(grpc)).toJSON();
     const task = Object.values(def.Resources).find((r: any) => r.Type === 'AWS::ECS::TaskDefinition') as any;

@@ -4,7 +4,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
-import { ApiAuthorizer, IMicroservicePlatform, Microservice, MicroservicePlatform, ServiceMesh } from '../../lib';
+import { ApiAuthorizer, IMicroservicePlatform, Microservice, MicroservicePlatform, ServiceMesh , Tracing } from '../../lib';
 import type { ServiceTask } from '../../lib/private/binding';
 import { IMAGE, logicalId, testApp } from '../util';
 
@@ -64,7 +64,7 @@ test('fails when api and restApi are both given', () => {
 describe('sidecars', () => {
   test('reserve their CPU and memory and start before the app', () => {
     const stack = new Stack(testApp(), 'S');
-    new Microservice(stack, 'Svc', { image: IMAGE, tracing: true });
+    new Microservice(stack, 'Svc', { image: IMAGE, tracing: Tracing.openTelemetry() });
     const defs = Object.values(Template.fromStack(stack).findResources('AWS::ECS::TaskDefinition'))[0].Properties.ContainerDefinitions;
     const collector = defs.find((c: any) => c.Name === 'otel-collector');
     expect(collector).toMatchObject({ Cpu: 64, MemoryReservation: 64, Essential: false, ReadonlyRootFilesystem: true });
@@ -74,7 +74,7 @@ describe('sidecars', () => {
   test('fail synthesis when they leave the app less than its minimum, naming the sizes', () => {
     const app = testApp();
     const stack = new Stack(app, 'S');
-    const service = new Microservice(stack, 'Svc', { image: IMAGE, tracing: true, cpu: 256, memoryLimitMiB: 512 });
+    const service = new Microservice(stack, 'Svc', { image: IMAGE, tracing: Tracing.openTelemetry(), cpu: 256, memoryLimitMiB: 512 });
     expect(() => app.synth()).not.toThrow();
     // The mechanism every part uses (tracing's collector today): a second, larger sidecar no longer fits.
     const task = (service as unknown as { task: ServiceTask }).task;

@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { Microservice, MicroserviceProps } from '../../lib';
+import { Microservice, MicroserviceProps , Tracing } from '../../lib';
 import { IMAGE, testStack } from '../util';
 
 function make(props: Partial<MicroserviceProps>): () => Microservice {
@@ -71,7 +71,7 @@ describe('conflicting props', () => {
 
   test('fails on a containerPort the tracing collector listens on (the task\'s containers share its ports), on Service Connect too', () => {
     for (const port of [4317, 4318, 13133]) {
-      expect(make({ containerPort: port, tracing: true }))
+      expect(make({ containerPort: port, tracing: Tracing.openTelemetry() }))
         .toThrow(`containerPort must not be a port the otel-collector sidecar listens on (4317, 4318, 13133), got ${port}`);
     }
     expect(make({ containerPort: 4318 })).not.toThrow();

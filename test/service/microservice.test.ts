@@ -4,7 +4,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import { Microservice, MicroservicePlatform } from '../../lib';
+import { Microservice, MicroservicePlatform , Tracing } from '../../lib';
 import { IMAGE, testApp, testStack } from '../util';
 
 describe('a Microservice with only an image', () => {
@@ -306,9 +306,9 @@ describe('a Microservice with every option set', () => {
     };
     // The user's LOG_LEVEL might as well be a password: the finding is theirs to judge.
     expect(acked(cart)).not.toContain('AwsSolutions-ECS2');
-    const traced = new Microservice(testStack('Traced'), 'Traced', { image: IMAGE, tracing: true });
+    const traced = new Microservice(testStack('Traced'), 'Traced', { image: IMAGE, tracing: Tracing.openTelemetry() });
     expect(acked(traced)).toContain('AwsSolutions-ECS2');
-    const both = new Microservice(testStack('Both'), 'Both', { image: IMAGE, tracing: true, environment: { DB_PASSWORD: 'hunter2' } });
+    const both = new Microservice(testStack('Both'), 'Both', { image: IMAGE, tracing: Tracing.openTelemetry(), environment: { DB_PASSWORD: 'hunter2' } });
     expect(acked(both)).not.toContain('AwsSolutions-ECS2');
     const defaults = new Microservice(testStack('Plain'), 'Plain', { image: IMAGE });
     expect(acked(defaults)).toBe('[]');
