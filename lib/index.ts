@@ -29,6 +29,8 @@ export { FaultInjection } from './fault-injection/fault-injection';
 export { FaultExperiment } from './fault-injection/fault-injection-options';
 export type { FaultInjectionOptions } from './fault-injection/fault-injection-options';
 export { ServiceFaultInjection } from './fault-injection/service-fault-injection';
+export { ServiceLogging } from './logging/service-logging';
+export type { FireLensLoggingOptions } from './logging/service-logging';
 export type { BacklogScalingOptions, ServiceTopicOptions, SubscribeOptions } from './messaging/messaging-options';
 export { ServiceSubscription } from './messaging/service-subscription';
 export { ServiceTopic } from './messaging/service-topic';

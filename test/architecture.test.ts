@@ -111,6 +111,6 @@ test('the package exports its public API and nothing else', () => {
     'APP_MESH_END_OF_LIFE', 'AlarmSeverity', 'ApiAuthorizer', 'ApiIntegration', 'CacheAuth', 'CacheEngine', 'DEFAULT_ENVOY_VERSION', 'FaultExperiment', 'FaultInjection', 'GrpcRetryEvent', 'HttpRetryEvent',
     'ImportedCache', 'JwtAuthorizerFunction', 'MAX_AMPLIFICATION_CONTEXT', 'Microservice', 'MicroserviceCache', 'MicroserviceHttpApi',
     'MicroservicePlatform', 'MicroserviceRestApi', 'MicroserviceTesting', 'NodeBasedCache', 'PlatformMonitoring', 'RetryPolicy', 'ServerlessCache', 'ServiceApiBase',
-    'ServiceCache', 'ServiceCallGraph', 'ServiceFaultInjection', 'ServiceMesh', 'ServiceMonitoring', 'ServiceProtocol', 'ServiceSubscription', 'ServiceTopic', 'StageWebAcl', 'TcpRetryEvent', 'Tracing', 'normalizeTemplate', 'strictValidation',
+    'ServiceCache', 'ServiceCallGraph', 'ServiceFaultInjection', 'ServiceLogging', 'ServiceMesh', 'ServiceMonitoring', 'ServiceProtocol', 'ServiceSubscription', 'ServiceTopic', 'StageWebAcl', 'TcpRetryEvent', 'Tracing', 'normalizeTemplate', 'strictValidation',
   ]);
 });

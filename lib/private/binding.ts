@@ -89,6 +89,13 @@ export interface SidecarOptions {
   readonly appEnvironment?: { [name: string]: string };
   /** Ports it listens on inside the task (the app reaches them on localhost). */
   readonly listenPorts?: number[];
+  /**
+   * Makes it the task's FireLens log router (aws-cdk-lib's `taskDefinition.addFirelensLogRouter`),
+   * with this configuration: counted, ordered and port-checked like every sidecar.
+   *
+   * @default - an ordinary container
+   */
+  readonly firelensConfig?: ecs.FirelensConfig;
 }
 
 /** The service's task as its parts see it. */

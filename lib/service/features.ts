@@ -6,6 +6,7 @@ import { taskPart } from './service-task';
 import type { MicroserviceCache } from '../cache/microservice-cache';
 import type { ServiceCache } from '../cache/service-cache';
 import { FaultInjection } from '../fault-injection/fault-injection';
+import { ServiceLogging } from '../logging/service-logging';
 import type { ServicePart } from '../private/binding';
 import type { MeshDescription, MeshService, ServiceFeature, ServiceWithMonitoring, ServiceWithNetwork } from '../private/feature';
 import { RetryPolicy } from '../mesh/retry-policy';
@@ -27,9 +28,10 @@ export function serviceFeatures(props: MicroserviceProps) {
   const faultInjection = (props.faultInjection ?? FaultInjection.disabled())._feature({
     enableExecuteCommand: props.enableExecuteCommand ?? false, alarms: props.alarms?.enabled ?? true,
   });
+  const logging = (props.logging ?? ServiceLogging.awsLogs())._feature();
   const scaling = new ScalingFeature();
-  const all: ServiceFeature[] = [frontDoor, new TasksFeature(), cache, mesh, tracing, faultInjection, scaling];
-  return { all, frontDoor, cache, mesh, tracing, faultInjection, scaling };
+  const all: ServiceFeature[] = [frontDoor, new TasksFeature(), cache, mesh, tracing, faultInjection, logging, scaling];
+  return { all, frontDoor, cache, mesh, tracing, faultInjection, logging, scaling };
 }
 
 /** The tasks' alarms and dashboard row (the task itself is the composer's). */

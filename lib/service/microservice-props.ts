@@ -4,6 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { HttpApiOptions, RestApiOptions } from '../api/api-options';
 import { ServiceCache } from '../cache/service-cache';
 import { FaultInjection } from '../fault-injection/fault-injection';
+import { ServiceLogging } from '../logging/service-logging';
 import { ConnectionPool, OutlierDetection, ServiceProtocol } from '../mesh/resilience';
 import { RetryPolicy } from '../mesh/retry-policy';
 import { MicroserviceAlarmOptions } from '../monitoring/alarm-options';
@@ -294,6 +295,18 @@ export interface MicroserviceProps {
    * @default Tracing.none()
    */
   readonly tracing?: Tracing;
+
+  /**
+   * Where the app container's logs go: `ServiceLogging.awsLogs()` (CloudWatch Logs, the service's
+   * log group), `ServiceLogging.fireLens({ output })` (a Fluent Bit log router sidecar, counted
+   * against the task size, that sends them to any Fluent Bit output) or
+   * `ServiceLogging.logDriver(driver)` (any aws-cdk-lib log driver: splunk, syslog, ...).
+   * The default is awslogs to the service's log group, non-blocking with a 25 MiB buffer; the
+   * sidecars log to the service's log group whatever this says.
+   *
+   * @default ServiceLogging.awsLogs()
+   */
+  readonly logging?: ServiceLogging;
 
   /**
    * Game days: AWS FIS experiment templates for the service (stop tasks, stress CPU, take each

@@ -134,7 +134,9 @@ export class ServiceTaskDefinition implements ServiceTask {
   }
 
   /** Every sidecar goes in here: its ports checked, its CPU and memory counted, the app started after it. */
-  private addContainer(id: string, o: ecs.ContainerDefinitionOptions & { readonly cpu: number; readonly memoryReservationMiB: number; readonly containerName: string },
+  private addContainer(id: string, o: ecs.ContainerDefinitionOptions & {
+    readonly cpu: number; readonly memoryReservationMiB: number; readonly containerName: string; readonly firelensConfig?: ecs.FirelensConfig;
+  },
     appStartsAfter: ecs.ContainerDependencyCondition, appEnvironment: { [name: string]: string } = {}, listenPorts: number[] = []): ecs.ContainerDefinition {
     // Containers of a task share its network namespace: two cannot listen on one port.
     const wanted = [...listenPorts, ...(o.portMappings ?? []).map((m) => m.containerPort)];
@@ -146,10 +148,10 @@ export class ServiceTaskDefinition implements ServiceTask {
       if (owners.length > 0) errors.add(`the ${o.containerName} sidecar needs ports ${clash.filter((p) => p !== this.s.containerPort).join(', ')}, which the ${owners.join(' and ')} sidecar of the task listens on: containers of a task share its network`);
       errors.throwIfAny();
     }
-    const sidecar = this.taskDefinition.addContainer(id, {
-      ...o,
-      logging: o.logging ?? ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: o.containerName }),
-    });
+    const { firelensConfig, ...options } = o;
+    const props = { ...options, logging: o.logging ?? ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: o.containerName }) };
+    // The FireLens router is a container of its own class (it renders FirelensConfiguration).
+    const sidecar = firelensConfig ? this.taskDefinition.addFirelensLogRouter(id, { ...props, firelensConfig }) : this.taskDefinition.addContainer(id, props);
     this.container.addContainerDependencies({ container: sidecar, condition: appStartsAfter });
     for (const [k, v] of Object.entries(appEnvironment)) this.addEnvironment(k, v);
     this.sidecars.push({
