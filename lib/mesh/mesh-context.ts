@@ -1,13 +1,11 @@
-import type { Duration } from 'aws-cdk-lib';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
-import type { ConnectionPool, OutlierDetection, ServiceProtocol } from './resilience';
-import type { RetryPolicy } from './retry-policy';
+import type { ServiceProtocol } from './resilience';
 import type { ServiceTask } from '../private/binding';
 import type { MeshDescription, ServiceWithNetwork } from '../private/feature';
 
-/** What a data plane reads of one service: its description as a callee, resolved from the unit. */
-export interface MeshServiceContext {
+/** What a data plane reads of one service: its description as a callee, and where it runs. */
+export interface MeshServiceContext extends MeshDescription {
   readonly servicePath: string;
   readonly discoveryName: string;
   readonly containerPort: number;
@@ -16,14 +14,6 @@ export interface MeshServiceContext {
   readonly namespace: servicediscovery.IPrivateDnsNamespace;
   readonly clusterName: string;
   readonly protocol: ServiceProtocol;
-  readonly retryPolicy: RetryPolicy;
-  /** As given by the user, undefined for the mesh's default. */
-  readonly requestTimeout?: Duration;
-  readonly idleTimeout?: Duration;
-  /** The API's integration timeout as given, when the service has an API. */
-  readonly apiTimeout?: Duration;
-  readonly outlierDetection?: OutlierDetection;
-  readonly connectionPool?: ConnectionPool;
   /** The most tasks the service scales to. */
   readonly maxCapacity: number;
 }
