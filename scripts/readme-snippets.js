@@ -17,8 +17,11 @@ fs.mkdirSync(outDir, { recursive: true });
 /** Writes the ```ts blocks of one markdown file; returns how many. */
 function extract(file, name) {
   const text = fs.readFileSync(path.join(root, file), 'utf8');
-  // TypeScript fenced any other way would escape the type check: refuse it.
-  const other = text.match(/^```(typescript|tsx)\s*$/m);
+  // TypeScript fenced any other way would escape the type check: refuse it. One exception, in
+  // README.md only: ```ts new-app, a file of "Start a new app" that imports another of its files and
+  // so compiles only in that app; test/package/new-app.test.ts writes the app and type-checks it there.
+  const skip = file === 'README.md' ? '(?!new-app[ \\t]*$)' : '';
+  const other = text.match(new RegExp(`^\`\`\`(typescript|tsx|ts[ \\t]+${skip}.*?)[ \\t]*$`, 'm'));
   if (other) throw new Error(`${file}: fence TypeScript as \`\`\`ts so that the tests compile it, got \`\`\`${other[1]}`);
   const blocks = [...text.matchAll(/^```ts\n([\s\S]*?)^```$/gm)];
   blocks.forEach((m, i) => {
