@@ -42,8 +42,15 @@ export type { ConnectionPool, OutlierDetection } from './mesh/resilience';
 export { GrpcRetryEvent, HttpRetryEvent, RetryPolicy, TcpRetryEvent } from './mesh/retry-policy';
 export type { GrpcRetryPolicyOptions, HttpRetryPolicyOptions } from './mesh/retry-policy';
 export { APP_MESH_END_OF_LIFE, DEFAULT_ENVOY_VERSION, ServiceMesh } from './mesh/service-mesh';
-export { AlarmSeverity } from './monitoring/alarm-options';
-export type { AlarmOverride, MicroserviceAlarmOptions } from './monitoring/alarm-options';
+export { AlarmActions } from './monitoring/alarm-actions';
+export type { AlarmActionContext, AlarmActionStrategyProps, IAlarmActionStrategy, SnsAlarmActionsOptions } from './monitoring/alarm-actions';
+export { AlarmNaming } from './monitoring/alarm-naming';
+export type { AlarmNamingProps, IAlarmNamingStrategy } from './monitoring/alarm-naming';
+export type {
+  AlarmOverride, ApiAlarmOverrides, CacheAlarmOverrides, DeploymentAlarmOverrides, EdgeAlarmOverrides, LoadBalancerAlarmOverrides,
+  MeshAlarmOverrides, MessagingAlarmOverrides, MicroserviceAlarmOptions, TaskAlarmOverrides,
+} from './monitoring/alarm-options';
+export { AlarmSeverity } from './monitoring/alarm-severity';
 export { PlatformMonitoring } from './monitoring/platform-monitoring';
 export type { PlatformMonitoringProps } from './monitoring/platform-monitoring';
 export { ServiceMonitoring } from './monitoring/service-monitoring';

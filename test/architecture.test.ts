@@ -108,7 +108,7 @@ test('the package exports its public API and nothing else', () => {
   // Type-only exports vanish at run time; the run-time exports are the classes, enums and functions.
   const exported = Object.keys(require('../lib')).sort();
   expect(exported).toEqual([
-    'APP_MESH_END_OF_LIFE', 'AlarmSeverity', 'ApiAuthorizer', 'ApiIntegration', 'CacheAuth', 'CacheEngine', 'DEFAULT_ENVOY_VERSION', 'FaultExperiment', 'FaultInjection', 'GrpcRetryEvent', 'HttpRetryEvent',
+    'APP_MESH_END_OF_LIFE', 'AlarmActions', 'AlarmNaming', 'AlarmSeverity', 'ApiAuthorizer', 'ApiIntegration', 'CacheAuth', 'CacheEngine', 'DEFAULT_ENVOY_VERSION', 'FaultExperiment', 'FaultInjection', 'GrpcRetryEvent', 'HttpRetryEvent',
     'ImportedCache', 'JwtAuthorizerFunction', 'MAX_AMPLIFICATION_CONTEXT', 'Microservice', 'MicroserviceCache', 'MicroserviceHttpApi',
     'MicroservicePlatform', 'MicroserviceRestApi', 'MicroserviceTesting', 'NodeBasedCache', 'PlatformMonitoring', 'RetryPolicy', 'ServerlessCache', 'ServiceApiBase',
     'ServiceCache', 'ServiceCallGraph', 'ServiceFaultInjection', 'ServiceLogging', 'ServiceMesh', 'ServiceMonitoring', 'ServiceProtocol', 'ServiceSubscription', 'ServiceTopic', 'StageWebAcl', 'TcpRetryEvent', 'Tracing', 'normalizeTemplate', 'strictValidation',

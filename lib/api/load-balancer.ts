@@ -168,9 +168,9 @@ export function createLoadBalancer(scope: Construct, target: IntegrationTarget, 
   const graph = (title: string, left: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left, width: 8, height: 6 });
   const part: ServicePart = {
     alarms: [
-      { key: 'loadBalancerTarget5xx', metric: (period) => m.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period, statistic: 'Sum' }) },
-      { key: 'loadBalancerUnhealthyHosts', metric: (period) => m.unhealthyHostCount({ period, statistic: 'Maximum' }) },
-      { key: 'loadBalancerTargetResponseTime', metric: (period) => m.targetResponseTime({ period, statistic: 'p99' }) },
+      { key: 'loadBalancer.target5xx', metric: (period) => m.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period, statistic: 'Sum' }) },
+      { key: 'loadBalancer.unhealthyHosts', metric: (period) => m.unhealthyHostCount({ period, statistic: 'Maximum' }) },
+      { key: 'loadBalancer.targetResponseTime', metric: (period) => m.targetResponseTime({ period, statistic: 'p99' }) },
     ],
     dashboardRows: () => [[
       graph('Load balancer: target 5XX', [m.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT)]),

@@ -156,11 +156,11 @@ export abstract class ServiceApiBase extends Construct implements IServiceApi {
     const graph = (title: string, left: cloudwatch.IMetric[], right?: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left, right, width: 8, height: 6 });
     const api: ServicePart = {
       alarms: [
-        { key: 'apiServerErrorRate', metric: (period) => rate(this.metricServerError(), 'API 5XX (%)', period) },
-        { key: 'apiClientErrorRate', metric: (period) => rate(this.metricClientError(), 'API 4XX (%)', period) },
-        { key: 'apiLatencyP99', metric: (period) => this.metricLatency({ period }) },
-        { key: 'apiIntegrationLatencyP99', metric: (period) => this.metricIntegrationLatency({ period }) },
-        { key: 'apiThrottled', metric: (period) => this.metricThrottled({ period }) },
+        { key: 'api.serverErrorRate', metric: (period) => rate(this.metricServerError(), 'API 5XX (%)', period) },
+        { key: 'api.clientErrorRate', metric: (period) => rate(this.metricClientError(), 'API 4XX (%)', period) },
+        { key: 'api.latencyP99', metric: (period) => this.metricLatency({ period }) },
+        { key: 'api.integrationLatencyP99', metric: (period) => this.metricIntegrationLatency({ period }) },
+        { key: 'api.throttled', metric: (period) => this.metricThrottled({ period }) },
       ],
       signals: {
         traffic: [this.metricCount()],

@@ -137,11 +137,11 @@ export class NodeBasedCache extends MicroserviceCache {
     const graph = (title: string, left: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left, width: 8, height: 6 });
     return {
       alarms: [
-        { key: 'cacheEngineCpu', metric: (period) => this.metricEngineCpuUtilization({ period }) },
-        { key: 'cacheMemory', metric: (period) => this.metricMemoryUsage({ period }) },
-        { key: 'cacheEvictions', metric: (period) => this.metricEvictions({ period }) },
-        { key: 'cacheConnections', metric: (period) => this.metricCurrentConnections({ period }) },
-        ...(this.replicas > 0 ? [{ key: 'cacheReplicationLag' as const, metric: (period: Duration) => this.metricReplicationLag({ period }) }] : []),
+        { key: 'cache.engineCpu', metric: (period) => this.metricEngineCpuUtilization({ period }) },
+        { key: 'cache.memory', metric: (period) => this.metricMemoryUsage({ period }) },
+        { key: 'cache.evictions', metric: (period) => this.metricEvictions({ period }) },
+        { key: 'cache.connections', metric: (period) => this.metricCurrentConnections({ period }) },
+        ...(this.replicas > 0 ? [{ key: 'cache.replicationLag' as const, metric: (period: Duration) => this.metricReplicationLag({ period }) }] : []),
       ],
       dashboardRows: () => [[
         graph('Cache: engine CPU and memory (%)', [this.metricEngineCpuUtilization(), this.metricMemoryUsage()]),

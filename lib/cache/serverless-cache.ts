@@ -112,10 +112,10 @@ export class ServerlessCache extends MicroserviceCache {
     return {
       alarms: [
         // ECPUs per minute against the per-second limit; bytes against the GB limit.
-        { key: 'cacheEcpu', metric: (period) => this.metricProcessingUnits({ period }), toMetricUnit: (pct) => (pct / 100) * s.maxEcpuPerSecond * 60 },
-        { key: 'cacheStorage', metric: (period) => this.metricBytesUsed({ period }), toMetricUnit: (pct) => (pct / 100) * s.maxDataStorageGb * 1e9 },
-        { key: 'cacheThrottledCommands', metric: (period) => this.metricThrottledCommands({ period }) },
-        { key: 'cacheReadLatency', metric: (period) => this.metricReadLatency({ period }) },
+        { key: 'cache.ecpu', metric: (period) => this.metricProcessingUnits({ period }), toMetricUnit: (pct) => (pct / 100) * s.maxEcpuPerSecond * 60 },
+        { key: 'cache.storage', metric: (period) => this.metricBytesUsed({ period }), toMetricUnit: (pct) => (pct / 100) * s.maxDataStorageGb * 1e9 },
+        { key: 'cache.throttledCommands', metric: (period) => this.metricThrottledCommands({ period }) },
+        { key: 'cache.readLatency', metric: (period) => this.metricReadLatency({ period }) },
       ],
       dashboardRows: () => [[
         graph('Cache: ECPUs per minute', [this.metricProcessingUnits()]),

@@ -120,8 +120,8 @@ export function calleePart(clusterName: string, backend: string, accessLogs: boo
   const dims = { ClusterName: clusterName, Backend: backend };
   const graph = (title: string, left: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left, width: 8, height: 6 });
   const responses = ['2', '3', '4', '5'].map((cls) => counter('envoy_cluster_upstream_rq_xx', { ...dims, envoy_response_code_class: cls }, undefined, `${cls}XX`));
-  const alarms: AlarmSource[] = [{ key: 'meshServerErrorRate', metric: (period) => errorRate(dims, period, 'Envoy 5XX (%)') }];
-  if (accessLogs) alarms.push({ key: 'meshLatencyP99', metric: (period) => duration(dims, period) });
+  const alarms: AlarmSource[] = [{ key: 'mesh.serverErrors', variant: 'envoy', metric: (period) => errorRate(dims, period, 'Envoy 5XX (%)') }];
+  if (accessLogs) alarms.push({ key: 'mesh.latency', variant: 'envoy', metric: (period) => duration(dims, period) });
   return {
     alarms,
     signals: { traffic: responses, errors: [responses[3]], latency: accessLogs ? [duration(dims)] : [] },
@@ -138,11 +138,11 @@ export function edgePart(clusterName: string, caller: string, backend: string, a
   const dims = { ClusterName: clusterName, Caller: caller, Backend: backend };
   const suffix = { idSuffix: pascal(backend), whatSuffix: `to ${backend}` };
   const alarms: AlarmSource[] = [
-    { key: 'edgeServerErrorRate', metric: (period) => errorRate(dims, period, `5XX to ${backend} (%)`), ...suffix },
-    { key: 'edgeRetryBudgetExhausted', metric: (period) => counter('envoy_cluster_upstream_rq_retry_overflow', dims, period), ...suffix },
+    { key: 'edges.serverErrorRate', metric: (period) => errorRate(dims, period, `5XX to ${backend} (%)`), ...suffix },
+    { key: 'edges.retryBudgetExhausted', metric: (period) => counter('envoy_cluster_upstream_rq_retry_overflow', dims, period), ...suffix },
   ];
-  if (accessLogs) alarms.push({ key: 'edgeLatencyP99', metric: (period) => duration(dims, period), ...suffix });
-  if (ejects) alarms.push({ key: 'edgeEjections', metric: (period) => counter('envoy_cluster_outlier_detection_ejections_enforced_total', dims, period), ...suffix });
+  if (accessLogs) alarms.push({ key: 'edges.latencyP99', metric: (period) => duration(dims, period), ...suffix });
+  if (ejects) alarms.push({ key: 'edges.ejections', metric: (period) => counter('envoy_cluster_outlier_detection_ejections_enforced_total', dims, period), ...suffix });
   const graph = (title: string, left: cloudwatch.IMetric[], right?: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left, right, width: 6, height: 6 });
   return {
     alarms,

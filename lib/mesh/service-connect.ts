@@ -106,8 +106,8 @@ class ServiceConnectService implements MeshService {
     // queries read the first set only (SCHEMA matches the exact dimension set: CloudWatch user
     // guide, "Metrics Insights query language"), so an error is counted once.
     this.alarms = [
-      { key: 'meshServerErrors', metric: (period: Duration) => this.insights('SUM', 'HTTPCode_Target_5XX_Count', 'Service Connect 5XX', period) },
-      { key: 'meshLatency', metric: (period: Duration) => this.insights('AVG', 'TargetResponseTime', 'Service Connect response time (ms)', period) },
+      { key: 'mesh.serverErrors', variant: 'serviceConnect', metric: (period: Duration) => this.insights('SUM', 'HTTPCode_Target_5XX_Count', 'Service Connect 5XX', period) },
+      { key: 'mesh.latency', variant: 'serviceConnect', metric: (period: Duration) => this.insights('AVG', 'TargetResponseTime', 'Service Connect response time (ms)', period) },
     ];
     this.signals = {
       traffic: this.responseCodes(),

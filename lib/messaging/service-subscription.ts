@@ -199,7 +199,7 @@ export class ServiceSubscription extends Construct {
     return {
       alarms: [
         {
-          key: 'queueDeadLetters',
+          key: 'messaging.queueDeadLetters',
           // On arrivals, not on the level: a dead letter left in the queue would otherwise hold the
           // health alarm in ALARM for its 14 days, and no later incident would page.
           metric: (period) => new cloudwatch.MathExpression({
@@ -211,7 +211,7 @@ export class ServiceSubscription extends Construct {
           idSuffix,
           whatSuffix: `of ${label}`,
         },
-        { key: 'queueOldestMessage', metric: (period) => this.metricOldestMessageAge({ period }), idSuffix, whatSuffix: `of ${label}`, threshold: this.oldestMessageThreshold },
+        { key: 'messaging.queueOldestMessage', metric: (period) => this.metricOldestMessageAge({ period }), idSuffix, whatSuffix: `of ${label}`, threshold: this.oldestMessageThreshold },
       ],
       dashboardRows: () => [[
         graph(`Queue ${label}: waiting and in flight`, [

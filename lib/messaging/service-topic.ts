@@ -128,7 +128,7 @@ export class ServiceTopic extends Construct {
   private part(): ServicePart {
     const minute = Duration.minutes(1);
     return {
-      alarms: [{ key: 'topicDeliveryFailures', metric: (period) => this.metricNotificationsFailed({ period }), idSuffix: this.topicId, whatSuffix: `of ${this.topicName}` }],
+      alarms: [{ key: 'messaging.topicDeliveryFailures', metric: (period) => this.metricNotificationsFailed({ period }), idSuffix: this.topicId, whatSuffix: `of ${this.topicName}` }],
       dashboardRows: () => [[
         new cloudwatch.GraphWidget({
           title: `Topic ${this.topicId}: published, delivered, failed`,

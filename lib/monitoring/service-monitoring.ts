@@ -1,14 +1,17 @@
 import { Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwactions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ALARM_CATALOG, AlarmSpec } from './alarm-catalog';
-import { AlarmOverride, AlarmSeverity, MicroserviceAlarmOptions } from './alarm-options';
+import { AlarmActionContext, AlarmActions, IAlarmActionStrategy } from './alarm-actions';
+import { ALARM_CATALOG, specOf } from './alarm-catalog';
+import { AlarmNaming, IAlarmNamingStrategy } from './alarm-naming';
+import type { AlarmOverride, MicroserviceAlarmOptions } from './alarm-options';
+import { AlarmSeverity } from './alarm-severity';
+import { checkAlarmName, checkVariantOverride, validateAlarmOptions } from './alarm-validation';
 import type { AlarmKey, AlarmSource, ServicePart } from '../private/binding';
 import { safeName } from '../private/names';
 import { PropErrors } from '../private/validation';
@@ -62,7 +65,9 @@ export interface ServiceMonitoringWiring {
   readonly name: string;
   readonly servicePath: string;
   readonly service: ecs.FargateService;
+  /** The platform's alarm topic: what the default action strategy pages. */
   readonly alarmTopic: sns.ITopic;
+  /** The platform's warning topic. */
   readonly warningTopic: sns.ITopic;
   readonly options: MicroserviceAlarmOptions;
   /** The service's parts in request order: front door, integration, tasks, cache, mesh. */
@@ -82,8 +87,14 @@ export class ServiceMonitoring extends Construct {
     return new ServiceMonitoring(scope, id, wiring);
   }
 
-  /** Every alarm, by id (`ApiServerErrorRate`, `CacheEngineCpu`, ...). */
-  public readonly alarms: { [id: string]: cloudwatch.Alarm } = {};
+  /**
+   * Every alarm, by the key that overrides it in `alarms`: `api.latencyP99`, `mesh.serverErrors`;
+   * one per backend, topic or subscription with its suffix, `edges.serverErrorRate.Payments`,
+   * `messaging.queueDeadLetters.OrdersOrderPlaced`; an alarm `addAlarm` added by its id
+   * (`QueueDepth`). The alarm's name ends with its construct id (`ApiLatencyP99`): the table of
+   * default alarms in docs/monitoring.md has both.
+   */
+  public readonly alarms: { [key: string]: cloudwatch.Alarm } = {};
   /** The composite alarm over the critical alarms: it pages through the platform's alarm topic. */
   public readonly healthAlarm?: cloudwatch.CompositeAlarm;
   /** Name of the health alarm. */
@@ -97,6 +108,12 @@ export class ServiceMonitoring extends Construct {
   private readonly wiring: ServiceMonitoringWiring;
   private readonly enabled: boolean;
   private readonly parts: ServicePart[];
+  private readonly actions: IAlarmActionStrategy;
+  private readonly naming: IAlarmNamingStrategy;
+  /** Every alarm name given, with the key it was given to: names are unique within the service. */
+  private readonly names = new Map<string, string>();
+  /** Construct ids taken by alarms: `addAlarm` ids share the scope with the defaults'. */
+  private readonly ids = new Set<string>();
   /** The health alarm, then every alarm as it is created: read when a status widget renders, so later alarms show. */
   private readonly statusAlarms: cloudwatch.IAlarm[] = [];
 
@@ -104,13 +121,16 @@ export class ServiceMonitoring extends Construct {
     super(scope, id);
     this.wiring = wiring;
     this.parts = [...wiring.parts];
+    validateAlarmOptions(wiring.servicePath, wiring.options);
     this.enabled = wiring.options.enabled ?? true;
+    this.actions = wiring.options.actions ?? AlarmActions.platformTopics();
+    this.naming = wiring.options.naming ?? AlarmNaming.stackAndService();
     this.prefix = safeName(`${Stack.of(this).stackName}-${wiring.name}`, 200);
-    this.healthAlarmName = `${this.prefix}-health`;
-    validateOverrides(wiring.servicePath, wiring.options);
+    this.healthAlarmName = this.nameOf('health', 'health');
 
     if (this.enabled) {
-      this.parts.push(this.notifyFailedDeployments());
+      const failedDeployments = this.actions.failedDeploymentTopic(this.actionContext());
+      if (failedDeployments) this.parts.push(this.notifyFailedDeployments(failedDeployments));
       this.createDefaults(this.parts);
       this.healthAlarm = new cloudwatch.CompositeAlarm(this, 'Health', {
         compositeAlarmName: this.healthAlarmName,
@@ -119,7 +139,7 @@ export class ServiceMonitoring extends Construct {
           produce: () => (this.critical.length ? this.critical.map((n) => `ALARM("${n}")`).join(' OR ') : 'FALSE'),
         })),
       });
-      this.healthAlarm.addAlarmAction(new cwactions.SnsAction(wiring.alarmTopic));
+      this.actions.addAlarmActions({ ...this.actionContext(), alarm: this.healthAlarm, key: 'health', severity: AlarmSeverity.CRITICAL, isHealthAlarm: true });
       this.statusAlarms.unshift(this.healthAlarm);
       for (const a of Object.values(this.alarms)) this.healthAlarm.node.addDependency(a);
       if (this.deploymentAlarmNames.length > 0) {
@@ -135,7 +155,7 @@ export class ServiceMonitoring extends Construct {
   }
 
   /**
-   * The prefix of the service's alarm names (`<stack>-<service>`).
+   * The prefix of the service's dashboard name and of its default alarm names (`<stack>-<service>`).
    *
    * @internal
    */
@@ -160,21 +180,24 @@ export class ServiceMonitoring extends Construct {
   }
 
   /**
-   * Adds an alarm on the service's metrics, named `<stack>-<service>-<id>` and routed by severity:
-   * critical joins the health alarm (which pages), warning notifies the warning topic.
+   * Adds an alarm on the service's metrics, named and routed like the default ones (by
+   * `alarms.naming` and `alarms.actions`; by default `<stack>-<service>-<id>`, and critical joins
+   * the health alarm, which pages, while every alarm notifies the warning topic). It is
+   * `alarms[id]`.
    */
   public addAlarm(id: string, props: ServiceAlarmProps): cloudwatch.Alarm {
     const errors = new PropErrors(`addAlarm('${id}') of ${this.wiring.servicePath}`);
     errors.text('id', id, /^[A-Za-z][A-Za-z0-9]{0,40}$/, 'PascalCase letters and digits, 1-41 characters');
-    if (this.alarms[id]) errors.add(`id must be new, got "${id}" which the service already has`);
+    if (this.ids.has(id) || this.alarms[id] || id.toLowerCase() === 'health') errors.add(`id must be new, got "${id}" which the service already has`);
     if (!this.enabled) errors.add('alarms must be enabled (alarms.enabled is false), got an extra alarm');
     errors.integer('evaluationPeriods', props.evaluationPeriods, 1, 100);
     errors.integer('datapointsToAlarm', props.datapointsToAlarm, 1, props.evaluationPeriods ?? 3);
     errors.throwIfAny();
     const severity = props.severity ?? AlarmSeverity.WARNING;
     const periods = props.evaluationPeriods ?? 3;
+    const alarmName = this.nameOf(id, id);
     const alarm = new cloudwatch.Alarm(this, id, {
-      alarmName: this.nameOf(id),
+      alarmName,
       metric: props.metric,
       threshold: props.threshold,
       comparisonOperator: props.comparisonOperator ?? cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -183,7 +206,7 @@ export class ServiceMonitoring extends Construct {
       treatMissingData: props.treatMissingData ?? cloudwatch.TreatMissingData.NOT_BREACHING,
       alarmDescription: `${props.description ?? id} (${severity}, ${this.wiring.servicePath})`,
     });
-    this.route(id, alarm, severity);
+    this.route(id, id, alarmName, alarm, severity);
     if (this.healthAlarm) this.healthAlarm.node.addDependency(alarm);
     return alarm;
   }
@@ -216,18 +239,25 @@ export class ServiceMonitoring extends Construct {
     return rows;
   }
 
+  /** What the action strategy knows of the service. */
+  private actionContext(): AlarmActionContext {
+    const { servicePath, alarmTopic, warningTopic } = this.wiring;
+    return { servicePath, platformAlarmTopic: alarmTopic, platformWarningTopic: warningTopic };
+  }
+
   /**
-   * A failed deployment pages through the alarm topic: an EventBridge rule on the service's
-   * `SERVICE_DEPLOYMENT_FAILED` events, whose target is the topic by ARN only. The platform's topic
-   * policy admits EventBridge once for every service (aws-events-targets' SnsTopic would add a
-   * statement to the platform's stack from each service's). What EventBridge cannot deliver after
-   * its retries goes to a dead-letter queue of the rule's (cdk-nag's Serverless-EventBusDLQ),
-   * which only this rule may send to (EventBridge guide, "Using dead-letter queues to process
-   * undelivered events": `aws:SourceArn` of the rule); an alert waiting there raises
-   * `deploymentAlertsUndelivered` on the warning topic, which CloudWatch reaches by its own path.
+   * A failed deployment pages through the topic the action strategy names (the platform's alarm
+   * topic by default): an EventBridge rule on the service's `SERVICE_DEPLOYMENT_FAILED` events,
+   * whose target is the topic by ARN only. The platform's topic policy admits EventBridge once for
+   * every service (aws-events-targets' SnsTopic would add a statement to the platform's stack from
+   * each service's). What EventBridge cannot deliver after its retries goes to a dead-letter queue
+   * of the rule's (cdk-nag's Serverless-EventBusDLQ), which only this rule may send to (EventBridge
+   * guide, "Using dead-letter queues to process undelivered events": `aws:SourceArn` of the rule);
+   * an alert waiting there raises `deployments.alertsUndelivered`, whose actions reach people by
+   * CloudWatch's own path.
    */
-  private notifyFailedDeployments(): ServicePart {
-    const { service, servicePath, alarmTopic } = this.wiring;
+  private notifyFailedDeployments(topic: sns.ITopic): ServicePart {
+    const { service, servicePath } = this.wiring;
     const deadLetters = new sqs.Queue(this, 'DeploymentFailedDeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -250,7 +280,7 @@ export class ServiceMonitoring extends Construct {
     });
     rule.addTarget({
       bind: () => ({
-        arn: alarmTopic.topicArn,
+        arn: topic.topicArn,
         deadLetterConfig: { arn: deadLetters.queueArn },
         retryPolicy: { maximumEventAgeInSeconds: 24 * 3600, maximumRetryAttempts: 185 },
       }),
@@ -263,7 +293,7 @@ export class ServiceMonitoring extends Construct {
     }));
     return {
       alarms: [{
-        key: 'deploymentAlertsUndelivered',
+        key: 'deployments.alertsUndelivered',
         metric: (period) => deadLetters.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period }),
       }],
     };
@@ -278,56 +308,51 @@ export class ServiceMonitoring extends Construct {
   }
 
   private createDefault(key: AlarmKey, source: AlarmSource): void {
-    const spec = ALARM_CATALOG[key];
-    const o: AlarmOverride = this.wiring.options[key] ?? {};
+    const spec = specOf(key, source.variant);
+    const [layer, name] = key.split('.');
+    const o: AlarmOverride = (this.wiring.options as { [layer: string]: { [name: string]: AlarmOverride | undefined } | undefined })[layer]?.[name] ?? {};
     if (o.enabled === false) return;
+    if (source.variant !== undefined) checkVariantOverride(this.wiring.servicePath, key, source.variant, spec, o);
     const periods = o.evaluationPeriods ?? spec.evaluationPeriods;
     const threshold = o.threshold ?? source.threshold ?? spec.threshold;
     const id = `${spec.id}${source.idSuffix ?? ''}`;
+    const alarmKey = source.idSuffix ? `${key}.${source.idSuffix}` : key;
     const what = source.whatSuffix ? `${spec.what} ${source.whatSuffix}` : spec.what;
+    const alarmName = this.nameOf(id, alarmKey);
     const alarm = new cloudwatch.Alarm(this, id, {
-      alarmName: this.nameOf(id),
+      alarmName,
       metric: source.metric(Duration.minutes(spec.periodMinutes)),
       threshold: source.toMetricUnit ? source.toMetricUnit(threshold) : threshold,
       comparisonOperator: spec.comparison === '>='
         ? cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD : cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: periods,
       datapointsToAlarm: o.datapointsToAlarm ?? periods,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      treatMissingData: o.treatMissingData ?? cloudwatch.TreatMissingData.NOT_BREACHING,
       alarmDescription: `${what} ${spec.comparison} ${threshold} (${spec.severity}${spec.rollback ? `; ${DEPLOYMENT_ALARMS_DOC}` : ''}, ${this.wiring.servicePath})`,
     });
-    this.route(id, alarm, spec.severity);
-    if (spec.rollback) this.deploymentAlarmNames.push(this.nameOf(id));
+    this.route(alarmKey, id, alarmName, alarm, spec.severity);
+    if (spec.rollback) this.deploymentAlarmNames.push(alarmName);
   }
 
-  /** An alarm's name: `<stack>-<service>-<id>`, within CloudWatch's 255 characters. */
-  private nameOf(id: string): string {
-    return safeName(`${this.prefix}-${id}`, 255);
+  /** An alarm's name, from the naming strategy (`<stack>-<service>-<id>` by default), checked. */
+  private nameOf(id: string, key: string): string {
+    const name = this.naming.alarmName({ stackName: Stack.of(this).stackName, serviceName: this.wiring.name, alarmId: id, key });
+    checkAlarmName(this.wiring.servicePath, key, name, this.names);
+    this.names.set(name, key);
+    return name;
   }
 
   /**
-   * Critical alarms feed the health alarm, which pages through the alarm topic once per incident;
-   * they tell the warning topic themselves (every alarm has an action: Control Tower CT.CLOUDWATCH.PR.1),
-   * which never pages. Warnings tell the warning topic only.
+   * Critical alarms feed the health alarm, whatever their actions; the action strategy gives every
+   * alarm its actions (by default: the health alarm pages the alarm topic once per incident, and
+   * every alarm, critical ones too, tells the warning topic, which never pages: Control Tower
+   * CT.CLOUDWATCH.PR.1 wants an action on every alarm).
    */
-  private route(id: string, alarm: cloudwatch.Alarm, severity: AlarmSeverity): void {
-    this.alarms[id] = alarm;
+  private route(key: string, id: string, name: string, alarm: cloudwatch.Alarm, severity: AlarmSeverity): void {
+    this.alarms[key] = alarm;
+    this.ids.add(id);
     this.statusAlarms.push(alarm);
-    if (severity === AlarmSeverity.CRITICAL) this.critical.push(this.nameOf(id));
-    alarm.addAlarmAction(new cwactions.SnsAction(this.wiring.warningTopic));
+    if (severity === AlarmSeverity.CRITICAL) this.critical.push(name);
+    this.actions.addAlarmActions({ ...this.actionContext(), alarm, key, severity, isHealthAlarm: false });
   }
-}
-
-function validateOverrides(path: string, o: MicroserviceAlarmOptions): void {
-  const errors = new PropErrors(`Microservice '${path}'`);
-  for (const [key, spec] of Object.entries(ALARM_CATALOG) as Array<[AlarmKey, AlarmSpec]>) {
-    const v = o[key];
-    if (!v) continue;
-    const [min, max] = spec.range ?? [0, spec.what.includes('%') ? 100 : Number.MAX_SAFE_INTEGER];
-    errors.range(`alarms.${key}.threshold`, v.threshold, min, max);
-    // A Metrics Insights alarm evaluates the latest 3 hours of data only (CloudWatch's alarm limits).
-    errors.integer(`alarms.${key}.evaluationPeriods`, v.evaluationPeriods, 1, spec.metricsInsights ? Math.floor(180 / spec.periodMinutes) : 100);
-    errors.integer(`alarms.${key}.datapointsToAlarm`, v.datapointsToAlarm, 1, v.evaluationPeriods ?? spec.evaluationPeriods);
-  }
-  errors.throwIfAny();
 }

@@ -19,12 +19,16 @@ import type { MicroserviceAlarmOptions } from '../monitoring/alarm-options';
 // integration) binds through one internal method, creates its resources in a scope named for it,
 // and hands back one of these: nothing outside a strategy's folder asks which kind it is.
 
-/** The key of a default alarm in the catalog (and of its override in `alarms`). */
-export type AlarmKey = Exclude<keyof MicroserviceAlarmOptions, 'enabled'>;
+/** The groups of `alarms`, one per layer of the service. */
+type AlarmGroups = Omit<MicroserviceAlarmOptions, 'enabled' | 'actions' | 'naming'>;
+/** The key of a default alarm in the catalog, of its override in `alarms` and in `ServiceMonitoring.alarms`: `<layer>.<name>` (`api.latencyP99`). */
+export type AlarmKey = { [L in keyof AlarmGroups]-?: `${L}.${Extract<keyof NonNullable<AlarmGroups[L]>, string>}` }[keyof AlarmGroups];
 
 /** A default alarm as the part that measures it supplies it: the catalog holds the rest. */
 export interface AlarmSource {
   readonly key: AlarmKey;
+  /** For an entry each data plane measures its own way (`mesh.serverErrors`): the plane this part is (`serviceConnect`, `envoy`). */
+  readonly variant?: string;
   /** The metric, at the given period (the catalog entry's). */
   metric(period: Duration): cloudwatch.IMetric;
   /** Converts a threshold in the catalog's unit (a percent of a limit, say) to the metric's unit. */

@@ -280,9 +280,11 @@ export interface MicroserviceProps {
   readonly deployment?: MicroserviceDeploymentOptions;
 
   /**
-   * The service's alarms: each default alarm with its threshold, periods and datapoints, or off.
+   * The service's alarms: who gets told (`actions`), how they are named (`naming`), and each default
+   * alarm's threshold, periods, datapoints and missing-data treatment, or off, by the layer it
+   * watches (`{ api: { latencyP99: { threshold: 800 } } }`).
    *
-   * @default - every default alarm on (the table of default alarms in docs/monitoring.md)
+   * @default - every default alarm on, routed to the platform's topics and named `<stack>-<service>-<id>` (the table of default alarms in docs/monitoring.md)
    */
   readonly alarms?: MicroserviceAlarmOptions;
 

@@ -276,8 +276,12 @@ export class Microservice extends Construct implements ec2.IConnectable, iam.IGr
     return sub;
   }
 
-  /** The service's alarms, by id: the defaults that are on and those added. */
-  public get alarms(): { [id: string]: cloudwatch.Alarm } {
+  /**
+   * The service's alarms: each default by the key that overrides it (`'api.latencyP99'`; one per
+   * backend, topic or subscription with its suffix, `'edges.serverErrorRate.Payments'`), and each
+   * `addAlarm` alarm by its id.
+   */
+  public get alarms(): { [key: string]: cloudwatch.Alarm } {
     return this.monitoring.alarms;
   }
 
@@ -292,8 +296,9 @@ export class Microservice extends Construct implements ec2.IConnectable, iam.IGr
   }
 
   /**
-   * Adds an alarm on the service's metrics, named `<stack>-<service>-<id>` and routed like the
-   * default ones: critical joins the health alarm (which pages), warning notifies.
+   * Adds an alarm on the service's metrics, named by `alarms.naming` and routed by `alarms.actions`
+   * like the default ones (by default `<stack>-<service>-<id>`; critical joins the health alarm,
+   * which pages, warning notifies); it is `alarms[id]`.
    */
   public addAlarm(id: string, props: ServiceAlarmProps): cloudwatch.Alarm {
     return this.monitoring.addAlarm(id, props);

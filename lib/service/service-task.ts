@@ -267,10 +267,10 @@ export function taskPart(service: ecs.FargateService, clusterName: string, ecsSe
   const minute = Duration.minutes(1);
   return {
     alarms: [
-      { key: 'cpuUtilization', metric: (period) => service.metricCpuUtilization({ period }) },
-      { key: 'memoryUtilization', metric: (period) => service.metricMemoryUtilization({ period }) },
+      { key: 'tasks.cpuUtilization', metric: (period) => service.metricCpuUtilization({ period }) },
+      { key: 'tasks.memoryUtilization', metric: (period) => service.metricMemoryUtilization({ period }) },
       {
-        key: 'runningTasks',
+        key: 'tasks.runningTasks',
         metric: (period) => new cloudwatch.MathExpression({
           expression: 'desired - running',
           usingMetrics: { desired: insights('DesiredTaskCount', period), running: insights('RunningTaskCount', period) },

@@ -72,7 +72,7 @@ export function cacheMetricsBelongToTheirKind(service: Microservice): unknown[] 
 
 export function alarmThresholdsAreServiceAlarms(): MicroserviceProps[] {
   return [
-    { image, cache: ServiceCache.valkey(), alarms: { cacheEngineCpu: { threshold: 90 } } },
+    { image, cache: ServiceCache.valkey(), alarms: { cache: { engineCpu: { threshold: 90 } } } },
     // @ts-expect-error cache alarms are overridden in the service's alarms
     { image, cache: ServiceCache.valkey({ alarms: { engineCpuPercent: 90 } }) },
     // @ts-expect-error App Mesh's listener health check went with App Mesh

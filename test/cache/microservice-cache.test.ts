@@ -95,9 +95,9 @@ describe('ServiceCache.valkey() with defaults', () => {
   });
 
   test('alarms on engine CPU, memory, evictions, connections and replication lag, maximum over the nodes', () => {
-    expect(Object.keys(orders.alarms).filter((id) => id.startsWith('Cache')).sort())
-      .toEqual(['CacheConnections', 'CacheEngineCpu', 'CacheEvictions', 'CacheMemory', 'CacheReplicationLag']);
-    expect(orders.alarms.CacheEngineCpu.node.path).toBe('Orders/Orders/Monitoring/CacheEngineCpu');
+    expect(Object.keys(orders.alarms).filter((key) => key.startsWith('cache.')).sort())
+      .toEqual(['cache.connections', 'cache.engineCpu', 'cache.evictions', 'cache.memory', 'cache.replicationLag']);
+    expect(orders.alarms['cache.engineCpu'].node.path).toBe('Orders/Orders/Monitoring/CacheEngineCpu');
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'Orders-orders-CacheEngineCpu',
       AlarmDescription: 'cache engine CPU of the busiest node (%) > 80 (warning, Orders/Orders)',
@@ -172,11 +172,13 @@ describe('ServiceCache.valkey() with every option', () => {
       auth: CacheAuth.iam(),
     }),
     alarms: {
-      cacheEngineCpu: { threshold: 70 },
-      cacheMemory: { threshold: 90 },
-      cacheEvictions: { threshold: 0 },
-      cacheConnections: { threshold: 100 },
-      cacheReplicationLag: { threshold: 0.5 },
+      cache: {
+        engineCpu: { threshold: 70 },
+        memory: { threshold: 90 },
+        evictions: { threshold: 0 },
+        connections: { threshold: 100 },
+        replicationLag: { threshold: 0.5 },
+      },
     },
   });
   const t = Template.fromStack(stack);
@@ -269,8 +271,8 @@ describe('ServiceCache.valkey() with one node and a password user', () => {
     t.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { NumCacheClusters: 1, AutomaticFailoverEnabled: false, MultiAZEnabled: false });
     expect(JSON.stringify((svc.cache as NodeBasedCache).replicationGroup.node.metadata)).not.toContain('AwsSolutions-AEC4');
     expect(svc.cache!.readerHost).toBeUndefined();
-    expect(Object.keys(svc.alarms)).toContain('CacheEngineCpu');
-    expect(Object.keys(svc.alarms)).not.toContain('CacheReplicationLag');
+    expect(Object.keys(svc.alarms)).toContain('cache.engineCpu');
+    expect(Object.keys(svc.alarms)).not.toContain('cache.replicationLag');
   });
 
   test('creates a user "app" whose password is the generated secret, passed as CACHE_PASSWORD', () => {
@@ -328,8 +330,8 @@ describe('ServiceCache.serverless()', () => {
   });
 
   test('alarms on ECPUs, storage, throttled commands and read latency against the limits', () => {
-    expect(Object.keys(svc.alarms).filter((id) => id.startsWith('Cache')).sort())
-      .toEqual(['CacheEcpu', 'CacheReadLatency', 'CacheStorage', 'CacheThrottledCommands']);
+    expect(Object.keys(svc.alarms).filter((key) => key.startsWith('cache.')).sort())
+      .toEqual(['cache.ecpu', 'cache.readLatency', 'cache.storage', 'cache.throttledCommands']);
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ElastiCacheProcessingUnits', Statistic: 'Sum', Period: 60, Threshold: 0.8 * 10000 * 60, Dimensions: [{ Name: 'clusterId', Value: Match.anyValue() }] });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'BytesUsedForCache', Threshold: 0.8 * 10 * 1e9 });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ThrottledCmds', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
@@ -414,9 +416,9 @@ describe('bad input', () => {
   });
 
   test.each<[string, () => ServiceCache, MicroserviceAlarmOptions, string]>([
-    ['a cache alarm percent above 100', () => ServiceCache.valkey(), { cacheMemory: { threshold: 101 } }, 'alarms.cacheMemory.threshold must be between 1 and 100, got 101'],
-    ['a serverless ECPU alarm percent of 0', () => ServiceCache.serverless(), { cacheEcpu: { threshold: 0 } }, 'alarms.cacheEcpu.threshold must be between 1 and 100, got 0'],
-    ['a connection threshold above 65000', () => ServiceCache.valkey(), { cacheConnections: { threshold: 65001 } }, 'alarms.cacheConnections.threshold must be between 1 and 65000, got 65001'],
+    ['a cache alarm percent above 100', () => ServiceCache.valkey(), { cache: { memory: { threshold: 101 } } }, 'alarms.cache.memory.threshold must be between 1 and 100, got 101'],
+    ['a serverless ECPU alarm percent of 0', () => ServiceCache.serverless(), { cache: { ecpu: { threshold: 0 } } }, 'alarms.cache.ecpu.threshold must be between 1 and 100, got 0'],
+    ['a connection threshold above 65000', () => ServiceCache.valkey(), { cache: { connections: { threshold: 65001 } } }, 'alarms.cache.connections.threshold must be between 1 and 65000, got 65001'],
   ])('fails on %s', (_name, cache, alarms, message) => {
     expect(() => new Microservice(new Stack(testApp(), 'S'), 'Svc', { image: IMAGE, cache: cache(), alarms }))
       .toThrow(`Invalid props for Microservice 'S/Svc':\n  - ${message}`);

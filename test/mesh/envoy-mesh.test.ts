@@ -14,7 +14,7 @@ import {
   ServiceProtocol, TcpRetryEvent, Tracing,
 } from '../../lib';
 import type { EnvoyMeshOptions } from '../../lib';
-import { ALARM_CATALOG } from '../../lib/monitoring/alarm-catalog';
+import { specOf } from '../../lib/monitoring/alarm-catalog';
 import { checkEnvoyBootstrap } from './envoy-proto';
 import { IMAGE, logicalId, testApp } from '../util';
 
@@ -219,7 +219,7 @@ describe('a chain of services on ServiceMesh.envoy()', () => {
     platform, image: IMAGE, protocol: ServiceProtocol.HTTP2, requestTimeout: Duration.seconds(6), retryPolicy: RetryPolicy.http(),
   });
   const orders = new Microservice(stacks.Orders, 'Orders', {
-    platform, image: IMAGE, requestTimeout: Duration.seconds(10), alarms: { edgeServerErrorRate: { threshold: 5 } },
+    platform, image: IMAGE, requestTimeout: Duration.seconds(10), alarms: { edges: { serverErrorRate: { threshold: 5 } } },
   });
   orders.connectTo(payments);
   orders.connectTo(inventory);
@@ -686,9 +686,9 @@ describe('a chain of services on ServiceMesh.envoy()', () => {
       expect(a).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 3, TreatMissingData: 'notBreaching' });
     });
 
-    test("alarms.edgeServerErrorRate on the caller changes the threshold of all its edges; others keep the catalog's", () => {
+    test("alarms.edges.serverErrorRate on the caller changes the threshold of all its edges; others keep the catalog's", () => {
       for (const b of ['Payments', 'Inventory', 'Catalog']) expect(o[`Orders-orders-EdgeServerErrorRate${b}`].Threshold).toBe(5);
-      const defaultThreshold = ALARM_CATALOG.edgeServerErrorRate.threshold;
+      const defaultThreshold = specOf('edges.serverErrorRate').threshold;
       expect(defaultThreshold).not.toBe(5);
       expect(alarmsOf(t.Payments)['Payments-payments-EdgeServerErrorRateLedger'].Threshold).toBe(defaultThreshold);
     });

@@ -50,7 +50,7 @@ describe('workers that scale on their queue\'s backlog', () => {
 
   // Reports: at least two tasks; 5 minutes' latency at 7 s a message (300 / 7 = 42.9 messages a task); an oldest-message threshold of its own.
   const reportsStack = new Stack(app, 'Reports');
-  const reports = new Microservice(reportsStack, 'Reports', { platform, image: IMAGE, alarms: { queueOldestMessage: { threshold: 120 } } });
+  const reports = new Microservice(reportsStack, 'Reports', { platform, image: IMAGE, alarms: { messaging: { queueOldestMessage: { threshold: 120 } } } });
   const reportsSub = reports.subscribe(placed, { scaleOnBacklog: { acceptableLatency: Duration.minutes(5), messageProcessingTime: Duration.seconds(7) } });
 
   // Exports: a visibility timeout of its own, above 6 x processing time.

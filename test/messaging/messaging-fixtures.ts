@@ -142,7 +142,7 @@ export function buildShop(subscribers: ShopSubscriber[] = ['billing', 'mailer', 
         scaleOnBacklog: { acceptableLatency: Duration.minutes(1), messageProcessingTime: Duration.millis(200) },
       });
     } else {
-      services.audit = new Microservice(stack, 'Audit', { platform, image: IMAGE, alarms: { queueDeadLetters: { enabled: false } } });
+      services.audit = new Microservice(stack, 'Audit', { platform, image: IMAGE, alarms: { messaging: { queueDeadLetters: { enabled: false } } } });
       subs.audit = services.audit.subscribe(ledger, { rawMessageDelivery: false, retentionPeriod: AUDIT_RETENTION, deliveryDelay: AUDIT_DELAY });
     }
   }

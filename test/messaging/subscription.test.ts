@@ -252,7 +252,7 @@ describe('a subscriber in the publisher\'s stack', () => {
 
 describe('alarms and dashboards of subscriptions', () => {
   test('a subscriber gets a critical alarm on arrivals in its dead-letter and undelivered queues, in its health alarm\'s rule', () => {
-    expect(Object.keys(billing.alarms)).toContain('QueueDeadLettersOrdersOrderPlaced');
+    expect(Object.keys(billing.alarms)).toContain('messaging.queueDeadLetters.OrdersOrderPlaced');
     const alarm = alarmNamed(t.billing, 'Billing-billing-QueueDeadLettersOrdersOrderPlaced');
     expect(alarm).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', Threshold: 0, EvaluationPeriods: 1 });
     const [expr] = alarm.Metrics.filter((x: any) => x.Expression);
@@ -276,8 +276,8 @@ describe('alarms and dashboards of subscriptions', () => {
     expect(alarmNamed(t.mailer, 'Mailer-mailer-QueueOldestMessageOrdersOrderPlaced').Threshold).toBe(60);
   });
 
-  test('alarms.queueDeadLetters.enabled: false removes the dead-letter alarm, and only it', () => {
-    expect(Object.keys(audit.alarms)).not.toContain('QueueDeadLettersOrdersLedgerEntry');
+  test('alarms.messaging.queueDeadLetters.enabled: false removes the dead-letter alarm, and only it', () => {
+    expect(Object.keys(audit.alarms)).not.toContain('messaging.queueDeadLetters.OrdersLedgerEntry');
     expect(alarmNamed(t.audit, 'Audit-audit-QueueDeadLettersOrdersLedgerEntry')).toBeUndefined();
     expect(healthRule(t.audit, 'Audit-audit')).not.toContain('QueueDeadLetters');
     expect(alarmNamed(t.audit, 'Audit-audit-QueueOldestMessageOrdersLedgerEntry')).toBeDefined();

@@ -123,7 +123,7 @@ describe('a service that publishes topics', () => {
   });
 
   test('the publisher gets a warning alarm per topic on SNS deliveries that failed', () => {
-    expect(Object.keys(shop.orders.alarms)).toEqual(expect.arrayContaining(['TopicDeliveryFailuresOrderPlaced', 'TopicDeliveryFailuresLedgerEntry']));
+    expect(Object.keys(shop.orders.alarms)).toEqual(expect.arrayContaining(['messaging.topicDeliveryFailures.OrderPlaced', 'messaging.topicDeliveryFailures.LedgerEntry']));
     const alarm = alarmNamed(t, 'Shop-orders-TopicDeliveryFailuresOrderPlaced');
     expect(alarm).toMatchObject({
       Namespace: 'AWS/SNS', MetricName: 'NumberOfNotificationsFailed', Statistic: 'Sum',

@@ -40,7 +40,7 @@ describe('a failed deployment pages through the alarm topic, and an alert EventB
   });
 
   test('an alert in the dead-letter queue raises DeploymentAlertsUndelivered on the warning topic', () => {
-    const a = t.toJSON().Resources[logicalId(orders.alarms.DeploymentAlertsUndelivered)].Properties;
+    const a = t.toJSON().Resources[logicalId(orders.alarms['deployments.alertsUndelivered'])].Properties;
     expect(a).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS', Statistic: 'Maximum', Threshold: 0, EvaluationPeriods: 1 });
     expect(JSON.stringify(a.AlarmActions)).toMatch(/WarningTopic/);
   });
@@ -68,7 +68,7 @@ describe('the alarms of a service with an API behind a load balancer and a cache
     image: IMAGE,
     api: { integration: ApiIntegration.loadBalancer(), routes: [{ path: '/x', public: true }] },
     cache: ServiceCache.valkey(),
-    alarms: { apiLatencyP99: { threshold: 900, evaluationPeriods: 5, datapointsToAlarm: 3 }, memoryUtilization: { enabled: false } },
+    alarms: { api: { latencyP99: { threshold: 900, evaluationPeriods: 5, datapointsToAlarm: 3 } }, tasks: { memoryUtilization: { enabled: false } } },
   });
   const extra = orders.addAlarm('QueueDepth', {
     metric: new cloudwatch.Metric({ namespace: 'Shop', metricName: 'QueueDepth' }),
@@ -78,17 +78,18 @@ describe('the alarms of a service with an API behind a load balancer and a cache
   });
   const t = Template.fromStack(stack);
   const p = Template.fromStack(platformStack);
-  const alarm = (id: string) => t.toJSON().Resources[logicalId(orders.alarms[id])].Properties;
+  const alarm = (id: string) => Object.values(t.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: `Orders-orders-${id}` } }))[0].Properties;
   const warningTopic = { 'Fn::GetStackOutput': Match.objectLike({ OutputName: Match.stringLikeRegexp('WarningTopic') }) };
   const alarmTopic = { 'Fn::GetStackOutput': Match.objectLike({ OutputName: Match.stringLikeRegexp('AlarmTopic') }) };
 
-  test('creates every default alarm that applies, named <stack>-<service>-<alarm>', () => {
+  test('creates every default alarm that applies, under its override key, named <stack>-<service>-<alarm>', () => {
     expect(Object.keys(orders.alarms).sort()).toEqual([
-      'ApiClientErrorRate', 'ApiIntegrationLatencyP99', 'ApiLatencyP99', 'ApiServerErrorRate', 'ApiThrottled',
-      'CacheConnections', 'CacheEngineCpu', 'CacheEvictions', 'CacheMemory', 'CacheReplicationLag',
-      'CpuUtilization', 'DeploymentAlertsUndelivered', 'LoadBalancerTarget5xx', 'LoadBalancerTargetResponseTime', 'LoadBalancerUnhealthyHosts',
-      'MeshLatency', 'MeshServerErrors', 'QueueDepth', 'RunningTasks',
+      'QueueDepth', 'api.clientErrorRate', 'api.integrationLatencyP99', 'api.latencyP99', 'api.serverErrorRate', 'api.throttled',
+      'cache.connections', 'cache.engineCpu', 'cache.evictions', 'cache.memory', 'cache.replicationLag',
+      'deployments.alertsUndelivered', 'loadBalancer.target5xx', 'loadBalancer.targetResponseTime', 'loadBalancer.unhealthyHosts',
+      'mesh.latency', 'mesh.serverErrors', 'tasks.cpuUtilization', 'tasks.runningTasks',
     ]);
+    expect(orders.alarms['api.latencyP99'].node.id).toBe('ApiLatencyP99');
     expect(alarm('ApiServerErrorRate').AlarmName).toBe('Orders-orders-ApiServerErrorRate');
     for (const a of Object.values(t.findResources('AWS::CloudWatch::Alarm'))) {
       expect(a.Properties.AlarmName.length).toBeLessThanOrEqual(255);
@@ -139,7 +140,7 @@ describe('the alarms of a service with an API behind a load balancer and a cache
   });
 
   test('an alarm turned off is not created', () => {
-    expect(orders.alarms.MemoryUtilization).toBeUndefined();
+    expect(orders.alarms['tasks.memoryUtilization']).toBeUndefined();
     t.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmName: 'Orders-orders-MemoryUtilization' }, 0);
   });
 
@@ -226,12 +227,12 @@ describe('turning alarms off', () => {
   });
 
   test.each<[string, object, RegExp]>([
-    ['a threshold above 100 percent', { cpuUtilization: { threshold: 101 } }, /alarms.cpuUtilization.threshold must be between 0 and 100, got 101/],
-    ['zero evaluation periods', { apiLatencyP99: { evaluationPeriods: 0 } }, /alarms.apiLatencyP99.evaluationPeriods must be an integer between 1 and 100, got 0/],
-    ['more datapoints than periods', { runningTasks: { evaluationPeriods: 3, datapointsToAlarm: 4 } }, /alarms.runningTasks.datapointsToAlarm must be an integer between 1 and 3, got 4/],
-    ['more datapoints than the catalog\'s periods (apiThrottled: 2), which CloudWatch refuses', { apiThrottled: { datapointsToAlarm: 5 } }, /alarms.apiThrottled.datapointsToAlarm must be an integer between 1 and 2, got 5/],
-    ['a negative threshold', { apiThrottled: { threshold: -1 } }, /alarms.apiThrottled.threshold must be between 0 and/],
-    ['a Metrics Insights alarm over more than the 3 hours CloudWatch evaluates', { meshLatency: { evaluationPeriods: 37 } }, /alarms.meshLatency.evaluationPeriods must be an integer between 1 and 36, got 37/],
+    ['a threshold above 100 percent', { tasks: { cpuUtilization: { threshold: 101 } } }, /alarms.tasks.cpuUtilization.threshold must be between 0 and 100, got 101/],
+    ['zero evaluation periods', { api: { latencyP99: { evaluationPeriods: 0 } } }, /alarms.api.latencyP99.evaluationPeriods must be an integer between 1 and 100, got 0/],
+    ['more datapoints than periods', { tasks: { runningTasks: { evaluationPeriods: 3, datapointsToAlarm: 4 } } }, /alarms.tasks.runningTasks.datapointsToAlarm must be an integer between 1 and 3, got 4/],
+    ['more datapoints than the catalog\'s periods (api.throttled: 2), which CloudWatch refuses', { api: { throttled: { datapointsToAlarm: 5 } } }, /alarms.api.throttled.datapointsToAlarm must be an integer between 1 and 2, got 5/],
+    ['a negative threshold', { api: { throttled: { threshold: -1 } } }, /alarms.api.throttled.threshold must be between 0 and/],
+    ['a Metrics Insights alarm over more than the 3 hours CloudWatch evaluates', { mesh: { latency: { evaluationPeriods: 37 } } }, /alarms.mesh.latency.evaluationPeriods \(on Service Connect\) must be an integer between 1 and 36, got 37/],
   ])('fails on %s', (_name, alarms, message) => {
     expect(() => new Microservice(new Stack(testApp(), 'S'), 'Svc', { image: IMAGE, alarms })).toThrow(message);
   });
@@ -244,7 +245,7 @@ describe('turning alarms off', () => {
 
   test('a health alarm with every critical alarm turned off is never in ALARM', () => {
     const stack = new Stack(testApp(), 'S');
-    new Microservice(stack, 'Svc', { image: IMAGE, alarms: { runningTasks: { enabled: false }, meshServerErrors: { enabled: false } } });
+    new Microservice(stack, 'Svc', { image: IMAGE, alarms: { tasks: { runningTasks: { enabled: false } }, mesh: { serverErrors: { enabled: false } } } });
     Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmRule: 'FALSE' });
   });
 
