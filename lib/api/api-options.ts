@@ -243,6 +243,14 @@ export interface ApiOptions {
    * @default - true when the platform has an `apiDomain`, false otherwise
    */
   readonly disableExecuteApiEndpoint?: boolean;
+  /**
+   * Stack outputs of the API's URL, each consumer's app client id and (REST) API key id. A stack
+   * holds at most 200 outputs (CloudFormation quotas); turn them off for a service with very many
+   * consumers.
+   *
+   * @default true
+   */
+  readonly outputs?: boolean;
 }
 
 /** A service's HTTP API (`api`): native JWT authorizer, per-route throttling, Cloud Map or load-balancer integration. */

@@ -65,7 +65,7 @@ export interface FireLensLoggingOptions {
    * The router's hard memory limit, MiB: ECS stops it beyond, which stops the task while the
    * router is essential. Fluent Bit buffers in memory while a destination is slow or down.
    *
-   * @default 256
+   * @default - 256, or routerMemoryReservationMiB when that is more
    */
   readonly routerMemoryLimitMiB?: number;
   /**
@@ -255,7 +255,7 @@ class FireLensFeature implements LoggingFeature {
       user: '0',
       cpu: this.o.routerCpu ?? DEFAULT_ROUTER_CPU,
       memoryReservationMiB: this.o.routerMemoryReservationMiB ?? DEFAULT_ROUTER_MEMORY_RESERVATION_MIB,
-      memoryLimitMiB: this.o.routerMemoryLimitMiB ?? DEFAULT_ROUTER_MEMORY_LIMIT_MIB,
+      memoryLimitMiB: this.o.routerMemoryLimitMiB ?? Math.max(DEFAULT_ROUTER_MEMORY_LIMIT_MIB, this.o.routerMemoryReservationMiB ?? 0),
       // The generated configuration and the socket directory (/var/run) are mounts; Fluent Bit writes
       // nothing else unless an output buffers on disk, which /tmp below takes.
       readonlyRootFilesystem: true,

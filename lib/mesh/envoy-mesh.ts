@@ -244,6 +244,7 @@ class EnvoyService implements MeshService {
       stopTimeout: Duration.seconds(10),
       appStartsAfter: ecs.ContainerDependencyCondition.HEALTHY,
       listenPorts: [ENVOY_ADMIN_PORT, ...Array.from({ length: MAX_BACKENDS }, (_, i) => o.egressPortBase + i)],
+      portsProp: `its egress listeners from ServiceMesh.envoy({ egressPortBase: ${o.egressPortBase} })`,
     });
     this.scope.node.addValidation({
       validate: () => {

@@ -106,6 +106,8 @@ export function checkAlarmName(servicePath: string, key: string, name: string, t
     if (name.length === 0 || name.length > MAX_ALARM_NAME || CONTROL_CHARACTERS.test(name)) {
       errors.add(`alarms.naming must give ${key} a name of 1 to ${MAX_ALARM_NAME} characters without ASCII control characters, got ${fmt(name)} (${name.length} characters)`);
     }
+    // The health alarm's rule names each critical alarm as ALARM("<name>"): a double quote ends it.
+    if (name.includes('"')) errors.add(`alarms.naming must give ${key} a name without a double quote (the health alarm's rule quotes each name), got ${fmt(name)}`);
     const other = taken.get(name);
     if (other !== undefined) errors.add(`alarms.naming must give each alarm of the service its own name, got ${fmt(name)} for both ${other} and ${key}`);
   }

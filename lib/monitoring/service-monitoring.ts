@@ -1,11 +1,11 @@
-import { Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { AlarmActionContext, AlarmActions, IAlarmActionStrategy } from './alarm-actions';
 import { ALARM_CATALOG, specOf } from './alarm-catalog';
 import { AlarmNaming, IAlarmNamingStrategy } from './alarm-naming';
@@ -73,6 +73,9 @@ export interface ServiceMonitoringWiring {
   /** The service's parts in request order: front door, integration, tasks, cache, mesh. */
   readonly parts: ServicePart[];
 }
+
+/** Every alarm name of an app, by environment: CloudWatch alarm names are unique per account and region. */
+const APP_ALARM_NAMES = new WeakMap<IConstruct, Map<string, string>>();
 
 const DEPLOYMENT_ALARMS_DOC = 'rolls back a deployment';
 
@@ -339,6 +342,19 @@ export class ServiceMonitoring extends Construct {
     const name = this.naming.alarmName({ stackName: Stack.of(this).stackName, serviceName: this.wiring.name, alarmId: id, key });
     checkAlarmName(this.wiring.servicePath, key, name, this.names);
     this.names.set(name, key);
+    // Alarm names are unique per account and region: two services of the app (in stacks of one
+    // environment) given the same name by a shared strategy would fail at deploy.
+    if (!Token.isUnresolved(name)) {
+      const stack = Stack.of(this);
+      const names = APP_ALARM_NAMES.get(this.node.root) ?? new Map<string, string>();
+      APP_ALARM_NAMES.set(this.node.root, names);
+      const where = `${stack.account}/${stack.region}/${name}`;
+      const other = names.get(where);
+      if (other !== undefined) {
+        throw new Error(`Invalid props for Microservice '${this.wiring.servicePath}':\n  - alarms.naming must give each alarm a name no other service of the account and region has (CloudWatch alarm names are unique there), got "${name}" for ${key}, which ${other} has`);
+      }
+      names.set(where, `${this.wiring.servicePath}'s ${key}`);
+    }
     return name;
   }
 

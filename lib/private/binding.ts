@@ -93,6 +93,8 @@ export interface SidecarOptions {
   readonly appEnvironment?: { [name: string]: string };
   /** Ports it listens on inside the task (the app reaches them on localhost). */
   readonly listenPorts?: number[];
+  /** The option that sets those ports, named in a clash error (`ServiceMesh.envoy({ egressPortBase: 4310 })`). */
+  readonly portsProp?: string;
   /**
    * Makes it the task's FireLens log router (aws-cdk-lib's `taskDefinition.addFirelensLogRouter`),
    * with this configuration: counted, ordered and port-checked like every sidecar.

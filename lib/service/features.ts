@@ -10,6 +10,7 @@ import { ServiceLogging } from '../logging/service-logging';
 import type { ServicePart } from '../private/binding';
 import type { MeshDescription, MeshService, ServiceFeature, ServiceWithMonitoring, ServiceWithNetwork } from '../private/feature';
 import { RetryPolicy } from '../mesh/retry-policy';
+import { PropErrors } from '../private/validation';
 import { Tracing } from '../tracing/tracing';
 
 /**
@@ -17,7 +18,8 @@ import { Tracing } from '../tracing/tracing';
  * phase runs over `all` in this order, so it is also the order of the dashboard's rows (request
  * order: front door, tasks, cache, mesh) and of the variables the parts give the app.
  */
-export function serviceFeatures(props: MicroserviceProps) {
+export function serviceFeatures(props: MicroserviceProps, path: string) {
+  checkStrategies(props, path);
   const frontDoor = new FrontDoorFeature(props);
   const cache = new CacheFeature(props.cache);
   const mesh = new MeshFeature({
@@ -93,4 +95,27 @@ class ScalingFeature implements ServiceFeature {
     scaling.scaleOnMemoryUtilization('MemoryScaling', { targetUtilizationPercent: unit.settings.targetMemory, disableScaleIn });
     this.scaling = scaling;
   }
+}
+
+/**
+ * Strategy props given plain values (JavaScript, or an app written for an earlier version:
+ * `tracing: true`) fail here with their replacement, not with a TypeError inside a feature.
+ */
+function checkStrategies(props: MicroserviceProps, path: string): void {
+  const errors = new PropErrors(`Microservice '${path}'`);
+  const loose = props as unknown as { [prop: string]: unknown };
+  const strategies: Array<[string, string, string]> = [
+    ['tracing', '_feature', 'Tracing.openTelemetry() or Tracing.none() (tracing: true is now Tracing.openTelemetry())'],
+    ['logging', '_feature', 'ServiceLogging.awsLogs(), ServiceLogging.fireLens({ output }) or ServiceLogging.logDriver(driver)'],
+    ['faultInjection', '_feature', 'FaultInjection.enabled() or FaultInjection.disabled()'],
+    ['cache', '_bind', 'ServiceCache.valkey(), ServiceCache.serverless() or ServiceCache.fromAttributes()'],
+  ];
+  for (const [prop, method, allowed] of strategies) {
+    const value = loose[prop] as { [m: string]: unknown } | undefined;
+    if (value !== undefined && typeof value?.[method] !== 'function') errors.add(`${prop} must be ${allowed}, got ${JSON.stringify(value)}`);
+  }
+  if (loose.tracingCollectorImage !== undefined) {
+    errors.add(`tracingCollectorImage is now Tracing.openTelemetry({ collectorImage }), got tracingCollectorImage ${JSON.stringify(loose.tracingCollectorImage)}`);
+  }
+  errors.throwIfAny();
 }

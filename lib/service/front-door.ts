@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import type { MicroserviceProps } from './microservice-props';
@@ -21,7 +21,8 @@ export class FrontDoorFeature implements ServiceFeature {
   public useService(unit: ServiceWithNetwork): void {
     ({ api: this.api, httpApi: this.httpApi, restApi: this.restApi } = createFrontDoor(unit, this.props));
     const api = this.httpApi ?? this.restApi;
-    if (!api) return;
+    if (!api || (this.props.api ?? this.props.restApi)?.outputs === false) return;
+    checkOutputsOnce(unit.scope);
     // What a caller needs after deploy: the URL, each consumer's app client id and API key id.
     new CfnOutput(unit.scope, 'ApiUrl', { value: api.url, description: `URL of the API of ${unit.name}` });
     for (const [name, client] of Object.entries(api.consumerClients)) {
@@ -87,4 +88,24 @@ function checkDeploymentStrategy(service: Construct, props: MicroserviceProps, a
   Annotations.of(service).addWarningV2('cdk-microservice:deploymentApiNotShifted',
     `deployment.strategy ${strategy} shifts the traffic of Service Connect clients only: API Gateway reaches the tasks through Cloud Map, `
     + 'so the API\'s requests are not shifted (nor held back) with it. Test the new revision through a Service Connect client, or use ROLLING.');
+}
+
+/** CloudFormation's quota: "Outputs: 200 per template" (AWS CloudFormation User Guide, "Understand CloudFormation quotas"). */
+const MAX_OUTPUTS = 200;
+const CHECKED = new WeakSet<Stack>();
+
+/** Once per stack: its outputs, the API services' and any other, within CloudFormation's quota. */
+function checkOutputsOnce(scope: Construct): void {
+  const stack = Stack.of(scope);
+  if (CHECKED.has(stack)) return;
+  CHECKED.add(stack);
+  stack.node.addValidation({
+    validate: () => {
+      const n = stack.node.findAll().filter((c) => c instanceof CfnOutput).length;
+      return n > MAX_OUTPUTS
+        ? [`stack ${stack.stackName} must declare at most ${MAX_OUTPUTS} outputs (CloudFormation's quota per template), got ${n}: `
+          + 'turn off the outputs of services with many consumers (api.outputs or restApi.outputs false), or split the services over more stacks']
+        : [];
+    },
+  });
 }

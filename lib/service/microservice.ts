@@ -94,7 +94,7 @@ export class Microservice extends Construct implements ec2.IConnectable, iam.IGr
     produceWeakReferences(this);
     this.platform = props.platform ?? MicroservicePlatform.defaultFor(this);
     this.platformServices = platformServicesOf(this.platform, `Microservice '${this.node.path}'`);
-    const features = this.features = serviceFeatures(props);
+    const features = this.features = serviceFeatures(props, this.node.path);
     const s = resolveSettings(this.node.path, id, props, this.platformServices.mesh.maxTasksResolved,
       (errors, settings) => features.all.forEach((f) => f.validate?.(errors, this.unitOf(settings))));
     this.platformServices.claimServiceName(s.discoveryName, this.node.path);
@@ -175,10 +175,12 @@ export class Microservice extends Construct implements ec2.IConnectable, iam.IGr
       throw new Error(`connectTo() of Microservice '${this.node.path}' needs both services on the same platform mesh, got '${callee.node.path}' on another`);
     }
     if (callee.callers.includes(this)) return;
-    callee.callers.push(this);
-    for (const target of [callee, ...callee.canaries]) this.admitInto(target);
-    // The mesh decides; the service applies its decisions and hands them to every feature.
+    // The mesh decides (and may refuse: nothing is recorded before it has); the service applies
+    // its decisions and hands them to every feature.
     const connection = this.mesh.connect(callee.mesh);
+    callee.callers.push(this);
+    this.admitInto(callee, connection.ingressPorts);
+    for (const canary of callee.canaries) this.admitInto(canary, canary.mesh.ingressPorts);
     this.task.addEnvironment(`${envStem(callee.discoveryName)}_URL`, connection.url);
     if (connection.part) this.monitoring._addPart(connection.part);
     for (const f of this.features.all) f.connect?.({ name: callee.discoveryName, path: callee.node.path }, connection);
@@ -199,7 +201,7 @@ export class Microservice extends Construct implements ec2.IConnectable, iam.IGr
     errors.throwIfAny();
     this.mesh.routeCanary(canary.mesh, percent);
     this.canaries.push(canary);
-    for (const caller of this.callers) caller.admitInto(canary);
+    for (const caller of this.callers) caller.admitInto(canary, canary.mesh.ingressPorts);
   }
 
   /**
@@ -357,8 +359,7 @@ export class Microservice extends Construct implements ec2.IConnectable, iam.IGr
   }
 
   /** Rules in this service's stack that admit its tasks into `target`'s, on the ports its mesh admits callers on. */
-  private admitInto(target: Microservice): void {
-    const ports = target.mesh.ingressPorts;
+  private admitInto(target: Microservice, ports: readonly number[]): void {
     for (const port of ports) {
       const id = `Calls${pascal(target.discoveryName)}${ports.length > 1 ? port : ''}`;
       if (this.node.tryFindChild(id)) continue;

@@ -18,6 +18,12 @@ import { APP_CONTAINER_NAME, APP_PORT_MAPPING_NAME, volumeName } from '../privat
 /** What the application container keeps at least, after the sidecars' reservations. */
 const APP_MIN_CPU = 128;
 const APP_MIN_MEMORY_MIB = 256;
+/**
+ * Names and construct ids of the containers the library's features add (some only later, on a
+ * first `connectTo`): a user's sidecar may take none of them.
+ */
+const LIBRARY_CONTAINERS = ['envoy', 'envoy-metrics', 'otel-collector', 'log-router', 'amazon-ssm-agent'];
+const LIBRARY_CONTAINER_IDS = ['App', 'Envoy', 'EnvoyMetrics', 'Collector', 'LogRouter', 'SsmAgent'];
 
 /**
  * The task of a service: its definition, its log group, the application container with its
@@ -31,13 +37,13 @@ export class ServiceTaskDefinition implements ServiceTask {
   public readonly logGroup: logs.LogGroup;
   public readonly logs: LogSettings;
   private readonly sidecars: Array<{
-    readonly name: string; readonly cpu: number; readonly memory: number; readonly readonlyRootFilesystem: boolean;
-    readonly listenPorts: number[];
+    readonly container: ecs.ContainerDefinition; readonly name: string; readonly cpu: number; readonly memory: number;
+    readonly readonlyRootFilesystem: boolean; readonly listenPorts: number[]; readonly user: boolean;
   }> = [];
   /** Whether the library gave the app plain environment variables (AwsSolutions-ECS2 flags any). */
   private libraryEnvironment = false;
-  /** Whether the user gave plain environment variables: then AwsSolutions-ECS2 is theirs to judge. */
-  private userEnvironment: boolean;
+  /** The app's variables the library set: any other the app has at synth is the user's. */
+  private readonly libraryEnvironmentNames = new Set<string>();
   private readonly userEnvironmentNames: ReadonlySet<string>;
 
   constructor(scope: Construct, private readonly s: ResolvedSettings, props: MicroserviceProps, logSettings: LogSettings,
@@ -88,7 +94,6 @@ export class ServiceTaskDefinition implements ServiceTask {
       this.container.addMountPoints({ containerPath: path, sourceVolume, readOnly: false });
     }
     this.userEnvironmentNames = new Set(Object.keys(props.environment ?? {}));
-    this.userEnvironment = this.userEnvironmentNames.size > 0;
     scope.node.addValidation({ validate: () => this.sizeErrors() });
     // Decided once every container is added, the user's own included (aspects run before validation).
     Aspects.of(this.taskDefinition).add({
@@ -101,9 +106,9 @@ export class ServiceTaskDefinition implements ServiceTask {
   }
 
   public addSidecar(o: SidecarOptions): ecs.ContainerDefinition {
-    const { id, appStartsAfter, appEnvironment, listenPorts, ...container } = o;
+    const { id, appStartsAfter, appEnvironment, listenPorts, portsProp, ...container } = o;
     if (Object.keys(o.environment ?? {}).length > 0) this.libraryEnvironment = true;
-    return this.addContainer(id, { ...container, readonlyRootFilesystem: o.readonlyRootFilesystem ?? true }, appStartsAfter, appEnvironment, listenPorts);
+    return this.addContainer(id, { ...container, readonlyRootFilesystem: o.readonlyRootFilesystem ?? true }, appStartsAfter, false, appEnvironment, listenPorts, portsProp);
   }
 
   /**
@@ -118,26 +123,40 @@ export class ServiceTaskDefinition implements ServiceTask {
     if (memory === undefined) errors.add(`memoryReservationMiB or memoryLimitMiB must be set: the memory the sidecar reserves, counted against the task's ${this.s.memoryLimitMiB} MiB, got neither`);
     errors.integer('memoryReservationMiB', o.memoryReservationMiB, 6, this.s.memoryLimitMiB);
     errors.integer('memoryLimitMiB', o.memoryLimitMiB, 6, this.s.memoryLimitMiB);
+    if (o.memoryLimitMiB !== undefined && o.memoryReservationMiB !== undefined && o.memoryLimitMiB < o.memoryReservationMiB) {
+      errors.add(`memoryLimitMiB must be at least memoryReservationMiB (${o.memoryReservationMiB}), got ${o.memoryLimitMiB}`);
+    }
+    const cpuTaken = this.sidecars.reduce((n, c) => n + c.cpu, 0);
+    if (typeof o.cpu === 'number' && o.cpu <= this.s.cpu && cpuTaken + o.cpu > this.s.cpu) {
+      errors.add(`cpu must fit in what the other sidecars leave of the task's ${this.s.cpu} (${this.s.cpu - cpuTaken}), got ${o.cpu}: raise the service's cpu`);
+    }
     const name = o.containerName ?? id;
-    if (name === APP_CONTAINER_NAME || this.sidecars.some((c) => c.name === name)) errors.add(`containerName must differ from the task's other containers (${[APP_CONTAINER_NAME, ...this.sidecars.map((c) => c.name)].join(', ')}), got "${name}"`);
+    const taken = [APP_CONTAINER_NAME, ...new Set([...this.sidecars.map((c) => c.name), ...LIBRARY_CONTAINERS])];
+    if (taken.includes(name)) errors.add(`containerName must differ from the task's other containers and those the library adds (${taken.join(', ')}), got "${name}"`);
+    if (LIBRARY_CONTAINER_IDS.includes(id)) errors.add(`id must differ from the ids of the library's containers (${LIBRARY_CONTAINER_IDS.join(', ')}), got "${id}"`);
     if (o.appStartsAfter === ecs.ContainerDependencyCondition.HEALTHY && !o.healthCheck) errors.add('appStartsAfter HEALTHY needs a healthCheck on the sidecar (ECS waits for it to report healthy), got none');
+    const once = [ecs.ContainerDependencyCondition.COMPLETE, ecs.ContainerDependencyCondition.SUCCESS];
+    if (o.appStartsAfter && once.includes(o.appStartsAfter) && o.essential !== false) {
+      // ECS API reference, ContainerDependency: COMPLETE and SUCCESS "can't be set on an essential container".
+      errors.add(`appStartsAfter ${o.appStartsAfter} needs essential: false (ECS refuses the condition on an essential container), got ${o.essential ?? 'undefined (essential)'}`);
+    }
     errors.throwIfAny();
     const { appStartsAfter, ...container } = o;
-    if (Object.keys(o.environment ?? {}).length > 0 || o.environmentFiles) this.userEnvironment = true;
     return this.addContainer(id, {
       ...container,
       containerName: name,
       cpu: o.cpu!,
       memoryReservationMiB: memory!,
       readonlyRootFilesystem: o.readonlyRootFilesystem ?? true,
-    }, appStartsAfter ?? ecs.ContainerDependencyCondition.START);
+    }, appStartsAfter ?? ecs.ContainerDependencyCondition.START, true);
   }
 
   /** Every sidecar goes in here: its ports checked, its CPU and memory counted, the app started after it. */
   private addContainer(id: string, o: ecs.ContainerDefinitionOptions & {
     readonly cpu: number; readonly memoryReservationMiB: number; readonly containerName: string; readonly firelensConfig?: ecs.FirelensConfig;
   },
-    appStartsAfter: ecs.ContainerDependencyCondition, appEnvironment: { [name: string]: string } = {}, listenPorts: number[] = []): ecs.ContainerDefinition {
+    appStartsAfter: ecs.ContainerDependencyCondition, user: boolean, appEnvironment: { [name: string]: string } = {}, listenPorts: number[] = [],
+    portsProp?: string): ecs.ContainerDefinition {
     // Containers of a task share its network namespace: two cannot listen on one port.
     const wanted = [...listenPorts, ...(o.portMappings ?? []).map((m) => m.containerPort)];
     const clash = wanted.filter((p) => this.listenPorts().includes(p));
@@ -145,7 +164,10 @@ export class ServiceTaskDefinition implements ServiceTask {
       const errors = new PropErrors(`Microservice '${this.s.path}'`);
       const owners = this.sidecars.filter((c) => c.listenPorts.some((p) => clash.includes(p))).map((c) => c.name);
       if (clash.includes(this.s.containerPort)) errors.add(`containerPort must not be a port the ${o.containerName} sidecar listens on (${wanted.join(', ')}), got ${this.s.containerPort}`);
-      if (owners.length > 0) errors.add(`the ${o.containerName} sidecar needs ports ${clash.filter((p) => p !== this.s.containerPort).join(', ')}, which the ${owners.join(' and ')} sidecar of the task listens on: containers of a task share its network`);
+      if (owners.length > 0) {
+        errors.add(`the ${o.containerName} sidecar needs ports ${clash.filter((p) => p !== this.s.containerPort).join(', ')}${portsProp ? ` (${portsProp})` : ''}, `
+          + `which the ${owners.join(' and ')} sidecar of the task listens on: containers of a task share its network`);
+      }
       errors.throwIfAny();
     }
     const { firelensConfig, ...options } = o;
@@ -155,8 +177,8 @@ export class ServiceTaskDefinition implements ServiceTask {
     this.container.addContainerDependencies({ container: sidecar, condition: appStartsAfter });
     for (const [k, v] of Object.entries(appEnvironment)) this.addEnvironment(k, v);
     this.sidecars.push({
-      name: o.containerName, cpu: o.cpu, memory: o.memoryReservationMiB, readonlyRootFilesystem: o.readonlyRootFilesystem === true,
-      listenPorts: wanted,
+      container: sidecar, name: o.containerName, cpu: o.cpu, memory: o.memoryReservationMiB, readonlyRootFilesystem: o.readonlyRootFilesystem === true,
+      listenPorts: wanted, user,
     });
     return sidecar;
   }
@@ -184,6 +206,7 @@ export class ServiceTaskDefinition implements ServiceTask {
     if (this.userEnvironmentNames.has(name)) return;
     this.container.addEnvironment(name, value);
     this.libraryEnvironment = true;
+    this.libraryEnvironmentNames.add(name);
   }
 
   public addSecret(name: string, secret: ecs.Secret): void {
@@ -199,6 +222,17 @@ export class ServiceTaskDefinition implements ServiceTask {
       + `which counts its CPU and memory against the task size (the app container gets what the sidecars leave) and starts the app after it; `
       + `got container "${c.containerName}" added with taskDefinition.addContainer(): use service.addSidecar('${c.node.id}', { ...its options, cpu, memoryReservationMiB })`);
     if (foreign.length > 0) return foreign;
+    // Ports added to a container after it was added (`sidecar.addPortMappings()`) are checked here.
+    const seen = new Map<number, string>();
+    for (const c of [this.container, ...this.sidecars.map((x) => x.container)]) {
+      for (const m of c.portMappings) {
+        const other = seen.get(m.containerPort);
+        if (other !== undefined && other !== c.containerName) {
+          return [`the ${c.containerName} container of Microservice '${this.s.path}' must not listen on a port of the ${other} container (containers of a task share its network), got ${m.containerPort}`];
+        }
+        seen.set(m.containerPort, c.containerName);
+      }
+    }
     if (this.sidecars.length === 0) return [];
     const list = this.sidecars.map((c) => `${c.name} ${c.cpu} CPU units / ${c.memory} MiB`).join(', ');
     const cpuLeft = this.s.cpu - this.sidecars.reduce((n, c) => n + c.cpu, 0);
@@ -233,9 +267,10 @@ export class ServiceTaskDefinition implements ServiceTask {
 
   /** Containers added to the task definition outside the library (`taskDefinition.addContainer()`). */
   private foreignContainers(): ecs.ContainerDefinition[] {
-    const own = new Set([APP_CONTAINER_NAME, ...this.sidecars.map((c) => c.name)]);
+    // By identity: a container added directly under a name the library uses is still foreign.
+    const own = new Set<ecs.ContainerDefinition>([this.container, ...this.sidecars.map((c) => c.container)]);
     return this.taskDefinition.node.children
-      .filter((c): c is ecs.ContainerDefinition => c instanceof ecs.ContainerDefinition && !own.has(c.containerName));
+      .filter((c): c is ecs.ContainerDefinition => c instanceof ecs.ContainerDefinition && !own.has(c));
   }
 
   /**
@@ -245,8 +280,16 @@ export class ServiceTaskDefinition implements ServiceTask {
    * finding stays for the user to judge.
    */
   private acknowledgeEnvironment(): void {
-    if (!this.libraryEnvironment || this.userEnvironment) return;
-    if (this.foreignContainers().some((c) => c.renderContainerDefinition().environment !== undefined)) return;
+    // Judged from what the containers hold at synth: a variable added to the app or a user's
+    // sidecar after the fact (`container.addEnvironment()`) is the user's too.
+    const hasEnvironment = (c: ecs.ContainerDefinition) => {
+      const rendered = c.renderContainerDefinition();
+      return (rendered.environment as unknown[] | undefined)?.length || rendered.environmentFiles;
+    };
+    const appNames = ((this.container.renderContainerDefinition().environment ?? []) as Array<{ name: string }>).map((v) => v.name);
+    if (!this.libraryEnvironment || appNames.some((n) => !this.libraryEnvironmentNames.has(n))) return;
+    if (this.sidecars.some((c) => c.user && hasEnvironment(c.container))) return;
+    if (this.foreignContainers().some((c) => hasEnvironment(c))) return;
     Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
       reason: 'The only plain environment variables are the library\'s: endpoints of the cache and the backends, topic ARNs and queue URLs, the tracing settings, its sidecars\' configuration; none is secret (secrets reach the app as ECS secrets).',

@@ -261,3 +261,10 @@ describe('cdk-nag AwsSolutions and AWS Control Tower\'s controls', () => {
     expect(acknowledgedRules(svc.taskDefinition.node.defaultChild as Construct)).not.toContain(NONROOT);
   });
 });
+
+test("a router reservation above the default hard limit raises the limit with it (aws-cdk-lib refuses a limit under the reservation)", () => {
+  const { containers } = service({ user: '101', memoryLimitMiB: 2048, logging: ServiceLogging.fireLens({ output: CLOUDWATCH, routerMemoryReservationMiB: 300 }) });
+  expect(containers[ROUTER]).toMatchObject({ MemoryReservation: 300, Memory: 300 });
+  const { containers: defaults } = service({ user: '101', logging: ServiceLogging.fireLens({ output: CLOUDWATCH }) });
+  expect(defaults[ROUTER]).toMatchObject({ MemoryReservation: 64, Memory: 256 });
+});

@@ -1387,7 +1387,7 @@ describe('validation of services on ServiceMesh.envoy()', () => {
     const { app, svc } = service({ tracing: Tracing.openTelemetry() }, { egressPortBase: 4310 });
     const callee = new Microservice(new Stack(app, 'C'), 'Callee', { platform: svc.platform, image: IMAGE });
     expect(() => svc.connectTo(callee)).toThrow(
-      "Invalid props for Microservice 'S/Svc':\n  - the envoy sidecar needs ports 4317, 4318, which the otel-collector sidecar of the task listens on: containers of a task share its network");
+      "Invalid props for Microservice 'S/Svc':\n  - the envoy sidecar needs ports 4317, 4318 (its egress listeners from ServiceMesh.envoy({ egressPortBase: 4310 })), which the otel-collector sidecar of the task listens on: containers of a task share its network");
     // Without tracing, the same egress ports are free.
     const other = service({}, { egressPortBase: 4310 });
     const callee2 = new Microservice(new Stack(other.app, 'C'), 'Callee', { platform: other.svc.platform, image: IMAGE });

@@ -98,3 +98,29 @@ describe('the checks of the names', () => {
     expect(() => AlarmNaming.withPrefix('x'.repeat(201))).toThrow('prefix must be 1 to 200 characters, got');
   });
 });
+
+describe('names unique where CloudWatch needs them', () => {
+  test("fails when a shared strategy gives two services of one account and region the same name, naming the other's alarm", () => {
+    const app = testApp();
+    const platform = new MicroservicePlatform(new Stack(app, 'P'), 'P');
+    const stack = new Stack(app, 'S');
+    const alarms = { naming: AlarmNaming.withPrefix('team') };
+    new Microservice(stack, 'Orders', { platform, image: IMAGE, alarms });
+    expect(() => new Microservice(stack, 'Payments', { platform, image: IMAGE, alarms })).toThrow(
+      "Invalid props for Microservice 'S/Payments':\n  - alarms.naming must give each alarm a name no other service of the account and region has (CloudWatch alarm names are unique there), got \"team-health\" for health, which S/Orders's health has");
+  });
+
+  test('the default names of two services of one stack differ, and two apps do not see each other', () => {
+    for (let i = 0; i < 2; i++) {
+      const app = testApp();
+      const platform = new MicroservicePlatform(new Stack(app, 'P'), 'P');
+      const stack = new Stack(app, 'S');
+      expect(() => ['Orders', 'Payments'].map((id) => new Microservice(stack, id, { platform, image: IMAGE }))).not.toThrow();
+    }
+  });
+
+  test('fails on a name with a double quote, which would end the health alarm rule\'s ALARM("...")', () => {
+    const quoting: IAlarmNamingStrategy = { alarmName: (p) => `say "${p.alarmId}"` };
+    expect(() => service({ naming: quoting })).toThrow('alarms.naming must give health a name without a double quote (the health alarm\'s rule quotes each name), got "say \\"health\\""');
+  });
+});

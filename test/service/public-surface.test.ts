@@ -68,7 +68,7 @@ describe('addSidecar: a container of the user\'s, counted against the task size'
   test('fails on a cpu above the task\'s, a HEALTHY start without a health check, and the app\'s container name', () => {
     expect(() => service().addSidecar('Agent', { image: IMAGE, cpu: 513, memoryLimitMiB: 64, containerName: 'app', appStartsAfter: ecs.ContainerDependencyCondition.HEALTHY })).toThrow(
       "Invalid props for addSidecar('Agent') of Microservice 'S/Svc':\n  - cpu must be an integer between 0 and 512, got 513\n"
-      + '  - containerName must differ from the task\'s other containers (app), got "app"\n'
+      + '  - containerName must differ from the task\'s other containers and those the library adds (app, envoy, envoy-metrics, otel-collector, log-router, amazon-ssm-agent), got "app"\n'
       + '  - appStartsAfter HEALTHY needs a healthCheck on the sidecar (ECS waits for it to report healthy), got none');
   });
 
@@ -165,4 +165,83 @@ describe('outputs: what a user needs after deploy', () => {
   test('a service without an API outputs nothing', () => {
     expect(outputs(stack)).toEqual({});
   });
+});
+
+describe('what addSidecar and the task refuse (each would fail at deploy or escape the budget)', () => {
+  const service = (props: object = {}) => new Microservice(new Stack(testApp(), 'S'), 'Svc', { image: IMAGE, ...props });
+  const prefix = "Invalid props for addSidecar('Agent') of Microservice 'S/Svc':\n  - ";
+
+  test('fails on an init container (COMPLETE or SUCCESS) that is essential: ECS refuses the condition on one', () => {
+    expect(() => service().addSidecar('Agent', { image: IMAGE, cpu: 0, memoryLimitMiB: 64, appStartsAfter: ecs.ContainerDependencyCondition.SUCCESS })).toThrow(
+      `${prefix}appStartsAfter SUCCESS needs essential: false (ECS refuses the condition on an essential container), got undefined (essential)`);
+    const svc = service();
+    svc.addSidecar('Agent', { image: IMAGE, cpu: 0, memoryLimitMiB: 64, essential: false, appStartsAfter: ecs.ContainerDependencyCondition.COMPLETE });
+    const defs = Object.values<any>(Template.fromStack(Stack.of(svc)).findResources('AWS::ECS::TaskDefinition'))[0].Properties.ContainerDefinitions;
+    expect(defs.find((c: any) => c.Name === 'app').DependsOn).toEqual([{ ContainerName: 'Agent', Condition: 'COMPLETE' }]);
+  });
+
+  test.each(['envoy', 'envoy-metrics', 'otel-collector', 'log-router', 'amazon-ssm-agent'])('fails on containerName %s, which a feature of the library adds (some only on a first connectTo)', (name) => {
+    expect(() => service().addSidecar('Agent', { image: IMAGE, cpu: 0, memoryLimitMiB: 64, containerName: name })).toThrow(
+      `${prefix}containerName must differ from the task's other containers and those the library adds (app, envoy, envoy-metrics, otel-collector, log-router, amazon-ssm-agent), got "${name}"`);
+  });
+
+  test('fails on the id of a library container, a memory limit under the reservation, and a cpu past what the other sidecars leave', () => {
+    const svc = service({ tracing: Tracing.openTelemetry() });
+    expect(() => svc.addSidecar('Envoy', { image: IMAGE, cpu: 449, memoryReservationMiB: 128, memoryLimitMiB: 64 })).toThrow(
+      "Invalid props for addSidecar('Envoy') of Microservice 'S/Svc':\n"
+      + '  - memoryLimitMiB must be at least memoryReservationMiB (128), got 64\n'
+      + '  - cpu must fit in what the other sidecars leave of the task\'s 512 (448), got 449: raise the service\'s cpu\n'
+      + '  - id must differ from the ids of the library\'s containers (App, Envoy, EnvoyMetrics, Collector, LogRouter, SsmAgent), got "Envoy"');
+  });
+
+  test('a container added directly under a library name is still refused (known by identity, not by name)', () => {
+    const svc = service({ tracing: Tracing.openTelemetry() });
+    svc.taskDefinition.addContainer('Sneaky', { image: IMAGE, containerName: 'otel-collector', memoryReservationMiB: 64 });
+    expect(() => Template.fromStack(Stack.of(svc))).toThrow('got container "otel-collector" added with taskDefinition.addContainer()');
+  });
+
+  test('a port added to a sidecar after the fact that another container holds fails at synth', () => {
+    const svc = service();
+    svc.addSidecar('Agent', { image: IMAGE, cpu: 64, memoryLimitMiB: 64 }).addPortMappings({ containerPort: 8080 });
+    expect(() => Template.fromStack(Stack.of(svc))).toThrow(
+      "the Agent container of Microservice 'S/Svc' must not listen on a port of the app container (containers of a task share its network), got 8080");
+  });
+
+  test('AwsSolutions-ECS2 stays for the user when a variable is added to a sidecar or the app after the fact', () => {
+    const acked = (change: (svc: Microservice) => void) => {
+      const svc = service({ tracing: Tracing.openTelemetry() });
+      change(svc);
+      Template.fromStack(Stack.of(svc));
+      return JSON.stringify(svc.taskDefinition.node.metadata).includes('AwsSolutions-ECS2');
+    };
+    expect(acked(() => undefined)).toBe(true);
+    expect(acked((svc) => svc.addSidecar('Agent', { image: IMAGE, cpu: 64, memoryLimitMiB: 64 }))).toBe(true);
+    expect(acked((svc) => svc.addSidecar('Agent', { image: IMAGE, cpu: 64, memoryLimitMiB: 64 }).addEnvironment('DB_PASSWORD', 'x'))).toBe(false);
+    expect(acked((svc) => svc.container.addEnvironment('DB_PASSWORD', 'x'))).toBe(false);
+  });
+});
+
+describe('strategy props given plain values', () => {
+  test.each([
+    ['tracing', true, 'tracing must be Tracing.openTelemetry() or Tracing.none() (tracing: true is now Tracing.openTelemetry()), got true'],
+    ['logging', 'json-file', 'logging must be ServiceLogging.awsLogs(), ServiceLogging.fireLens({ output }) or ServiceLogging.logDriver(driver), got "json-file"'],
+    ['faultInjection', true, 'faultInjection must be FaultInjection.enabled() or FaultInjection.disabled(), got true'],
+    ['tracingCollectorImage', 'x', 'tracingCollectorImage is now Tracing.openTelemetry({ collectorImage }), got tracingCollectorImage "x"'],
+  ])('fails on %s %j with its replacement', (prop, value, message) => {
+    expect(() => new Microservice(new Stack(testApp(), 'S'), 'Svc', { image: IMAGE, [prop]: value } as any)).toThrow(
+      `Invalid props for Microservice 'S/Svc':\n  - ${message}`);
+  });
+});
+
+test('fails at synth when a stack passes 200 outputs, naming the way out; api.outputs false turns a service\'s off', () => {
+  const consumers = Array.from({ length: 100 }, (_, i) => ({ name: `c${i}`, scopes: ['pay/charge'] }));
+  const build = (outputs?: boolean) => {
+    const a = testApp();
+    const p = new MicroservicePlatform(new Stack(a, 'Platform'), 'Platform');
+    const s = new Stack(a, 'Pay');
+    new Microservice(s, 'Pay', { platform: p, image: IMAGE, restApi: { routes: [{ path: '/pay', scopes: ['pay/charge'] }], consumers, outputs } });
+    return s;
+  };
+  expect(() => Template.fromStack(build())).toThrow(/stack Pay must declare at most 200 outputs \(CloudFormation's quota per template\), got 20[0-9]: turn off the outputs of services with many consumers \(api.outputs or restApi.outputs false\)/);
+  expect(Object.keys(Template.fromStack(build(false)).findOutputs('*')).filter((k) => k.startsWith('PayConsumer'))).toEqual([]);
 });
