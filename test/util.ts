@@ -3,8 +3,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
-import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { App, Stack, Stage } from 'aws-cdk-lib';
+import { Annotations, Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 
 /** The feature flags of cdk.json: a test app sees what a user's `cdk synth` sees. */
@@ -12,8 +12,28 @@ export const CDK_CONTEXT: { [key: string]: unknown } = JSON.parse(
   fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8'),
 ).context;
 
+/**
+ * An app with the feature flags of cdk.json. It writes no `tree.json` (the construct tree the CDK CLI
+ * and the console read, never a template): no test reads it, and writing it resolves every
+ * resource's properties once more at each synthesis.
+ */
 export function testApp(): App {
-  return new App({ context: CDK_CONTEXT });
+  return new App({ context: CDK_CONTEXT, treeMetadata: false });
+}
+
+/**
+ * `Annotations.fromStack(stack)` without its forced synthesis: aws-cdk-lib's `fromStack` synthesizes
+ * the whole app again at every call, so that a test may add constructs between two assertions. This
+ * reads the messages of the app's synthesis (synthesizing it if it has not been yet), for an app that
+ * nothing is added to after it is first synthesized: a shared app, or one read with
+ * `Template.fromStack` before.
+ */
+export function annotationsOf(stack: Stack): Annotations {
+  const root = stack.node.root;
+  if (!Stage.isStage(root)) throw new Error('unexpected: all stacks must be part of a Stage or an App');
+  const messages = root.synth().getStackArtifact(stack.artifactId).messages;
+  // The constructor `fromStack` calls with the messages of its own (forced) synthesis.
+  return new (Annotations as unknown as new (m: typeof messages) => Annotations)(messages);
 }
 
 export function testStack(id = 'Test', app: App = testApp()): Stack {

@@ -1,12 +1,12 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { ApiAuthorizer, FaultInjection, Microservice, MicroservicePlatform, MicroserviceProps , Tracing } from '../../lib';
 import { StrictControlTowerChecks } from '../guard';
 import { unacknowledgedFindings } from '../nag';
-import { IMAGE } from '../util';
+import { annotationsOf, IMAGE } from '../util';
 
 /**
  * The README's quick start, as written there (a plain `new App()`, no feature flag), optionally
@@ -78,7 +78,7 @@ describe('the README quick start under cdk-nag and AWS Control Tower\'s proactiv
 
 describe('the quick start in a fresh app, with no cdk.json', () => {
   const warningsOf = (app: App) => app.node.children.filter((c): c is Stack => c instanceof Stack)
-    .flatMap((s) => Annotations.fromStack(s).findWarning('*', Match.anyValue()).map((w) => String(w.entry.data)));
+    .flatMap((s) => annotationsOf(s).findWarning('*', Match.anyValue()).map((w) => String(w.entry.data)));
 
   test('warns only that cross-stack references default to strong; the one line the README gives removes it: cdk synth --strict passes', () => {
     // aws-cdk-lib warns once per app when @aws-cdk/core:defaultCrossStackReferences is not set,

@@ -1,8 +1,8 @@
 import { Stack } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { ApiIntegration, Microservice, MicroservicePlatform, MicroserviceProps } from '../../lib';
-import { IMAGE, testApp } from '../util';
+import { annotationsOf, IMAGE, testApp } from '../util';
 
 const SHIFTING = [ecs.DeploymentStrategy.BLUE_GREEN, ecs.DeploymentStrategy.CANARY, ecs.DeploymentStrategy.LINEAR];
 const ROUTES = [{ path: '/orders', public: true }];
@@ -45,14 +45,14 @@ describe.each(SHIFTING)('deployment strategy %s', (strategy) => {
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::ECS::Service', 1);
     template.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 0);
-    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp(`deployment\\.strategy ${strategy} `));
+    annotationsOf(stack).hasWarning('*', Match.stringLikeRegexp(`deployment\\.strategy ${strategy} `));
   });
 });
 
 test('ROLLING behind a load balancer synthesizes without a warning, where BLUE_GREEN on the same props is refused', () => {
   for (const stack of [rollingHttp, rollingRest]) {
     Template.fromStack(stack).resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 1);
-    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('deployment.strategy'));
+    annotationsOf(stack).hasNoWarning('*', Match.stringLikeRegexp('deployment.strategy'));
   }
   expect(refuse({ deployment: { strategy: ecs.DeploymentStrategy.BLUE_GREEN }, api: { integration: ApiIntegration.loadBalancer(), routes: ROUTES } }))
     .toThrow(refusal('BLUE_GREEN'));

@@ -16,7 +16,7 @@ import {
 import type { EnvoyMeshOptions } from '../../lib';
 import { specOf } from '../../lib/monitoring/alarm-catalog';
 import { checkEnvoyBootstrap } from './envoy-proto';
-import { IMAGE, logicalId, testApp } from '../util';
+import { annotationsOf, IMAGE, logicalId, testApp } from '../util';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -793,12 +793,12 @@ describe('a chain of services on ServiceMesh.envoy()', () => {
 
   describe('warnings and the call graph', () => {
     test('warns nothing about retryPolicy, outlierDetection or connectionPool: Envoy honours them', () => {
-      for (const s of [stacks.Payments, stacks.Ledger, stacks.Orders]) Annotations.fromStack(s).hasNoWarning('*', Match.anyValue());
+      for (const s of [stacks.Payments, stacks.Ledger, stacks.Orders]) annotationsOf(s).hasNoWarning('*', Match.anyValue());
     });
 
     test('no envoyRetriesCut warning when requestTimeout equals (maxRetries + 1) x perRetryTimeout', () => {
       // catalog: 6 s = 3 x 2 s, the boundary.
-      Annotations.fromStack(stacks.Catalog).hasNoWarning('*', Match.stringLikeRegexp('requestTimeout'));
+      annotationsOf(stacks.Catalog).hasNoWarning('*', Match.stringLikeRegexp('requestTimeout'));
     });
 
     test("reports how Envoy enforces each callee's retries, service by service and along each path", () => {
@@ -1051,7 +1051,7 @@ describe('options of ServiceMesh.envoy()', () => {
       caller.connectTo(backend);
       return { platform: Template.fromStack(Stack.of(platform)), stack, t: Template.fromStack(stack) };
     };
-    const warnings = (stack: Stack) => Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('dockerHubAnonymousPull'));
+    const warnings = (stack: Stack) => annotationsOf(stack).findWarning('*', Match.stringLikeRegexp('dockerHubAnonymousPull'));
 
     test('copies envoyproxy/envoy:<version> into an ECR repository of the platform\'s at deploy, once, and no task pulls Docker Hub', () => {
       const { platform, stack, t } = platformOf(ServiceMesh.envoy());
@@ -1182,7 +1182,7 @@ describe('ServiceMesh.serviceConnect() beside it', () => {
   });
 
   test('warns for retryPolicy, outlierDetection and connectionPool, naming ServiceMesh.envoy() as the way to honour them', () => {
-    const ann = Annotations.fromStack(stack);
+    const ann = annotationsOf(stack);
     for (const field of ['retryPolicy', 'outlierDetection', 'connectionPool']) {
       ann.hasWarning('/S/Backend', Match.stringLikeRegexp(`^${field} is not honoured by ECS Service Connect .*ServiceMesh\\.envoy\\(\\) on the platform honours it`));
     }
@@ -1302,7 +1302,7 @@ describe('validation of services on ServiceMesh.envoy()', () => {
   });
 
   describe('a callee with more tasks than a DNS answer holds (Cloud Map MULTIVALUE: up to 8 records)', () => {
-    const dnsWarnings = (stack: Stack) => Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('envoyDnsEndpoints'));
+    const dnsWarnings = (stack: Stack) => annotationsOf(stack).findWarning('*', Match.stringLikeRegexp('envoyDnsEndpoints'));
 
     test('defaults maxCapacity to 8 on Envoy (10 on Service Connect), and then warns nothing', () => {
       const envoy = pair(ServiceMesh.envoy());

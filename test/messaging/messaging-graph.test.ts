@@ -2,9 +2,9 @@
 // amplification is maxReceiveCount x the subscriber's worst synchronous amplification; services
 // that subscribe to each other in a cycle get a warning (not an error) at synth.
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { Match } from 'aws-cdk-lib/assertions';
 import { Microservice, MicroservicePlatform, RetryPolicy, ServiceCallGraph } from '../../lib';
-import { IMAGE, testApp } from '../util';
+import { annotationsOf, IMAGE, testApp } from '../util';
 
 const CYCLE = /subscribe to each other's topics in a cycle/;
 
@@ -95,7 +95,7 @@ describe('services that subscribe to each other\'s topics', () => {
 
   test('synthesis succeeds with a warning annotation per cycle, not an error', () => {
     expect(() => app.synth()).not.toThrow();
-    const annotations = Annotations.fromStack(stack);
+    const annotations = annotationsOf(stack);
     expect(annotations.findWarning('*', Match.stringLikeRegexp(CYCLE.source))).toHaveLength(2);
     annotations.hasWarning('/Loop/A', Match.stringLikeRegexp('a -> b -> a'));
     expect(annotations.findError('*', Match.stringLikeRegexp(CYCLE.source))).toEqual([]);
