@@ -15,8 +15,8 @@ export const RESERVED_DOMAIN_WORDS = /aws|amazon|cognito/;
 export const DOMAIN_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
- * Cognito on one platform: the platform's user pool (brought, or created hardened on the first
- * service that needs it), each service's resource server and its consumers' app clients.
+ * Cognito on one platform: the platform's user pool (brought, or created hardened with the
+ * platform), each service's resource server and its consumers' app clients.
  */
 export class CognitoPlatformAuthorizer implements PlatformAuthorizer {
   private pool?: cognito.IUserPool;
@@ -28,6 +28,9 @@ export class CognitoPlatformAuthorizer implements PlatformAuthorizer {
     private readonly onUserPoolCreated: (pool: cognito.IUserPool) => void) {
     this.pool = options.userPool;
     this.ownsScopes = options.userPool === undefined;
+    // Created with the platform, not with the first service that needs it: adding a service never
+    // changes the platform's stack (and a service of another app could not add it there).
+    this.createUserPoolOnce();
   }
 
   public get userPool(): cognito.IUserPool | undefined {
@@ -115,7 +118,7 @@ export class CognitoPlatformAuthorizer implements PlatformAuthorizer {
     return { resourceServer, consumerClients };
   }
 
-  /** The platform's user pool: the one brought, or a hardened one created in the platform on the first call. */
+  /** The platform's user pool: the one brought, or a hardened one created in the platform. */
   private createUserPoolOnce(): cognito.IUserPool {
     if (this.pool) return this.pool;
     const featurePlan = this.options.featurePlan ?? cognito.FeaturePlan.PLUS;

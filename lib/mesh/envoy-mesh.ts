@@ -11,6 +11,7 @@ import { defaultRequestTimeoutMillis, ServiceProtocol } from './resilience';
 import type { AlarmSource, GoldenSignals, ServicePart } from '../private/binding';
 import type { MeshDescription, MeshService, PlatformMesh, ServiceConnection, ServiceWithNetwork } from '../private/feature';
 import { createLogGroup } from '../private/log-groups';
+import { OVERVIEW_TOP, overviewGraph } from '../private/overview';
 import { PropErrors } from '../private/validation';
 
 /** The Envoy settings of one platform, resolved. */
@@ -72,6 +73,24 @@ export class EnvoyPlatformMesh implements PlatformMesh {
   public readonly maxTasksResolved = MAX_DNS_ENDPOINTS;
 
   constructor(private readonly options: ResolvedEnvoyOptions) {}
+
+  /**
+   * What the callers' sidecars in the cluster report of every backend: final 5XX responses (the
+   * collector's ClusterName, Backend, envoy_response_code_class series) and, with access logs, the
+   * slowest call (the ClusterName, Backend series of the access-log filter), grouped by backend.
+   * The worst 20 of each.
+   */
+  public overviewWidgets(clusterName: string): cloudwatch.IWidget[] {
+    const widgets = [overviewGraph('Envoy: final 5XX responses, by backend (worst 20)',
+      `SELECT SUM(envoy_cluster_upstream_rq_xx) FROM SCHEMA("${ENVOY_METRIC_NAMESPACE}", ClusterName, Backend, envoy_response_code_class) `
+      + `WHERE ClusterName = '${clusterName}' AND envoy_response_code_class = '5' GROUP BY Backend ORDER BY SUM() DESC LIMIT ${OVERVIEW_TOP}`)];
+    if (this.options.accessLogs) {
+      widgets.push(overviewGraph('Envoy: slowest call (ms), by backend (worst 20)',
+        `SELECT MAX(${REQUEST_DURATION_METRIC}) FROM SCHEMA("${ENVOY_METRIC_NAMESPACE}", ClusterName, Backend) `
+        + `WHERE ClusterName = '${clusterName}' GROUP BY Backend ORDER BY MAX() DESC LIMIT ${OVERVIEW_TOP}`));
+    }
+    return widgets;
+  }
 
   public bindService(scope: Construct, unit: ServiceWithNetwork, description: MeshDescription): MeshService {
     const c = meshContext(unit, description);
@@ -180,17 +199,6 @@ class EnvoyService implements MeshService {
       + `Cloud Map answers a DNS query with up to ${MAX_DNS_ENDPOINTS} healthy records, picked at random, and the sidecar re-resolves every 10 s. `
       + 'Across many caller tasks the load still spreads over every task; one caller task balances over its 8, and outlier detection ejects a share of those 8 '
       + `(maxEjectionPercent of 8 endpoints, at least one). Keep maxCapacity at ${MAX_DNS_ENDPOINTS} or less, scale the task size up, or use ServiceMesh.serviceConnect() (see docs/service-to-service.md)`);
-  }
-
-  public overviewWidgets(): cloudwatch.IWidget[] {
-    return [new cloudwatch.GraphWidget({
-      title: `${this.c.discoveryName}: responses to callers by code (Envoy)`,
-      left: ['2', '3', '4', '5'].map((cls) => new cloudwatch.Metric({
-        namespace: ENVOY_METRIC_NAMESPACE, metricName: 'envoy_cluster_upstream_rq_xx', statistic: 'Sum', period: Duration.minutes(5), label: `${cls}XX`,
-        dimensionsMap: { ClusterName: this.c.clusterName, Backend: this.c.discoveryName, envoy_response_code_class: cls },
-      })),
-      width: 7, height: 4,
-    })];
   }
 
   /** The bootstrap of this service's sidecar, as of synthesis (canaries set after connectTo count). */

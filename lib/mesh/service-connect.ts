@@ -4,6 +4,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import type { ServiceConnectOptions } from './mesh-options';
 import { meshContext } from './mesh-context';
+import { OVERVIEW_TOP, overviewGraph } from '../private/overview';
 import { apiTimeoutMillis, defaultRequestTimeoutMillis } from './resilience';
 import type { AlarmSource, GoldenSignals } from '../private/binding';
 import type { MeshDescription, MeshService, PlatformMesh, ServiceConnection, ServiceWithNetwork } from '../private/feature';
@@ -19,6 +20,20 @@ import { millis, PropErrors } from '../private/validation';
  */
 export class ServiceConnectPlatformMesh implements PlatformMesh {
   constructor(private readonly options: ServiceConnectOptions) {}
+
+  /**
+   * The traffic into every service of the cluster, as its callers' proxies in the cluster report
+   * it: the series of TargetDiscoveryName, ServiceName, ClusterName (ServiceName and ClusterName
+   * are the caller's), grouped by the callee. The worst 20 of each.
+   */
+  public overviewWidgets(clusterName: string): cloudwatch.IWidget[] {
+    const byCallee = (fn: string, metricName: string) => `SELECT ${fn}(${metricName}) FROM SCHEMA("AWS/ECS", ClusterName, ServiceName, TargetDiscoveryName) `
+      + `WHERE ClusterName = '${clusterName}' GROUP BY TargetDiscoveryName ORDER BY ${fn}() DESC LIMIT ${OVERVIEW_TOP}`;
+    return [
+      overviewGraph('Service Connect: 5XX responses, by callee (worst 20)', byCallee('SUM', 'HTTPCode_Target_5XX_Count')),
+      overviewGraph('Service Connect: slowest response time (ms), by callee (worst 20)', byCallee('MAX', 'TargetResponseTime')),
+    ];
+  }
 
   public bindService(scope: Construct, unit: ServiceWithNetwork, description: MeshDescription): MeshService {
     const c = meshContext(unit, description);
@@ -94,7 +109,7 @@ class ServiceConnectService implements MeshService {
 
   private readonly discoveryName: string;
 
-  constructor(public readonly endpoint: string, public readonly requestTimeout: Duration, private readonly name: string,
+  constructor(public readonly endpoint: string, public readonly requestTimeout: Duration, name: string,
     private readonly servicePath: string, port: number, host: string) {
     this.discoveryName = `${name}${SERVICE_CONNECT_SUFFIX}`;
     this.ingressPorts = [port];
@@ -102,17 +117,18 @@ class ServiceConnectService implements MeshService {
     // The callers' proxies publish each Target metric twice: under TargetDiscoveryName alone (all
     // traffic into the service) and under TargetDiscoveryName, ServiceName, ClusterName (the share
     // of one calling service; ECS developer guide, "Amazon ECS CloudWatch metrics": "Valid
-    // dimensions: TargetDiscoveryName and TargetDiscoveryName, ServiceName, ClusterName"). The
-    // queries read the first set only (SCHEMA matches the exact dimension set: CloudWatch user
-    // guide, "Metrics Insights query language"), so an error is counted once.
+    // dimensions: TargetDiscoveryName and TargetDiscoveryName, ServiceName, ClusterName"). A
+    // metric is the series of its exact dimension set, so these read the first set only and an
+    // error is counted once. Plain metric alarms, not Metrics Insights ones: a region holds at most
+    // 200 Metrics Insights alarms, a limit AWS does not raise, which 100 services would pass.
     this.alarms = [
-      { key: 'mesh.serverErrors', variant: 'serviceConnect', metric: (period: Duration) => this.insights('SUM', 'HTTPCode_Target_5XX_Count', 'Service Connect 5XX', period) },
-      { key: 'mesh.latency', variant: 'serviceConnect', metric: (period: Duration) => this.insights('AVG', 'TargetResponseTime', 'Service Connect response time (ms)', period) },
+      { key: 'mesh.serverErrors', variant: 'serviceConnect', metric: (period: Duration) => this.target('Sum', 'HTTPCode_Target_5XX_Count', undefined, period) },
+      { key: 'mesh.latency', variant: 'serviceConnect', metric: (period: Duration) => this.target('Average', 'TargetResponseTime', undefined, period) },
     ];
     this.signals = {
       traffic: this.responseCodes(),
-      errors: [this.insights('SUM', 'HTTPCode_Target_5XX_Count', '5XX (Service Connect)')],
-      latency: [this.insights('AVG', 'TargetResponseTime', 'average (Service Connect)')],
+      errors: [this.target('Sum', 'HTTPCode_Target_5XX_Count', '5XX (Service Connect)')],
+      latency: [this.target('Average', 'TargetResponseTime', 'average (Service Connect)')],
     };
   }
 
@@ -133,8 +149,8 @@ class ServiceConnectService implements MeshService {
     const graph = (title: string, left: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left, width: 8, height: 6 });
     return [[
       graph('Mesh: responses by code class', this.responseCodes()),
-      graph('Mesh: 4XX and 5XX', [this.insights('SUM', 'HTTPCode_Target_4XX_Count', '4XX'), this.insights('SUM', 'HTTPCode_Target_5XX_Count', '5XX')]),
-      graph('Mesh: response time (ms)', [this.insights('AVG', 'TargetResponseTime', 'average'), this.insights('MAX', 'TargetResponseTime', 'maximum')]),
+      graph('Mesh: 4XX and 5XX', [this.target('Sum', 'HTTPCode_Target_4XX_Count', '4XX'), this.target('Sum', 'HTTPCode_Target_5XX_Count', '5XX')]),
+      graph('Mesh: response time (ms)', [this.target('Average', 'TargetResponseTime', 'average'), this.target('Maximum', 'TargetResponseTime', 'maximum')]),
       new cloudwatch.TextWidget({
         markdown: '### Mesh metrics\nService Connect publishes the traffic into a service from its callers\' proxies only: a service that no other service of the mesh calls (only API Gateway, say) has none, and its mesh graphs stay empty.',
         width: 24, height: 2,
@@ -142,26 +158,13 @@ class ServiceConnectService implements MeshService {
     ]];
   }
 
-  public overviewWidgets(): cloudwatch.IWidget[] {
-    return [new cloudwatch.GraphWidget({
-      title: `${this.name}: responses by code (Service Connect)`,
-      left: this.responseCodes(),
-      width: 7, height: 4,
-    })];
-  }
-
-  /** A Metrics Insights query of `metricName` over all the traffic into this service: the series of TargetDiscoveryName alone. */
-  private insights(fn: string, metricName: string, label: string, period = Duration.minutes(5)): cloudwatch.MathExpression {
-    return new cloudwatch.MathExpression({
-      expression: `SELECT ${fn}(${metricName}) FROM SCHEMA("AWS/ECS", TargetDiscoveryName) WHERE TargetDiscoveryName = '${this.discoveryName}'`,
-      usingMetrics: {},
-      period,
-      label,
-    });
+  /** `metricName` over all the traffic into this service: the series of TargetDiscoveryName alone. */
+  private target(statistic: string, metricName: string, label?: string, period = Duration.minutes(5)): cloudwatch.Metric {
+    return new cloudwatch.Metric({ namespace: 'AWS/ECS', metricName, dimensionsMap: { TargetDiscoveryName: this.discoveryName }, statistic, period, label });
   }
 
   /** The responses this service gave its callers in the mesh, by code class. */
   private responseCodes(): cloudwatch.IMetric[] {
-    return ['2XX', '3XX', '4XX', '5XX'].map((c) => this.insights('SUM', `HTTPCode_Target_${c}_Count`, c));
+    return ['2XX', '3XX', '4XX', '5XX'].map((c) => this.target('Sum', `HTTPCode_Target_${c}_Count`, c));
   }
 }

@@ -43,9 +43,11 @@ export interface IAlarmActionStrategy {
   addAlarmActions(props: AlarmActionStrategyProps): void;
   /**
    * The SNS topic the service's failed deployments (EventBridge `SERVICE_DEPLOYMENT_FAILED`) are
-   * published to, or undefined to send them nowhere (no rule is created). The topic's policy (and
-   * its key's, when encrypted) must let `events.amazonaws.com` publish: the platform's alarm topic
-   * does; the library adds nothing to a topic of yours.
+   * published to, or undefined for none besides the platform's. The platform's alarm topic gets
+   * every failed deployment of its cluster from one rule of the platform's, whatever this returns;
+   * another topic gets a rule of the service's own (one rule on the account's default event bus).
+   * The topic's policy (and its key's, when encrypted) must let `events.amazonaws.com` publish:
+   * the library adds nothing to a topic of yours.
    */
   failedDeploymentTopic(context: AlarmActionContext): sns.ITopic | undefined;
 }
@@ -64,7 +66,8 @@ export abstract class AlarmActions implements IAlarmActionStrategy {
    * The platform's topics (the default): the health alarm notifies the platform's alarm topic
    * (it pages once per incident), every alarm notifies the platform's warning topic (critical ones
    * too: every alarm has an action, as Control Tower's CT.CLOUDWATCH.PR.1 requires), and failed
-   * deployments go to the alarm topic. No OK or insufficient-data actions.
+   * deployments go to the alarm topic (through the platform's one rule: the service adds none). No
+   * OK or insufficient-data actions.
    */
   public static platformTopics(): IAlarmActionStrategy {
     return new TopicAlarmActions();
@@ -80,9 +83,9 @@ export abstract class AlarmActions implements IAlarmActionStrategy {
   }
 
   /**
-   * No actions and no failed-deployment notification: the alarms, the health alarm and the
-   * deployment alarms still exist (a dashboard shows them, ECS still rolls back), but nobody is
-   * told. Control Tower's CT.CLOUDWATCH.PR.1 ("Require an Amazon CloudWatch alarm to have an action
+   * No actions: the alarms, the health alarm and the deployment alarms still exist (a dashboard
+   * shows them, ECS still rolls back), but nobody is told of them. A failed deployment still
+   * reaches the platform's alarm topic, through the platform's rule for its whole cluster. Control Tower's CT.CLOUDWATCH.PR.1 ("Require an Amazon CloudWatch alarm to have an action
    * configured for the alarm state") fails every alarm of the service.
    */
   public static none(): IAlarmActionStrategy {

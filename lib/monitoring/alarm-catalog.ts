@@ -57,14 +57,11 @@ const C = AlarmSeverity.CRITICAL;
  * the table in docs/monitoring.md and the keys of `ServiceMonitoring.alarms` are checked against it.
  *
  * The mesh's two signals are one key each on both data planes (`mesh.serverErrors`,
- * `mesh.latency`), each plane with its own metric and unit. Service Connect's are Metrics Insights
- * queries, and a query selects one function of one metric ("SELECT FUNCTION(metricName)"), so a
- * rate needs two queries combined in metric math. CloudWatch's user guide, "Metrics Insights
- * quotas": "Each GetMetricData operation can have only one query"; an alarm's metrics are one such
- * request (PutMetricAlarm is reported to refuse two queries in one alarm with `Invalid metrics
- * list`; metric math over the one query is accepted). Service Connect's 5XX therefore stays a count
- * and its latency an average (Metrics Insights has no percentiles), while Envoy's stay a rate and
- * a p99; each plane's unit is in its spec and in the table of docs/monitoring.md.
+ * `mesh.latency`), each plane with its own metric and unit. Service Connect's are plain metric
+ * alarms on the callee's own series (TargetDiscoveryName alone): a region holds at most 200
+ * Metrics Insights alarms, a limit AWS does not raise (CloudWatch quotas), which two per service
+ * would pass at 100 services. Its 5XX stays a count and its latency an average, while Envoy's stay
+ * a rate and a p99; each plane's unit is in its spec and in the table of docs/monitoring.md.
  */
 export const ALARM_CATALOG: { readonly [K in AlarmKey]: AlarmEntry } = {
   'tasks.cpuUtilization': {
@@ -87,7 +84,7 @@ export const ALARM_CATALOG: { readonly [K in AlarmKey]: AlarmEntry } = {
   },
   'deployments.alertsUndelivered': {
     id: 'DeploymentAlertsUndelivered', what: 'failed-deployment alerts EventBridge could not deliver to the alarm topic', statistic: 'Maximum', periodMinutes: 5,
-    threshold: 0, comparison: '>', evaluationPeriods: 1, severity: W, rollback: false, when: 'unless `alarms.actions` sends failed deployments nowhere',
+    threshold: 0, comparison: '>', evaluationPeriods: 1, severity: W, rollback: false, when: 'when `alarms.actions` sends failed deployments to a topic other than the platform\'s alarm topic (the platform has its own for its rule)',
     source: 'AWS/SQS ApproximateNumberOfMessagesVisible of the rule target\'s dead-letter queue',
     why: 'a failed deployment was not paged: the alert waits in the dead-letter queue (14 days), and this alarm reaches the warning topic by another path',
   },
@@ -143,9 +140,9 @@ export const ALARM_CATALOG: { readonly [K in AlarmKey]: AlarmEntry } = {
     variants: {
       serviceConnect: {
         id: 'MeshServerErrors', what: 'Service Connect 5XX answered to callers per 5 minutes', statistic: 'Sum', periodMinutes: 5,
-        threshold: 10, comparison: '>', evaluationPeriods: 2, severity: C, rollback: true, when: 'on Service Connect', metricsInsights: true,
-        source: 'Metrics Insights SUM(HTTPCode_Target_5XX_Count) of SCHEMA("AWS/ECS", TargetDiscoveryName): every caller\'s proxy, counted once',
-        why: 'callers inside the mesh get errors (a count, not a rate: an alarm takes one Metrics Insights query, and a query one metric)',
+        threshold: 10, comparison: '>', evaluationPeriods: 2, severity: C, rollback: true, when: 'on Service Connect',
+        source: 'AWS/ECS HTTPCode_Target_5XX_Count by TargetDiscoveryName alone: every caller\'s proxy, counted once',
+        why: 'callers inside the mesh get errors (a count: the proxies publish no request total to divide it by, by the callee\'s own dimension)',
       },
       envoy: {
         id: 'MeshServerErrorRate', what: 'Envoy 5XX rate of the requests callers sent (%)', statistic: 'Sum', periodMinutes: 5,
@@ -159,9 +156,9 @@ export const ALARM_CATALOG: { readonly [K in AlarmKey]: AlarmEntry } = {
     variants: {
       serviceConnect: {
         id: 'MeshLatency', what: 'Service Connect average response time (ms)', statistic: 'Average', periodMinutes: 5,
-        threshold: 1000, comparison: '>', evaluationPeriods: 3, severity: W, rollback: false, when: 'on Service Connect', metricsInsights: true,
-        source: 'Metrics Insights AVG(TargetResponseTime) of SCHEMA("AWS/ECS", TargetDiscoveryName)',
-        why: 'callers inside the mesh wait (Metrics Insights has no percentiles)',
+        threshold: 1000, comparison: '>', evaluationPeriods: 3, severity: W, rollback: false, when: 'on Service Connect',
+        source: 'AWS/ECS TargetResponseTime by TargetDiscoveryName alone',
+        why: 'callers inside the mesh wait',
       },
       envoy: {
         id: 'MeshLatencyP99', what: 'Envoy p99 request time of the callers (ms)', statistic: 'p99', periodMinutes: 5,

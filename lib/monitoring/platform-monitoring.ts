@@ -1,16 +1,18 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwactions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import type { OverviewRow } from '../private/feature';
 import { denyGrantsToNonServices } from '../private/grants';
 import { safeName } from '../private/names';
+import { OVERVIEW_TOP, overviewGraph } from '../private/overview';
+import { failedDeploymentRule } from './failed-deployments';
 
 /** What the platform owns for alarms: the topics, their key, the overview dashboard. */
 export interface PlatformMonitoringProps {
@@ -31,16 +33,18 @@ export class PlatformMonitoring extends Construct {
   public readonly warningTopic: sns.Topic;
   /** The key both topics are encrypted with. */
   public readonly key: kms.Key;
-  /** The overview dashboard: one summary row per service, in the order services are defined. */
+  /**
+   * The overview dashboard: every service of the cluster at once, the worst 20 of each measure. It
+   * names no service, so adding one never changes the platform's stack.
+   */
   public readonly overviewDashboard: cloudwatch.Dashboard;
+  /** The rule that sends every failed deployment of the cluster's services to the alarm topic, and the alarm on its undelivered alerts. */
+  public readonly failedDeployments: { readonly rule: events.Rule; readonly undelivered: cloudwatch.Alarm };
   /** The user pool's alarms, once the platform's user pool exists. */
   public readonly userPoolAlarms: cloudwatch.Alarm[] = [];
-  private readonly cluster: ecs.ICluster;
-  private backlogs?: cloudwatch.GraphWidget;
 
   constructor(scope: Construct, id: string, props: PlatformMonitoringProps) {
     super(scope, id);
-    this.cluster = props.cluster;
     this.key = new kms.Key(this, 'TopicKey', {
       description: `Encrypts the alarm topics of ${scope.node.path}`,
       enableKeyRotation: true,
@@ -80,66 +84,47 @@ export class PlatformMonitoring extends Construct {
       dashboardName: safeName(`${Stack.of(this).stackName}-overview`, 255),
       defaultInterval: Duration.hours(3),
     });
-    this.overviewDashboard.addWidgets(new cloudwatch.TextWidget({
-      markdown: `# ${scope.node.path}\nOne row per service: health, CPU and memory, running tasks, mesh traffic and errors (Service Connect or Envoy).`,
-      width: 24,
-      height: 2,
-    }));
+    this.failedDeployments = this.notifyFailedDeployments(props.cluster);
+    this.overviewDashboard.addWidgets(...overviewWidgets(scope.node.path, props.cluster.clusterName, this.failedDeployments.rule));
   }
 
   /**
-   * Adds a service's row, from literal names: the platform stack never depends on a service stack.
+   * Adds the mesh's graphs of every service to the overview, and the backlogs (once, by the platform).
    *
    * @internal
    */
-  public _addServiceRow(row: OverviewRow): void {
-    const cluster = this.cluster.clusterName;
-    const ecsMetric = (metricName: string, statistic: string, namespace = 'AWS/ECS') => new cloudwatch.Metric({
-      namespace, metricName, statistic, period: Duration.minutes(5),
-      dimensionsMap: { ClusterName: cluster, ServiceName: row.ecsServiceName },
-    });
-    const widgets: cloudwatch.IWidget[] = [];
-    if (row.healthAlarmName) {
-      widgets.push(new cloudwatch.AlarmStatusWidget({
-        title: `${row.name} health`,
-        alarms: [cloudwatch.Alarm.fromAlarmName(this, `${row.name}HealthRef`, row.healthAlarmName)],
-        width: 4,
-        height: 4,
-      }));
-    } else {
-      widgets.push(new cloudwatch.TextWidget({ markdown: `### ${row.name}\nno alarms`, width: 4, height: 4 }));
-    }
-    widgets.push(new cloudwatch.GraphWidget({
-      title: `${row.name}: CPU and memory (%)`,
-      left: [ecsMetric('CPUUtilization', 'Average'), ecsMetric('MemoryUtilization', 'Average')],
-      leftYAxis: { min: 0, max: 100 },
-      width: 7, height: 4,
-    }));
-    widgets.push(new cloudwatch.GraphWidget({
-      title: `${row.name}: tasks`,
-      left: [ecsMetric('RunningTaskCount', 'Average', 'ECS/ContainerInsights'), ecsMetric('DesiredTaskCount', 'Average', 'ECS/ContainerInsights')],
-      width: 6, height: 4,
-    }));
-    widgets.push(...row.meshWidgets);
-    this.overviewDashboard.addWidgets(new cloudwatch.Row(...widgets));
+  public _addMeshWidgets(widgets: cloudwatch.IWidget[]): void {
+    if (widgets.length > 0) this.overviewDashboard.addWidgets(...widgets);
+    this.overviewDashboard.addWidgets(overviewGraph('Queue backlogs of the account and region: messages waiting (largest 20)',
+      `SELECT MAX(ApproximateNumberOfMessagesVisible) FROM SCHEMA("AWS/SQS", QueueName) GROUP BY QueueName ORDER BY MAX() DESC LIMIT ${OVERVIEW_TOP}`, { width: 24 }));
   }
 
   /**
-   * Adds a queue to the overview's graph of backlogs (messages waiting, by literal queue name),
-   * created with the first.
-   *
-   * @internal
+   * One rule for every service of the cluster: a failed deployment pages through the alarm topic.
+   * The rule matches the services' ARNs by prefix, in the long format every service created since
+   * 2021 has (`arn:<partition>:ecs:<region>:<account>:service/<cluster>/<service>`; ECS developer
+   * guide, "Migrate an Amazon ECS short service ARN to a long ARN"). An alert EventBridge could not
+   * deliver waits in the rule's dead-letter queue and raises a warning.
    */
-  public _addBacklog(label: string, queueName: string): void {
-    const metric = new cloudwatch.Metric({
-      namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensionsMap: { QueueName: queueName },
-      statistic: 'Maximum', period: Duration.minutes(1), label,
+  private notifyFailedDeployments(cluster: ecs.ICluster): { readonly rule: events.Rule; readonly undelivered: cloudwatch.Alarm } {
+    const stack = Stack.of(this);
+    const servicesOfCluster = `arn:${stack.partition}:ecs:${stack.region}:${stack.account}:service/${cluster.clusterName}/`;
+    const { rule, deadLetters } = failedDeploymentRule(this, {
+      description: `Failed deployments of the services of ${this.node.scope!.node.path}`,
+      resources: [{ prefix: servicesOfCluster }],
+      topic: this.alarmTopic,
     });
-    if (!this.backlogs) {
-      this.backlogs = new cloudwatch.GraphWidget({ title: 'Queue backlogs: messages waiting, by subscription', left: [], width: 24, height: 6 });
-      this.overviewDashboard.addWidgets(this.backlogs);
-    }
-    this.backlogs.addLeftMetric(metric);
+    const undelivered = new cloudwatch.Alarm(this, 'DeploymentAlertsUndelivered', {
+      alarmName: safeName(`${stack.stackName}-deployment-alerts-undelivered`, 255),
+      metric: deadLetters.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5) }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: 'Failed-deployment alerts EventBridge could not deliver to the alarm topic wait in the dead-letter queue (14 days): a failed deployment was not paged (warning)',
+    });
+    undelivered.addAlarmAction(new cwactions.SnsAction(this.warningTopic));
+    return { rule, undelivered };
   }
 
   /**
@@ -179,4 +164,31 @@ export class PlatformMonitoring extends Construct {
     make('UserPoolSignInFailures', 'user-pool-sign-in-success-ratio', query('AVG(SignInSuccesses)', 'Sign-in success ratio'), 0.5,
       cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD, 3, this.warningTopic, 'Fewer than half of sign-ins succeed for 15 minutes: credential stuffing or a broken client (warning)');
   }
+}
+
+/**
+ * The overview's fixed widgets: what CloudWatch publishes of every service of the cluster, by
+ * ECS service name, each graph one Metrics Insights query (the worst 20), whatever the number of
+ * services. The alarms in ALARM are one link away: an alarm widget lists alarms by name, which
+ * would name every service.
+ */
+function overviewWidgets(platformPath: string, clusterName: string, rule: events.Rule): cloudwatch.IWidget[] {
+  const byService = (namespace: string, fn: string, metricName: string, order: string) =>
+    `SELECT ${fn}(${metricName}) FROM SCHEMA("${namespace}", ClusterName, ServiceName) WHERE ClusterName = '${clusterName}' GROUP BY ServiceName ORDER BY ${order} LIMIT ${OVERVIEW_TOP}`;
+  const alarms = `https://console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#alarmsV2:?~(state~'ALARM)`;
+  return [
+    new cloudwatch.TextWidget({
+      markdown: `# ${platformPath}\nEvery service of the ECS cluster ${clusterName}, the worst 20 of each measure. Alarms in ALARM: [CloudWatch alarms](${alarms}). `
+        + "Each service's own dashboard has its detail.",
+      width: 24, height: 2,
+    }),
+    overviewGraph('CPU utilization (%), by service (busiest 20)', byService('AWS/ECS', 'AVG', 'CPUUtilization', 'MAX() DESC'), { width: 8, max: 100 }),
+    overviewGraph('Memory utilization (%), by service (busiest 20)', byService('AWS/ECS', 'AVG', 'MemoryUtilization', 'MAX() DESC'), { width: 8, max: 100 }),
+    overviewGraph('Running tasks, by service (fewest 20)', byService('ECS/ContainerInsights', 'AVG', 'RunningTaskCount', 'MIN() ASC'), { width: 8 }),
+    new cloudwatch.GraphWidget({
+      title: "Failed deployments (the platform's rule)",
+      left: [new cloudwatch.Metric({ namespace: 'AWS/Events', metricName: 'TriggeredRules', dimensionsMap: { RuleName: rule.ruleName }, statistic: 'Sum', period: Duration.minutes(5), label: 'failed deployments' })],
+      width: 24, height: 4,
+    }),
+  ];
 }

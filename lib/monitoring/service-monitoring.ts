@@ -1,16 +1,14 @@
-import { Duration, Lazy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, IConstruct } from 'constructs';
 import { AlarmActionContext, AlarmActions, IAlarmActionStrategy } from './alarm-actions';
 import { ALARM_CATALOG, specOf } from './alarm-catalog';
 import { AlarmNaming, IAlarmNamingStrategy } from './alarm-naming';
 import type { AlarmOverride, MicroserviceAlarmOptions } from './alarm-options';
 import { AlarmSeverity } from './alarm-severity';
+import { failedDeploymentRule } from './failed-deployments';
 import { checkAlarmName, checkVariantOverride, validateAlarmOptions } from './alarm-validation';
 import type { AlarmKey, AlarmSource, ServicePart } from '../private/binding';
 import { safeName } from '../private/names';
@@ -133,7 +131,7 @@ export class ServiceMonitoring extends Construct {
 
     if (this.enabled) {
       const failedDeployments = this.actions.failedDeploymentTopic(this.actionContext());
-      if (failedDeployments) this.parts.push(this.notifyFailedDeployments(failedDeployments));
+      if (failedDeployments && failedDeployments !== wiring.alarmTopic) this.parts.push(this.notifyFailedDeployments(failedDeployments));
       this.createDefaults(this.parts);
       this.healthAlarm = new cloudwatch.CompositeAlarm(this, 'Health', {
         compositeAlarmName: this.healthAlarmName,
@@ -249,51 +247,15 @@ export class ServiceMonitoring extends Construct {
   }
 
   /**
-   * A failed deployment pages through the topic the action strategy names (the platform's alarm
-   * topic by default): an EventBridge rule on the service's `SERVICE_DEPLOYMENT_FAILED` events,
-   * whose target is the topic by ARN only. The platform's topic policy admits EventBridge once for
-   * every service (aws-events-targets' SnsTopic would add a statement to the platform's stack from
-   * each service's). What EventBridge cannot deliver after its retries goes to a dead-letter queue
-   * of the rule's (cdk-nag's Serverless-EventBusDLQ), which only this rule may send to (EventBridge
-   * guide, "Using dead-letter queues to process undelivered events": `aws:SourceArn` of the rule);
-   * an alert waiting there raises `deployments.alertsUndelivered`, whose actions reach people by
-   * CloudWatch's own path.
+   * A failed deployment of this service to a topic other than the platform's alarm topic (which
+   * the platform's one rule for its whole cluster already feeds): a rule of the service's, on the
+   * default event bus (whose rules count against EventBridge's quota, 300 a bus by default). An
+   * alert waiting in the rule's dead-letter queue raises `deployments.alertsUndelivered`, whose
+   * actions reach people by CloudWatch's own path.
    */
   private notifyFailedDeployments(topic: sns.ITopic): ServicePart {
     const { service, servicePath } = this.wiring;
-    const deadLetters = new sqs.Queue(this, 'DeploymentFailedDeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    for (const id of ['AwsSolutions-SQS3', 'cdk-validator-cfnguard::sqs_dlq_check']) {
-      Validations.of(deadLetters).acknowledge({
-        id,
-        reason: 'It is a dead-letter queue, of the failed-deployment rule\'s target (its DeadLetterConfig), which the rules do not see; a queue of dead letters has none of its own, and no SQS queue redrives into it.',
-      });
-    }
-    const rule = new events.Rule(this, 'DeploymentFailed', {
-      description: `Failed deployments of ${servicePath}`,
-      eventPattern: {
-        source: ['aws.ecs'],
-        detailType: ['ECS Deployment State Change'],
-        resources: [service.serviceArn],
-        detail: { eventName: ['SERVICE_DEPLOYMENT_FAILED'] },
-      },
-    });
-    rule.addTarget({
-      bind: () => ({
-        arn: topic.topicArn,
-        deadLetterConfig: { arn: deadLetters.queueArn },
-        retryPolicy: { maximumEventAgeInSeconds: 24 * 3600, maximumRetryAttempts: 185 },
-      }),
-    });
-    deadLetters.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-      actions: ['sqs:SendMessage'],
-      resources: [deadLetters.queueArn],
-      conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
-    }));
+    const { deadLetters } = failedDeploymentRule(this, { description: `Failed deployments of ${servicePath}`, resources: [service.serviceArn], topic });
     return {
       alarms: [{
         key: 'deployments.alertsUndelivered',

@@ -318,19 +318,24 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
       }
     }
 
+    const mesh = this.mesh._bindPlatform(this, { logs: this.logSettings, vpc: this.vpc, subnets: this.serviceSubnets, namespace: this.namespace });
+    this.monitoring._addMeshWidgets(mesh.overviewWidgets(this.cluster.clusterName));
     registerPlatformServices(this, {
-      mesh: this.mesh._bindPlatform(this, { logs: this.logSettings, vpc: this.vpc, subnets: this.serviceSubnets, namespace: this.namespace }),
+      mesh,
       auth: this.boundAuth,
       apiDomainName: this.apiDomainName,
       createVpcLinkOnce: () => this.createVpcLinkOnce(),
       createApiGatewayAccountOnce: () => this.createApiGatewayAccountOnce(),
-      addOverviewRow: (row) => this.monitoring._addServiceRow(row),
       claimServiceName: (name, servicePath) => this.claimServiceName(name, servicePath),
       logs: this.logSettings,
       containerInsights: props.cluster ? undefined : (props.containerInsights ?? DEFAULTS.containerInsights) !== ecs.ContainerInsights.DISABLED,
-      addBacklog: (label, queueName) => this.monitoring._addBacklog(label, queueName),
       createSnsTracingPolicyOnce: () => (this._snsTracingPolicy ??= createSnsTracingPolicy(this)),
     });
+    // The VPC link is created with the platform, not by the first service with an API: adding,
+    // renaming or removing a service never changes the platform's stack. Two account-wide settings
+    // stay with the first service that needs them (docs/scale.md): API Gateway's logging role (one
+    // per account and region) and the X-Ray policy for traced topics (five per account).
+    this.createVpcLinkOnce();
   }
 
   public get alarmTopic(): sns.ITopic {
@@ -341,7 +346,7 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
     return this.monitoring.warningTopic;
   }
 
-  /** The overview dashboard: one row per service. */
+  /** The overview dashboard: every service of the cluster, without naming one. */
   public get overviewDashboard(): cloudwatch.Dashboard {
     return this.monitoring.overviewDashboard;
   }

@@ -145,8 +145,6 @@ export interface MeshService extends ServicePart {
   readonly retriesEnforced: string;
   /** Sends `percent` of this service's traffic to `canary`. */
   routeCanary(canary: MeshService, percent: number): void;
-  /** The service's mesh widgets on the platform's overview: literal names only. */
-  overviewWidgets(): cloudwatch.IWidget[];
 }
 
 /** How a service may be called, as its props describe it, independent of the data plane. */
@@ -175,16 +173,12 @@ export interface PlatformMesh {
   /** The most tasks of a callee a caller's proxy reaches, when the data plane has such a limit. */
   readonly maxTasksResolved?: number;
   bindService(scope: Construct, unit: ServiceWithNetwork, description: MeshDescription): MeshService;
-}
-
-/** One service's row on the platform's overview dashboard: literal names only. */
-export interface OverviewRow {
-  readonly name: string;
-  readonly ecsServiceName: string;
-  /** The health alarm's name, when the service has alarms. */
-  readonly healthAlarmName?: string;
-  /** The mesh's widgets for the row. */
-  readonly meshWidgets: cloudwatch.IWidget[];
+  /**
+   * The mesh's widgets on the platform's overview: every service of the cluster at once (Metrics
+   * Insights queries grouped by service, one query a widget), never a service by name, so that
+   * adding a service never changes the platform's stack.
+   */
+  overviewWidgets(clusterName: string): cloudwatch.IWidget[];
 }
 
 /** The platform's services to its microservices: never reachable by users. */
@@ -196,15 +190,12 @@ export interface PlatformServices {
   createVpcLinkOnce(): { readonly vpcLink: apigwv2.IVpcLink; readonly securityGroup: ec2.ISecurityGroup };
   /** API Gateway's account logging setting for REST stages: created by the first call, unless turned off. */
   createApiGatewayAccountOnce(): IConstruct | undefined;
-  addOverviewRow(row: OverviewRow): void;
   /** Claims a discovery name on the platform; a second service with it is refused. */
   claimServiceName(name: string, servicePath: string): void;
   /** Retention and encryption of every log group of the platform's services. */
   readonly logs: LogSettings;
   /** Whether the cluster publishes Container Insights' task counts: undefined for a cluster the platform did not create. */
   readonly containerInsights?: boolean;
-  /** Adds a queue to the overview's backlog graph, by literal name. */
-  addBacklog(label: string, queueName: string): void;
   /** The X-Ray resource policy SNS needs for actively traced topics: created by the first call. */
   createSnsTracingPolicyOnce(): IConstruct;
 }

@@ -8,7 +8,7 @@ import type { ServiceCache } from '../cache/service-cache';
 import { FaultInjection } from '../fault-injection/fault-injection';
 import { ServiceLogging } from '../logging/service-logging';
 import type { ServicePart } from '../private/binding';
-import type { MeshDescription, MeshService, ServiceFeature, ServiceWithMonitoring, ServiceWithNetwork } from '../private/feature';
+import type { MeshDescription, MeshService, ServiceFeature, ServiceWithNetwork } from '../private/feature';
 import { RetryPolicy } from '../mesh/retry-policy';
 import { PropErrors } from '../private/validation';
 import { Tracing } from '../tracing/tracing';
@@ -60,7 +60,7 @@ class CacheFeature implements ServiceFeature {
   }
 }
 
-/** The service's place in the platform's mesh, and its row on the platform's overview. */
+/** The service's place in the platform's mesh. */
 class MeshFeature implements ServiceFeature {
   public service!: MeshService;
 
@@ -72,13 +72,6 @@ class MeshFeature implements ServiceFeature {
 
   public parts(): ServicePart[] {
     return [this.service];
-  }
-
-  public useMonitoring(unit: ServiceWithMonitoring): void {
-    unit.platform.addOverviewRow({
-      name: unit.name, ecsServiceName: unit.name, meshWidgets: this.service.overviewWidgets(),
-      healthAlarmName: unit.healthAlarm ? unit.healthAlarmName : undefined,
-    });
   }
 }
 

@@ -273,7 +273,6 @@ export class Microservice extends Construct implements ec2.IConnectable, iam.IGr
     });
     this.subscriptions.push(sub);
     this.monitoring._addPart(sub._part);
-    this.platformServices.addBacklog(`${this.discoveryName}: ${topic.publisherName} ${topic.topicId}`, sub.queueName);
     ServiceCallGraph.of(this)._addAsyncCall(topic.publisherPath, this.node.path, topic.topicName, sub.maxReceiveCount);
     return sub;
   }

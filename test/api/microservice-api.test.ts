@@ -254,9 +254,11 @@ describe('ApiIntegration.loadBalancer()', () => {
     expect(JSON.stringify(payments.httpApi!.loadBalancer!.node.metadata)).toContain('AwsSolutions-ELB2');
   });
 
-  test('a service whose routes are all public creates no authorizer and no user pool', () => {
+  test('a service whose routes are all public creates no authorizer, resource server or app client (the user pool is the platform\'s, created with it)', () => {
     t.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
-    Template.fromStack(platform.node.scope as Stack).resourceCountIs('AWS::Cognito::UserPool', 0);
+    t.resourceCountIs('AWS::Cognito::UserPoolResourceServer', 0);
+    t.resourceCountIs('AWS::Cognito::UserPoolClient', 0);
+    Template.fromStack(platform.node.scope as Stack).resourceCountIs('AWS::Cognito::UserPool', 1);
   });
 });
 

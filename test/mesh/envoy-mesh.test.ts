@@ -1160,15 +1160,13 @@ describe('ServiceMesh.serviceConnect() beside it', () => {
   const t = Template.fromStack(stack);
   const a = alarmsOf(t);
 
-  test('a service gets MeshServerErrors and MeshLatency on Metrics Insights queries of its Service Connect name', () => {
+  test('a service gets MeshServerErrors and MeshLatency as plain metric alarms on its Service Connect name (not Metrics Insights: 200 a region at most)', () => {
     const errors = a['S-backend-MeshServerErrors'];
     const latency = a['S-backend-MeshLatency'];
-    expect(errors.Metrics).toEqual([expect.objectContaining({
-      Expression: `SELECT SUM(HTTPCode_Target_5XX_Count) FROM SCHEMA("AWS/ECS", TargetDiscoveryName) WHERE TargetDiscoveryName = '${backend.discoveryName}-sc'`, Period: 300,
-    })]);
-    expect(latency.Metrics).toEqual([expect.objectContaining({
-      Expression: `SELECT AVG(TargetResponseTime) FROM SCHEMA("AWS/ECS", TargetDiscoveryName) WHERE TargetDiscoveryName = '${backend.discoveryName}-sc'`,
-    })]);
+    const dims = [{ Name: 'TargetDiscoveryName', Value: `${backend.discoveryName}-sc` }];
+    expect(errors).toMatchObject({ Namespace: 'AWS/ECS', MetricName: 'HTTPCode_Target_5XX_Count', Dimensions: dims, Statistic: 'Sum', Period: 300 });
+    expect(latency).toMatchObject({ Namespace: 'AWS/ECS', MetricName: 'TargetResponseTime', Dimensions: dims, Statistic: 'Average' });
+    expect(errors.Metrics).toBeUndefined();
     expect(deploymentAlarms(t)).toEqual(expect.arrayContaining(['S-backend-MeshServerErrors', 'S-caller-MeshServerErrors']));
   });
 

@@ -291,12 +291,13 @@ describe('alarms and dashboards of subscriptions', () => {
     expect(dashboardText(t.audit, 'Audit-audit')).toContain('"QueueName","Audit_audit_orders_ledger-entry.fifo"');
   });
 
-  test('the platform\'s overview graphs every subscription\'s backlog by its literal queue name', () => {
+  test('the platform\'s overview graphs the largest backlogs with one query over every queue, and names no subscription', () => {
     const overview = resourcesOf(t.platform, 'AWS::CloudWatch::Dashboard').map(([, d]) => JSON.stringify(d.Properties.DashboardBody));
     const withBacklogs = overview.filter((body) => body.includes('Queue backlogs'));
     expect(withBacklogs).toHaveLength(1);
+    expect(withBacklogs[0]).toContain('SELECT MAX(ApproximateNumberOfMessagesVisible) FROM SCHEMA(\\\\\\"AWS/SQS\\\\\\", QueueName) GROUP BY QueueName ORDER BY MAX() DESC LIMIT 20');
     for (const name of ['Billing_billing_orders_order-placed', 'Mailer_mailer_orders_order-placed', 'Audit_audit_orders_ledger-entry.fifo']) {
-      expect(withBacklogs[0]).toContain(`\\"QueueName\\",\\"${name}\\"`);
+      expect(withBacklogs[0]).not.toContain(name);
     }
   });
 });

@@ -91,7 +91,7 @@ test('a service creates exactly the catalog entries its parts measure, with the 
   });
   // An HTTP API on Cloud Map, a node-based cache with a replica, Service Connect: neither load
   // balancer, serverless cache nor edge entries.
-  const keys: AlarmKey[] = ['tasks.cpuUtilization', 'tasks.memoryUtilization', 'tasks.runningTasks', 'deployments.alertsUndelivered',
+  const keys: AlarmKey[] = ['tasks.cpuUtilization', 'tasks.memoryUtilization', 'tasks.runningTasks',
     'api.serverErrorRate', 'api.clientErrorRate', 'api.latencyP99', 'api.integrationLatencyP99', 'api.throttled', 'mesh.serverErrors', 'mesh.latency',
     'cache.engineCpu', 'cache.memory', 'cache.evictions', 'cache.connections', 'cache.replicationLag'];
   expect(Object.keys(service.alarms).sort()).toEqual([...keys].sort());

@@ -63,9 +63,13 @@ describe('mesh.serverErrors and mesh.latency are one key each, whatever the data
       t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `S-svc-${id}`, Threshold: 1, EvaluationPeriods: 3, Metrics: Match.arrayWith([Match.objectLike({ ReturnData: true, Expression: Match.stringLikeRegexp('100') })]) });
       t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'S-svc-MeshLatencyP99', Threshold: 2000 });
     } else {
-      // A count: one Metrics Insights query, which an alarm cannot divide by another.
-      t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `S-svc-${id}`, Threshold: 10, EvaluationPeriods: 2, Metrics: [Match.objectLike({ Expression: Match.stringLikeRegexp('^SELECT SUM\\(HTTPCode_Target_5XX_Count\\)') })] });
-      t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'S-svc-MeshLatency', Threshold: 1000 });
+      // A count, from the callee's own series (TargetDiscoveryName alone: every caller's traffic), as a
+      // plain metric alarm: a region holds at most 200 Metrics Insights alarms, which AWS does not raise.
+      const target = (MetricName: string, Statistic: string) => ({ Namespace: 'AWS/ECS', MetricName, Dimensions: [{ Name: 'TargetDiscoveryName', Value: 'svc-sc' }], Statistic });
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `S-svc-${id}`, Threshold: 10, EvaluationPeriods: 2, ...target('HTTPCode_Target_5XX_Count', 'Sum') });
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'S-svc-MeshLatency', Threshold: 1000, ...target('TargetResponseTime', 'Average') });
+      const insights = Object.values<any>(t.findResources('AWS::CloudWatch::Alarm')).filter((a) => JSON.stringify(a.Properties.Metrics ?? []).includes('SELECT '));
+      expect(insights).toEqual([]);
     }
   });
 
@@ -81,11 +85,11 @@ describe('mesh.serverErrors and mesh.latency are one key each, whatever the data
     expect(() => service(alarms)).toThrow('alarms.mesh.serverErrors.datapointsToAlarm (on Service Connect) must be an integer between 1 and 2, got 3');
   });
 
-  test('fails when mesh.latency.evaluationPeriods exceeds the 3 hours a Metrics Insights alarm evaluates, on Service Connect only', () => {
-    expect(() => service({ mesh: { latency: { evaluationPeriods: 36 } } })).not.toThrow();
-    expect(() => service({ mesh: { latency: { evaluationPeriods: 37 } } })).toThrow('alarms.mesh.latency.evaluationPeriods (on Service Connect) must be an integer between 1 and 36, got 37');
-    expect(() => service({ mesh: { latency: { evaluationPeriods: 100 } } }, ServiceMesh.envoy())).not.toThrow();
-    expect(() => service({ mesh: { latency: { evaluationPeriods: 101 } } }, ServiceMesh.envoy())).toThrow('alarms.mesh.latency.evaluationPeriods must be an integer between 1 and 100, got 101');
+  test('mesh.latency.evaluationPeriods takes up to 100 on both planes: Service Connect\'s are plain metric alarms, not Metrics Insights ones (3 hours at most)', () => {
+    for (const mesh of [undefined, ServiceMesh.envoy()]) {
+      expect(() => service({ mesh: { latency: { evaluationPeriods: 100 } } }, mesh)).not.toThrow();
+      expect(() => service({ mesh: { latency: { evaluationPeriods: 101 } } }, mesh)).toThrow('alarms.mesh.latency.evaluationPeriods must be an integer between 1 and 100, got 101');
+    }
   });
 });
 

@@ -32,14 +32,21 @@ test('the service dashboard: alarm status, golden signals, then API, load balanc
   expect(widgets[0]).toMatchObject({ y: 0, width: 24 });
 });
 
-test('the overview dashboard has one row per service, and the platform stack depends on no service', () => {
+test('the overview dashboard: fixed graphs of every service of the cluster, one Metrics Insights query each, and the platform stack depends on no service', () => {
   const widgets = widgetsOf(bodyOf(platformStack));
   expect(widgets.map((w) => w.title)).toEqual([
     'Platform/Platform',
-    'orders health', 'orders: CPU and memory (%)', 'orders: tasks', 'orders: responses by code (Service Connect)',
-    'payments health', 'payments: CPU and memory (%)', 'payments: tasks', 'payments: responses by code (Service Connect)',
+    'CPU utilization (%), by service (busiest 20)', 'Memory utilization (%), by service (busiest 20)', 'Running tasks, by service (fewest 20)',
+    "Failed deployments (the platform's rule)",
+    'Service Connect: 5XX responses, by callee (worst 20)', 'Service Connect: slowest response time (ms), by callee (worst 20)',
+    'Queue backlogs of the account and region: messages waiting (largest 20)',
   ]);
-  expect(new Set(widgets.slice(1, 5).map((w) => w.y)).size).toBe(1);
+  // The dashboard body structure allows one Metrics Insights query per widget.
+  const body = JSON.stringify(Template.fromStack(platformStack).findResources('AWS::CloudWatch::Dashboard'));
+  const queries = (parseBody(Object.values(Template.fromStack(platformStack).findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody).widgets as any[])
+    .map((w) => (w.properties?.metrics ?? []).flat().filter((m: any) => /^SELECT /.test(m?.expression ?? '')).length);
+  expect(Math.max(...queries)).toBe(1);
+  for (const name of ['orders', 'payments']) expect(body).not.toContain(name);
   expect(platformStack.dependencies).toEqual([]);
   expect(JSON.stringify(Template.fromStack(platformStack).toJSON())).not.toMatch(/GetStackOutput|ImportValue/);
 });

@@ -1,28 +1,35 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { AlarmSeverity, ApiIntegration, Microservice, MicroservicePlatform, ServiceCache, ServiceMonitoring , Tracing } from '../../lib';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { AlarmActions, AlarmSeverity, ApiIntegration, Microservice, MicroservicePlatform, ServiceCache, ServiceMonitoring , Tracing } from '../../lib';
 import { IMAGE, logicalId, testApp, testStack } from '../util';
 
 
-describe('a failed deployment pages through the alarm topic, and an alert EventBridge cannot deliver is kept and alarmed', () => {
+describe('a failed deployment of any service of the cluster pages through the platform\'s one rule; an alert EventBridge cannot deliver is kept and alarmed', () => {
   const app = testApp();
   const platformStack = new Stack(app, 'Platform');
   const platform = new MicroservicePlatform(platformStack, 'Platform');
   const stacks = ['Orders', 'Billing'].map((name) => new Stack(app, name));
-  const [orders] = stacks.map((s) => new Microservice(s, s.stackName, { platform, image: IMAGE }));
+  stacks.map((s) => new Microservice(s, s.stackName, { platform, image: IMAGE }));
   const t = Template.fromStack(stacks[0]);
   const p = Template.fromStack(platformStack);
-  const [[, rule]] = Object.entries<any>(t.findResources('AWS::Events::Rule'));
-  const queues = t.findResources('AWS::SQS::Queue');
+  const [[ruleId, rule]] = Object.entries<any>(p.findResources('AWS::Events::Rule'));
+  const queues = p.findResources('AWS::SQS::Queue');
 
-  test('the rule targets the alarm topic by ARN, with no role, a dead-letter queue and EventBridge\'s retries', () => {
+  test('one rule of the platform\'s matches every service of its cluster by ARN prefix (the long ARN format), and no service stack has a rule', () => {
+    expect(Object.keys(p.findResources('AWS::Events::Rule'))).toHaveLength(1);
+    for (const stack of stacks) Template.fromStack(stack).resourceCountIs('AWS::Events::Rule', 0);
     expect(rule.Properties.EventPattern).toEqual({
       'source': ['aws.ecs'], 'detail-type': ['ECS Deployment State Change'],
-      'resources': [{ Ref: logicalId(orders.service) }], 'detail': { eventName: ['SERVICE_DEPLOYMENT_FAILED'] },
+      'resources': [{ prefix: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':service/', { Ref: logicalId(platform.cluster) }, '/']] } }],
+      'detail': { eventName: ['SERVICE_DEPLOYMENT_FAILED'] },
     });
+  });
+
+  test('the rule targets the alarm topic by ARN, with no role, a dead-letter queue and EventBridge\'s retries', () => {
     const [target] = rule.Properties.Targets;
-    expect(JSON.stringify(target.Arn)).toMatch(/AlarmTopic/);
+    expect(target.Arn).toEqual({ Ref: logicalId(platform.alarmTopic) });
     expect(target.RoleArn).toBeUndefined();
     expect(target.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': [Object.keys(queues)[0], 'Arn'] } });
     expect(target.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 });
@@ -31,18 +38,18 @@ describe('a failed deployment pages through the alarm topic, and an alert EventB
   test('only this rule may send to its dead-letter queue (aws:SourceArn), which is encrypted and kept 14 days', () => {
     const [[id, queue]] = Object.entries<any>(queues);
     expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
-    const policy = Object.values<any>(t.findResources('AWS::SQS::QueuePolicy')).find((x) => JSON.stringify(x.Properties.Queues).includes(id));
+    const policy = Object.values<any>(p.findResources('AWS::SQS::QueuePolicy')).find((x) => JSON.stringify(x.Properties.Queues).includes(id));
     expect(policy.Properties.PolicyDocument.Statement).toContainEqual({
       Action: 'sqs:SendMessage', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' },
       Resource: { 'Fn::GetAtt': [id, 'Arn'] },
-      Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [Object.keys(t.findResources('AWS::Events::Rule'))[0], 'Arn'] } } },
+      Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } },
     });
   });
 
-  test('an alert in the dead-letter queue raises DeploymentAlertsUndelivered on the warning topic', () => {
-    const a = t.toJSON().Resources[logicalId(orders.alarms['deployments.alertsUndelivered'])].Properties;
-    expect(a).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS', Statistic: 'Maximum', Threshold: 0, EvaluationPeriods: 1 });
-    expect(JSON.stringify(a.AlarmActions)).toMatch(/WarningTopic/);
+  test('an alert in the dead-letter queue raises the platform\'s deployment-alerts-undelivered alarm on the warning topic', () => {
+    const a = p.toJSON().Resources[logicalId(platform.monitoring.failedDeployments.undelivered)].Properties;
+    expect(a).toMatchObject({ AlarmName: 'Platform-deployment-alerts-undelivered', MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS', Statistic: 'Maximum', Threshold: 0, EvaluationPeriods: 1 });
+    expect(a.AlarmActions).toEqual([{ Ref: logicalId(platform.warningTopic) }]);
   });
 
   test('the service stacks add nothing to the platform\'s topic policy: it admits EventBridge once, to the alarm topic only', () => {
@@ -55,6 +62,34 @@ describe('a failed deployment pages through the alarm topic, and an alert EventB
     expect(eventsStatements[0]).toMatchObject({ Action: 'sns:Publish', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' } });
     expect(eventsStatements[0].Condition).toBeUndefined();
     expect(JSON.stringify(eventsStatements[0].Resource)).toMatch(/AlarmTopic/);
+  });
+});
+
+describe('a service whose failed deployments go to a topic of its own gets a rule of its own, with its dead-letter queue and alarm', () => {
+  const app = testApp();
+  const platform = new MicroservicePlatform(new Stack(app, 'Platform'), 'Platform');
+  const stack = new Stack(app, 'Orders');
+  const critical = new sns.Topic(stack, 'Critical');
+  const orders = new Microservice(stack, 'Orders', {
+    platform, image: IMAGE, alarms: { actions: AlarmActions.snsTopics({ critical, warning: new sns.Topic(stack, 'Warning') }) },
+  });
+  const t = Template.fromStack(stack);
+  const [[ruleId, rule]] = Object.entries<any>(t.findResources('AWS::Events::Rule'));
+
+  test('the rule matches the service\'s own ARN and targets its topic, with a dead-letter queue only this rule may send to', () => {
+    expect(rule.Properties.EventPattern).toEqual({
+      'source': ['aws.ecs'], 'detail-type': ['ECS Deployment State Change'],
+      'resources': [{ Ref: logicalId(orders.service) }], 'detail': { eventName: ['SERVICE_DEPLOYMENT_FAILED'] },
+    });
+    expect(rule.Properties.Targets[0].Arn).toEqual({ Ref: logicalId(critical) });
+    const [[id]] = Object.entries<any>(t.findResources('AWS::SQS::Queue'));
+    const policy = Object.values<any>(t.findResources('AWS::SQS::QueuePolicy')).find((x) => JSON.stringify(x.Properties.Queues).includes(id));
+    expect(JSON.stringify(policy.Properties.PolicyDocument.Statement)).toContain(JSON.stringify({ 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } }));
+  });
+
+  test('an alert in its dead-letter queue raises deployments.alertsUndelivered', () => {
+    const a = t.toJSON().Resources[logicalId(orders.alarms['deployments.alertsUndelivered'])].Properties;
+    expect(a).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS', Statistic: 'Maximum', Threshold: 0, EvaluationPeriods: 1 });
   });
 });
 
@@ -86,7 +121,7 @@ describe('the alarms of a service with an API behind a load balancer and a cache
     expect(Object.keys(orders.alarms).sort()).toEqual([
       'QueueDepth', 'api.clientErrorRate', 'api.integrationLatencyP99', 'api.latencyP99', 'api.serverErrorRate', 'api.throttled',
       'cache.connections', 'cache.engineCpu', 'cache.evictions', 'cache.memory', 'cache.replicationLag',
-      'deployments.alertsUndelivered', 'loadBalancer.target5xx', 'loadBalancer.targetResponseTime', 'loadBalancer.unhealthyHosts',
+      'loadBalancer.target5xx', 'loadBalancer.targetResponseTime', 'loadBalancer.unhealthyHosts',
       'mesh.latency', 'mesh.serverErrors', 'tasks.cpuUtilization', 'tasks.runningTasks',
     ]);
     expect(orders.alarms['api.latencyP99'].node.id).toBe('ApiLatencyP99');
@@ -105,8 +140,9 @@ describe('the alarms of a service with an API behind a load balancer and a cache
     ['LoadBalancerTarget5xx', { MetricName: 'HTTPCode_Target_5XX_Count', Namespace: 'AWS/ApplicationELB', Statistic: 'Sum', Period: 300, Threshold: 10, EvaluationPeriods: 2 }],
     ['LoadBalancerUnhealthyHosts', { MetricName: 'UnHealthyHostCount', Statistic: 'Maximum', Period: 60, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 3 }],
     ['LoadBalancerTargetResponseTime', { MetricName: 'TargetResponseTime', ExtendedStatistic: 'p99', Threshold: 2 }],
-    ['MeshLatency', { Threshold: 1000, EvaluationPeriods: 3, Metrics: [{ Id: Match.anyValue(), Expression: 'SELECT AVG(TargetResponseTime) FROM SCHEMA("AWS/ECS", TargetDiscoveryName) WHERE TargetDiscoveryName = \'orders-sc\'', Period: 300, Label: Match.anyValue(), ReturnData: true }] }],
-    ['MeshServerErrors', { Threshold: 10, EvaluationPeriods: 2, Metrics: [{ Id: Match.anyValue(), Expression: 'SELECT SUM(HTTPCode_Target_5XX_Count) FROM SCHEMA("AWS/ECS", TargetDiscoveryName) WHERE TargetDiscoveryName = \'orders-sc\'', Period: 300, Label: Match.anyValue(), ReturnData: true }] }],
+    // Plain metric alarms on the callee's own series (a region holds at most 200 Metrics Insights alarms).
+    ['MeshLatency', { MetricName: 'TargetResponseTime', Namespace: 'AWS/ECS', Dimensions: [{ Name: 'TargetDiscoveryName', Value: 'orders-sc' }], Statistic: 'Average', Period: 300, Threshold: 1000, EvaluationPeriods: 3 }],
+    ['MeshServerErrors', { MetricName: 'HTTPCode_Target_5XX_Count', Namespace: 'AWS/ECS', Dimensions: [{ Name: 'TargetDiscoveryName', Value: 'orders-sc' }], Statistic: 'Sum', Period: 300, Threshold: 10, EvaluationPeriods: 2 }],
   ])('%s: metric, statistic, period, threshold and periods', (id, expected) => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `Orders-orders-${id}`, ...expected });
   });
@@ -122,8 +158,8 @@ describe('the alarms of a service with an API behind a load balancer and a cache
       ]),
     });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'Orders-orders-ApiClientErrorRate', Threshold: 10 });
-    // On Service Connect the mesh alarm counts 5XX over every series of the TargetDiscoveryName:
-    // a Metrics Insights query is one per alarm, so no rate.
+    // On Service Connect the mesh alarm counts the 5XX of the callee's own series: its callers'
+    // proxies publish no request count to divide it by, so no rate.
     t.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmName: 'Orders-orders-MeshServerErrorRate' }, 0);
   });
 
@@ -178,16 +214,10 @@ describe('the alarms of a service with an API behind a load balancer and a cache
     });
   });
 
-  test('failed deployments reach the alarm topic through EventBridge', () => {
-    t.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: {
-        'source': ['aws.ecs'],
-        'detail-type': ['ECS Deployment State Change'],
-        'resources': [{ Ref: logicalId(orders.service) }],
-        'detail': { eventName: ['SERVICE_DEPLOYMENT_FAILED'] },
-      },
-      Targets: [Match.objectLike({ Arn: alarmTopic })],
-    });
+  test('failed deployments reach the alarm topic through the platform\'s rule: the service stack has none', () => {
+    t.resourceCountIs('AWS::Events::Rule', 0);
+    p.resourceCountIs('AWS::Events::Rule', 1);
+    p.hasResourceProperties('AWS::Events::Rule', { EventPattern: Match.objectLike({ detail: { eventName: ['SERVICE_DEPLOYMENT_FAILED'] } }) });
   });
 
   test('the platform owns two KMS-encrypted, TLS-only topics with the e-mail subscriptions', () => {
@@ -217,9 +247,13 @@ describe('turning alarms off', () => {
     const stack = new Stack(testApp(), 'S');
     const svc = new Microservice(stack, 'Svc', { image: IMAGE, cache: ServiceCache.serverless(), alarms: { enabled: false } });
     const t = Template.fromStack(stack);
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    // The stack holds its own platform (no platform prop): only the platform's alarms are left.
+    expect(Object.keys(t.findResources('AWS::CloudWatch::Alarm')).every((id) => id.startsWith('MicroservicePlatformMonitoring'))).toBe(true);
+    expect(Object.values<any>(t.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties.AlarmName).sort()).toEqual([
+      'S-deployment-alerts-undelivered', 'S-user-pool-sign-in-success-ratio', 'S-user-pool-sign-in-throttles', 'S-user-pool-token-refresh-throttles',
+    ]);
     t.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 0);
-    t.resourceCountIs('AWS::Events::Rule', 0);
+    t.resourceCountIs('AWS::Events::Rule', 1); // the platform's
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 2); // the service's and the private platform's overview
     const service = Object.values(t.findResources('AWS::ECS::Service'))[0];
     expect(service.Properties.DeploymentConfiguration.Alarms).toBeUndefined();
@@ -232,7 +266,7 @@ describe('turning alarms off', () => {
     ['more datapoints than periods', { tasks: { runningTasks: { evaluationPeriods: 3, datapointsToAlarm: 4 } } }, /alarms.tasks.runningTasks.datapointsToAlarm must be an integer between 1 and 3, got 4/],
     ['more datapoints than the catalog\'s periods (api.throttled: 2), which CloudWatch refuses', { api: { throttled: { datapointsToAlarm: 5 } } }, /alarms.api.throttled.datapointsToAlarm must be an integer between 1 and 2, got 5/],
     ['a negative threshold', { api: { throttled: { threshold: -1 } } }, /alarms.api.throttled.threshold must be between 0 and/],
-    ['a Metrics Insights alarm over more than the 3 hours CloudWatch evaluates', { mesh: { latency: { evaluationPeriods: 37 } } }, /alarms.mesh.latency.evaluationPeriods \(on Service Connect\) must be an integer between 1 and 36, got 37/],
+    ['more than 100 evaluation periods', { mesh: { latency: { evaluationPeriods: 101 } } }, /alarms.mesh.latency.evaluationPeriods must be an integer between 1 and 100, got 101/],
   ])('fails on %s', (_name, alarms, message) => {
     expect(() => new Microservice(new Stack(testApp(), 'S'), 'Svc', { image: IMAGE, alarms })).toThrow(message);
   });
@@ -333,9 +367,9 @@ test('a platform user pool gets throttle alarms (critical) and a sign-in success
   const p = Template.fromStack(ps);
   const alarms = Object.values(p.findResources('AWS::CloudWatch::Alarm'));
   expect(alarms.map((a) => a.Properties.AlarmName).sort()).toEqual([
-    'Platform-user-pool-sign-in-success-ratio', 'Platform-user-pool-sign-in-throttles', 'Platform-user-pool-token-refresh-throttles',
+    'Platform-deployment-alerts-undelivered', 'Platform-user-pool-sign-in-success-ratio', 'Platform-user-pool-sign-in-throttles', 'Platform-user-pool-token-refresh-throttles',
   ]);
-  for (const a of alarms) {
+  for (const a of alarms.filter((x) => /user-pool/.test(x.Properties.AlarmName))) {
     expect(a.Properties.Metrics).toHaveLength(1);
     expect(JSON.stringify(a.Properties.Metrics[0].Expression)).toMatch(/SELECT (SUM|AVG)\(\w+\) FROM SCHEMA\(\\"AWS\/Cognito\\", UserPool, UserPoolClient\) WHERE UserPool = '/);
   }

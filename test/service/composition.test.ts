@@ -10,17 +10,21 @@ import { IMAGE, logicalId, testApp } from '../util';
 
 const authorized = { routes: [{ path: '/a', scopes: ['svc/read'] }], consumers: [{ name: 'web', scopes: ['svc/read'] }] };
 
-test('reading the platform creates nothing: the VPC link and user pool appear once a service needs them', () => {
+test('the platform creates what its services share with itself, and a service adds nothing to it: the VPC link and the user pool', () => {
   const stack = new Stack(testApp(), 'P');
   const platform = new MicroservicePlatform(stack, 'P');
-  expect([platform.vpcLink, platform.vpcLinkSecurityGroup, platform.userPool, platform.apiGatewayAccount, platform.tokenEndpoint]).toEqual([undefined, undefined, undefined, undefined, undefined]);
-  const t = Template.fromStack(stack);
-  t.resourceCountIs('AWS::ApiGatewayV2::VpcLink', 0);
-  t.resourceCountIs('AWS::Cognito::UserPool', 0);
-  new Microservice(new Stack(stack.node.root as any, 'S'), 'Svc', { platform, image: IMAGE, api: authorized });
   expect(platform.vpcLink).toBeDefined();
+  expect(platform.vpcLinkSecurityGroup).toBeDefined();
   expect(platform.userPool).toBeDefined();
   expect(platform.tokenEndpoint).toMatch(/oauth2\/token$/);
+  // Reading them creates nothing more; API Gateway's account setting waits for a REST API.
+  expect(platform.apiGatewayAccount).toBeUndefined();
+  const before = stack.node.findAll().length;
+  new Microservice(new Stack(stack.node.root as any, 'S'), 'Svc', { platform, image: IMAGE, api: authorized });
+  expect(stack.node.findAll().filter((c) => !c.node.path.startsWith('P/Publish')).length).toBe(before);
+  const t = Template.fromStack(stack);
+  t.resourceCountIs('AWS::ApiGatewayV2::VpcLink', 1);
+  t.resourceCountIs('AWS::Cognito::UserPool', 1);
 });
 
 test('one ApiAuthorizer.cognito() on two platforms gives each platform its own user pool', () => {
