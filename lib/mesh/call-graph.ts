@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+import { depthFirst, firstCrossings, worstBelow } from '../private/graph-walk';
 
 /** A service as the call-graph check sees it. */
 export interface CallGraphNode {
@@ -41,7 +42,10 @@ export interface CallGraphViolation {
   readonly message: string;
 }
 
-/** One call path, from a service no other service calls (or one with an API) to a leaf. */
+/**
+ * One call path, from an entry (a service no other service calls, or one with an API) to a leaf:
+ * the worst path through one of the entry's callees.
+ */
 export interface CallGraphPath {
   /** Discovery names, in call order; the first is 'api' when the path enters through an API. */
   readonly services: string[];
@@ -116,17 +120,27 @@ export interface CallGraphReport {
   readonly calls: CallGraphCall[];
   /** Every subscription edge (publisher to subscriber), with its redelivery amplification. */
   readonly asyncCalls: CallGraphAsyncCall[];
-  /** Every call path from an entry service to a leaf, with its amplification and time budget. */
+  /**
+   * The worst call paths, with their amplification: for each entry (a service no other service
+   * calls, or one with an API), the worst path from it through each of its callees, worst first, at
+   * most 5 per entry. Not every path: their number grows exponentially with the depth of the graph.
+   */
   readonly paths: CallGraphPath[];
-  /** What fails synthesis: amplification, timeout budgets, cycles. */
+  /**
+   * What fails synthesis: timeout budgets (every call that breaks one), cycles (one per call that
+   * closes a cycle in a depth-first walk, each set of services once), amplification (for each
+   * entry, each call where a path from it first crosses the limit, worst first, at most 5 per entry).
+   */
   readonly violations: CallGraphViolation[];
-  /** Findings that do not fail synthesis: cycles of subscriptions ('async-cycle'). */
+  /** Findings that do not fail synthesis: cycles of subscriptions ('async-cycle'), one per subscription that closes one. */
   readonly warnings: CallGraphViolation[];
 }
 
 /** Context key of the amplification limit. */
 export const MAX_AMPLIFICATION_CONTEXT = 'cdk-microservice:maxRetryAmplification';
 const DEFAULT_MAX_AMPLIFICATION = 10;
+/** Paths reported per entry service, and amplification violations per entry service. */
+const REPORTED_PER_ENTRY = 5;
 const GRAPHS = new WeakMap<IConstruct, ServiceCallGraph>();
 
 /**
@@ -135,6 +149,12 @@ const GRAPHS = new WeakMap<IConstruct, ServiceCallGraph>();
  * the timeout budgets (a caller's request timeout must cover the callee's (maxRetries + 1) x
  * perRetryTimeout, or its request timeout without retries; an API's integration timeout must cover
  * its service's request timeout). Violations fail `cdk synth` with the path named.
+ *
+ * The check is linear in the size of the graph (times the number of entry services for the
+ * amplification): one depth-first walk finds the cycles and leaves a DAG, the worst amplification
+ * below each service is memoized over it, and the reported paths are rebuilt from the memo, so a
+ * graph of hundreds of services with long chains is checked in milliseconds whatever its number of
+ * paths.
  */
 export class ServiceCallGraph {
   /** The context key of the amplification limit (`cdk.json` or `--context`). */
@@ -239,50 +259,44 @@ export class ServiceCallGraph {
 
     const called = new Set([...this.edges.values()].flatMap((s) => [...s]));
     const starts = [...nodes.keys()].filter((p) => !called.has(p) || nodes.get(p)!.apiTimeout);
+    const attempts = (p: string) => nodes.get(p)!.attempts;
+    const next = (p: string) => [...(this.edges.get(p) ?? [])].filter((n) => nodes.has(n));
+    // Services only reachable inside a cycle have no start: the walk goes on from them (they become entries).
+    const walk = depthFirst([...starts, ...nodes.keys()], next);
     const seenCycles = new Set<string>();
-    const visited = new Set<string>();
-    const walk = (path: string[], amplification: number) => {
-      const last = path[path.length - 1];
-      visited.add(last);
-      const next = [...(this.edges.get(last) ?? [])].filter((p) => nodes.has(p));
-      if (next.length === 0 && path.length > 1) {
-        const entry = nodes.get(path[0])!.apiTimeout ? ['api'] : [];
+    for (const cycle of walk.cycles) {
+      const key = [...cycle].slice(0, -1).sort().join('|');
+      if (seenCycles.has(key)) continue;
+      seenCycles.add(key);
+      violations.push({ kind: 'cycle', path: cycle, message: `${label(cycle)}: services call each other in a cycle, so retries amplify without bound` });
+    }
+
+    // The worst amplification below each service, memoized; paths are rebuilt from it, worst callee by worst callee.
+    const below = worstBelow(walk, attempts);
+    for (const entry of [...starts, ...walk.roots.filter((r) => !starts.includes(r))]) {
+      const firstHops = walk.dag.get(entry)!.map((n) => ({ n, amplification: attempts(n) * below.value.get(n)! }));
+      for (const { n, amplification } of firstHops.sort((a, b) => b.amplification - a.amplification).slice(0, REPORTED_PER_ENTRY)) {
+        const path = [entry, n];
+        for (let m = below.via.get(n); m !== undefined; m = below.via.get(m)) path.push(m);
         paths.push({
-          services: [...entry, ...path.map(name)],
+          services: [...(nodes.get(entry)!.apiTimeout ? ['api'] : []), ...path.map(name)],
           amplification,
           retriesEnforced: path.slice(1).map((p) => `${name(p)}: ${nodes.get(p)!.retriesEnforced ?? 'unknown'}`),
         });
       }
-      for (const n of next) {
-        if (path.includes(n)) {
-          const cycle = [...path.slice(path.indexOf(n)), n];
-          const key = [...cycle].slice(0, -1).sort().join('|');
-          if (!seenCycles.has(key)) {
-            seenCycles.add(key);
-            violations.push({ kind: 'cycle', path: cycle, message: `${label(cycle)}: services call each other in a cycle, so retries amplify without bound` });
-          }
-          continue;
-        }
-        const amp = amplification * nodes.get(n)!.attempts;
-        if (amp > max && amplification <= max) {
-          violations.push({
-            kind: 'amplification',
-            path: [...path, n],
-            message: `${label([...path, n])}: one request can become ${amp} requests to ${name(n)} (the product of (maxRetries + 1) along the path), above the limit of ${max} `
-              + `(services ${[...path, n].join(', ')}; raise the limit with ServiceCallGraph.of(app).maxAmplification or the context value ${MAX_AMPLIFICATION_CONTEXT})`,
-          });
-        }
-        walk([...path, n], amp);
-      }
-    };
-    for (const s of starts) walk([s], 1);
-    // Services only reachable inside a cycle have no start: walk from them to find the cycle.
-    for (const s of nodes.keys()) if (!visited.has(s)) walk([s], 1);
+      if (below.value.get(entry)! <= max) continue;
+      const { crossings, total } = firstCrossings(entry, walk, attempts, max, REPORTED_PER_ENTRY);
+      crossings.forEach(({ path, product }, i) => violations.push({
+        kind: 'amplification',
+        path,
+        message: `${label(path)}: one request can become ${product} requests to ${name(path[path.length - 1])} (the product of (maxRetries + 1) along the path), above the limit of ${max} `
+          + `(services ${path.join(', ')}; raise the limit with ServiceCallGraph.of(app).maxAmplification or the context value ${MAX_AMPLIFICATION_CONTEXT})`
+          + (i === crossings.length - 1 && total > crossings.length ? `; paths from ${name(entry)} cross the limit at ${total - crossings.length} more calls, not listed` : ''),
+      }));
+    }
 
     // A message may be processed maxReceiveCount times, each time with the subscriber's own calls.
-    const fromService = (p: string, seen: string[] = []): number => Math.max(1, ...[...(this.edges.get(p) ?? [])]
-      .filter((n) => nodes.has(n) && !seen.includes(n) && n !== p)
-      .map((n) => nodes.get(n)!.attempts * fromService(n, [...seen, p])));
+    const fromService = (p: string): number => below.value.get(p) ?? Math.max(1, ...next(p).map((n) => attempts(n) * below.value.get(n)!));
     const asyncCalls = this.asyncEdges.map((e) => ({ ...e, amplification: e.maxReceiveCount * fromService(e.subscriber) }));
     const warnings = asyncCycles(this.asyncEdges).map((cycle) => ({
       kind: 'async-cycle',
@@ -341,22 +355,18 @@ export class ServiceCallGraph {
 /** Cycles of publisher -> subscriber edges, each once, starting at its first service in path order. */
 function asyncCycles(edges: ReadonlyArray<{ readonly publisher: string; readonly subscriber: string }>): string[][] {
   const next = new Map<string, Set<string>>();
-  for (const e of edges) next.set(e.publisher, new Set([...(next.get(e.publisher) ?? []), e.subscriber]));
+  for (const e of edges) {
+    if (!next.has(e.publisher)) next.set(e.publisher, new Set());
+    next.get(e.publisher)!.add(e.subscriber);
+  }
   const cycles: string[][] = [];
   const seen = new Set<string>();
-  const walk = (path: string[]) => {
-    for (const n of next.get(path[path.length - 1]) ?? []) {
-      if (path.includes(n)) {
-        const cycle = path.slice(path.indexOf(n));
-        const start = [...cycle].sort()[0];
-        const rotated = [...cycle.slice(cycle.indexOf(start)), ...cycle.slice(0, cycle.indexOf(start)), start];
-        const key = rotated.join('>');
-        if (!seen.has(key)) { seen.add(key); cycles.push(rotated); }
-      } else {
-        walk([...path, n]);
-      }
-    }
-  };
-  for (const p of next.keys()) walk([p]);
+  for (const closed of depthFirst(next.keys(), (p) => next.get(p) ?? []).cycles) {
+    const cycle = closed.slice(0, -1);
+    const start = [...cycle].sort()[0];
+    const rotated = [...cycle.slice(cycle.indexOf(start)), ...cycle.slice(0, cycle.indexOf(start)), start];
+    const key = rotated.join('>');
+    if (!seen.has(key)) { seen.add(key); cycles.push(rotated); }
+  }
   return cycles;
 }
