@@ -34,6 +34,7 @@ export type { FireLensLoggingOptions } from './logging/service-logging';
 export type { BacklogScalingOptions, ServiceTopicOptions, SubscribeOptions } from './messaging/messaging-options';
 export { ServiceSubscription } from './messaging/service-subscription';
 export { ServiceTopic } from './messaging/service-topic';
+export type { IServiceTopic } from './messaging/service-topic';
 export { MAX_AMPLIFICATION_CONTEXT, ServiceCallGraph } from './mesh/call-graph';
 export type { CallGraphAsyncCall, CallGraphCall, CallGraphNode, CallGraphPath, CallGraphReport, CallGraphService, CallGraphViolation } from './mesh/call-graph';
 export type { AppMeshOptions, EnvoyMeshOptions, RetryBudget, ServiceConnectOptions } from './mesh/mesh-options';
@@ -56,9 +57,12 @@ export type { PlatformMonitoringProps } from './monitoring/platform-monitoring';
 export { ServiceMonitoring } from './monitoring/service-monitoring';
 export type { ServiceAlarmProps } from './monitoring/service-monitoring';
 export { MicroservicePlatform } from './platform/microservice-platform';
-export type { ApiDomainOptions, IMicroservicePlatform, MicroservicePlatformProps } from './platform/microservice-platform';
+export type { IMicroservicePlatform } from './platform/platform-props';
+export type { ApiDomainOptions, MicroservicePlatformProps } from './platform/platform-props';
 export type { PlatformLogOptions } from './platform/platform-log-options';
 export { Microservice } from './service/microservice';
+export { ImportedMicroservice } from './service/service-reference';
+export type { IMicroservice, ServiceReferenceOptions } from './service/service-reference';
 export type { SidecarContainerOptions } from './service/sidecar-options';
 export type {
   FargateSpotOptions, MicroserviceAutoScalingOptions, MicroserviceDeploymentOptions, MicroserviceProps,
@@ -69,3 +73,4 @@ export type { OpenTelemetryTracingOptions } from './tracing/tracing';
 export { MicroserviceTesting } from './testing/template-snapshot';
 export { strictValidation } from './testing/strict-validation';
 export type { NormalizeTemplateOptions } from './testing/normalize-template';
+export type { LookupContextEnvironment } from './testing/lookup-context';

@@ -109,7 +109,7 @@ test('the package exports its public API and nothing else', () => {
   const exported = Object.keys(require('../lib')).sort();
   expect(exported).toEqual([
     'APP_MESH_END_OF_LIFE', 'AlarmActions', 'AlarmNaming', 'AlarmSeverity', 'ApiAuthorizer', 'ApiIntegration', 'CacheAuth', 'CacheEngine', 'DEFAULT_ENVOY_VERSION', 'FaultExperiment', 'FaultInjection', 'GrpcRetryEvent', 'HttpRetryEvent',
-    'ImportedCache', 'JwtAuthorizerFunction', 'MAX_AMPLIFICATION_CONTEXT', 'Microservice', 'MicroserviceCache', 'MicroserviceHttpApi',
+    'ImportedCache', 'ImportedMicroservice', 'JwtAuthorizerFunction', 'MAX_AMPLIFICATION_CONTEXT', 'Microservice', 'MicroserviceCache', 'MicroserviceHttpApi',
     'MicroservicePlatform', 'MicroserviceRestApi', 'MicroserviceTesting', 'NodeBasedCache', 'PlatformMonitoring', 'RetryPolicy', 'ServerlessCache', 'ServiceApiBase',
     'ServiceCache', 'ServiceCallGraph', 'ServiceFaultInjection', 'ServiceLogging', 'ServiceMesh', 'ServiceMonitoring', 'ServiceProtocol', 'ServiceSubscription', 'ServiceTopic', 'StageWebAcl', 'TcpRetryEvent', 'Tracing', 'normalizeTemplate', 'strictValidation',
   ]);

@@ -1,11 +1,12 @@
-import { Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import { CognitoAuthorizerOptions, JwtAuthorizerOptions } from './authorizer-options';
 import { CognitoPlatformAuthorizer, DOMAIN_PREFIX, RESERVED_DOMAIN_WORDS } from './cognito-authorizer';
 import { JwtPlatformAuthorizer } from './jwt-authorizer';
 import { checkJwtAuthorizerDurations } from './jwt-authorizer-function';
-import type { PlatformAuthorizer } from '../private/binding';
+import type { PlatformAuthHooks, PlatformAuthorizer } from '../private/binding';
+import type { AuthContract, CognitoAuthContract, JwtAuthContract } from '../private/contract';
 import { fmt, PropErrors } from '../private/validation';
 
 /**
@@ -28,12 +29,40 @@ export abstract class ApiAuthorizer {
   }
 
   /**
+   * The authorizer of a platform of another app, as its contract describes it, bound for the
+   * services that join that platform by name: the pool is imported, never created.
+   *
+   * @internal
+   */
+  public static _fromContract(scope: Construct, contract: AuthContract, hooks: PlatformAuthHooks): { readonly authorizer: ApiAuthorizer; readonly bound: PlatformAuthorizer } {
+    const { kind } = contract;
+    if (kind === 'jwt') {
+      const j = contract as JwtAuthContract;
+      const options: JwtAuthorizerOptions = {
+        issuer: j.issuer, audience: j.audience, jwksUri: j.jwksUri, reservedConcurrency: j.reservedConcurrency,
+        maxTokenLifetime: j.maxTokenLifetimeMs !== undefined ? Duration.millis(j.maxTokenLifetimeMs) : undefined,
+        jwksCacheTtl: j.jwksCacheTtlMs !== undefined ? Duration.millis(j.jwksCacheTtlMs) : undefined,
+      };
+      return { authorizer: new JwtApiAuthorizer(options), bound: new JwtPlatformAuthorizer(options) };
+    }
+    const c = contract as CognitoAuthContract;
+    const userPool = cognito.UserPool.fromUserPoolArn(scope, 'UserPool', c.userPoolArn);
+    const options: CognitoAuthorizerOptions = {
+      userPool,
+      clients: c.clientIds.map((id, i) => cognito.UserPoolClient.fromUserPoolClientId(scope, `Client${i}`, id)),
+      accessTokenValidity: Duration.millis(c.accessTokenValidityMs),
+    };
+    const bound = new CognitoPlatformAuthorizer(scope, options, hooks, { ownsScopes: c.platformOwnsPool, tokenEndpoint: c.tokenEndpoint });
+    return { authorizer: new CognitoApiAuthorizer(options), bound };
+  }
+
+  /**
    * Binds the authorizer to one platform. What it creates for that platform (a user pool) lives
    * in the result, so one strategy instance can serve two platforms without sharing a pool.
    *
    * @internal
    */
-  public abstract _bindPlatform(platformScope: Construct, hooks: { onUserPoolCreated(pool: cognito.IUserPool): void }): PlatformAuthorizer;
+  public abstract _bindPlatform(platformScope: Construct, hooks: PlatformAuthHooks): PlatformAuthorizer;
 }
 
 class CognitoApiAuthorizer extends ApiAuthorizer {
@@ -56,8 +85,8 @@ class CognitoApiAuthorizer extends ApiAuthorizer {
     errors.throwIfAny();
   }
 
-  public _bindPlatform(platformScope: Construct, hooks: { onUserPoolCreated(pool: cognito.IUserPool): void }): PlatformAuthorizer {
-    return new CognitoPlatformAuthorizer(platformScope, this.options, hooks.onUserPoolCreated);
+  public _bindPlatform(platformScope: Construct, hooks: PlatformAuthHooks): PlatformAuthorizer {
+    return new CognitoPlatformAuthorizer(platformScope, this.options, hooks);
   }
 }
 

@@ -1,4 +1,4 @@
-import { Aws, CfnOutput, Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as authorizers from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -6,10 +6,11 @@ import { Construct } from 'constructs';
 import type { CognitoAuthorizerOptions } from './authorizer-options';
 import { checkScopes } from './scopes';
 import type {
-  ApiAuthRequest, ApiAuthValidation, HttpApiAuthorization, PlatformAuthorizer, RestApiAuthorization, RestApiAuthRequest,
+  ApiAuthRequest, ApiAuthValidation, HttpApiAuthorization, PlatformAuthHooks, PlatformAuthorizer, RestApiAuthorization, RestApiAuthRequest,
 } from '../private/binding';
 import { pascal } from '../private/names';
 import { PropErrors } from '../private/validation';
+import type { CognitoAuthContract } from '../private/contract';
 
 export const RESERVED_DOMAIN_WORDS = /aws|amazon|cognito/;
 export const DOMAIN_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -24,10 +25,14 @@ export class CognitoPlatformAuthorizer implements PlatformAuthorizer {
   /** Whether the service scopes live on resource servers of a pool the platform owns. */
   private readonly ownsScopes: boolean;
 
+  /** The token endpoint of a pool the platform created in another app, as its contract says. */
+  private readonly importedTokenEndpoint?: string;
+
   constructor(private readonly platformScope: Construct, private readonly options: CognitoAuthorizerOptions,
-    private readonly onUserPoolCreated: (pool: cognito.IUserPool) => void) {
+    private readonly hooks: PlatformAuthHooks, imported?: { readonly ownsScopes: boolean; readonly tokenEndpoint?: string }) {
     this.pool = options.userPool;
-    this.ownsScopes = options.userPool === undefined;
+    this.ownsScopes = imported?.ownsScopes ?? options.userPool === undefined;
+    this.importedTokenEndpoint = imported?.tokenEndpoint;
     // Created with the platform, not with the first service that needs it: adding a service never
     // changes the platform's stack (and a service of another app could not add it there).
     this.createUserPoolOnce();
@@ -39,7 +44,22 @@ export class CognitoPlatformAuthorizer implements PlatformAuthorizer {
 
   /** The token endpoint of the new user pool's domain. */
   public get tokenEndpoint(): string | undefined {
-    return this.domain ? `${this.domain.baseUrl()}/oauth2/token` : undefined;
+    return this.domain ? `${this.domain.baseUrl()}/oauth2/token` : this.importedTokenEndpoint;
+  }
+
+  public contract(): CognitoAuthContract {
+    const pool = this.createUserPoolOnce();
+    const stack = Stack.of(this.platformScope);
+    return {
+      kind: 'cognito',
+      userPoolId: pool.userPoolId,
+      userPoolArn: pool.userPoolArn,
+      issuer: `https://cognito-idp.${stack.region}.${stack.urlSuffix}/${pool.userPoolId}`,
+      tokenEndpoint: this.tokenEndpoint,
+      platformOwnsPool: this.ownsScopes,
+      clientIds: (this.options.clients ?? []).map((c) => c.userPoolClientId),
+      accessTokenValidityMs: (this.options.accessTokenValidity ?? Duration.hours(1)).toMilliseconds(),
+    };
   }
 
   public validateApi(errors: PropErrors, api: ApiAuthValidation): void {
@@ -95,6 +115,7 @@ export class CognitoPlatformAuthorizer implements PlatformAuthorizer {
           scopeDescription: `${s} on the ${id} service`,
         })),
       });
+      this.hooks.onResourceServerCreated();
     }
     const consumerClients: { [name: string]: cognito.UserPoolClient } = {};
     for (const consumer of request.consumers) {
@@ -153,7 +174,7 @@ export class CognitoPlatformAuthorizer implements PlatformAuthorizer {
     // What a caller needs after deploy to get a token (client credentials), without the console.
     new CfnOutput(this.platformScope, 'TokenEndpoint', { value: this.tokenEndpoint!, description: 'OAuth 2.0 token endpoint of the platform\'s user pool' });
     new CfnOutput(this.platformScope, 'UserPoolId', { value: pool.userPoolId, description: 'The platform\'s user pool' });
-    this.onUserPoolCreated(pool);
+    this.hooks.onUserPoolCreated(pool);
     return pool;
   }
 }

@@ -9,6 +9,7 @@ import { checkScopes } from './scopes';
 import type { ApiAuthValidation, HttpApiAuthorization, PlatformAuthorizer, RestApiAuthorization, RestApiAuthRequest } from '../private/binding';
 import { createLogGroup } from '../private/log-groups';
 import { fmt, PropErrors } from '../private/validation';
+import type { JwtAuthContract } from '../private/contract';
 
 /**
  * An outside OIDC issuer on one platform: API Gateway's JWT authorizer on HTTP APIs, the bundled
@@ -19,6 +20,14 @@ export class JwtPlatformAuthorizer implements PlatformAuthorizer {
   public readonly tokenEndpoint = undefined;
 
   constructor(private readonly options: JwtAuthorizerOptions) {}
+
+  public contract(): JwtAuthContract {
+    const o = this.options;
+    return {
+      kind: 'jwt', issuer: o.issuer, audience: o.audience, jwksUri: o.jwksUri, reservedConcurrency: o.reservedConcurrency,
+      maxTokenLifetimeMs: o.maxTokenLifetime?.toMilliseconds(), jwksCacheTtlMs: o.jwksCacheTtl?.toMilliseconds(),
+    };
+  }
 
   public validateApi(errors: PropErrors, api: ApiAuthValidation): void {
     checkScopes(errors, api, false);

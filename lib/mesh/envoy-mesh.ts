@@ -4,19 +4,26 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { EnvoyBackend, envoyBootstrap, EnvoyBootstrapSettings, protoDuration, retryOn } from './envoy-bootstrap';
+import { EnvoyBackend, envoyBootstrap, EnvoyBootstrapSettings } from './envoy-bootstrap';
 import { calleePart, COLLECTOR_HEALTH_PORT, collectorConfig, edgePart, ENVOY_METRIC_NAMESPACE, REQUEST_DURATION_METRIC } from './envoy-metrics';
+import { ContractEnvoyCallee, EnvoyCallee, envoyRetriesEnforced, MAX_DNS_ENDPOINTS } from './envoy-callee';
 import { meshContext, MeshServiceContext } from './mesh-context';
 import { defaultRequestTimeoutMillis, ServiceProtocol } from './resilience';
 import type { AlarmSource, GoldenSignals, ServicePart } from '../private/binding';
+import type { EnvoyMeshContract, ServiceContract } from '../private/contract';
 import type { MeshDescription, MeshService, PlatformMesh, ServiceConnection, ServiceWithNetwork } from '../private/feature';
 import { createLogGroup } from '../private/log-groups';
 import { OVERVIEW_TOP, overviewGraph } from '../private/overview';
+import { MAX_TASK_DEFINITION_BYTES, taskDefinitionSize } from '../private/task-definition-size';
 import { PropErrors } from '../private/validation';
 
 /** The Envoy settings of one platform, resolved. */
 export interface ResolvedEnvoyOptions {
   readonly image: ecs.ContainerImage;
+  /** The image as services of other apps pull it (the platform's ECR copy, or the pull-through cache's), when it can be named. */
+  readonly imageUri?: string;
+  /** The repository of the platform's ECR copy, which their execution roles may pull from. */
+  readonly imageRepositoryArn?: string;
   /** With a pull-through cache: the prefix whose repository the execution roles may import into. */
   readonly pullThroughCachePrefix?: string;
   readonly cpu: number;
@@ -36,24 +43,21 @@ export const ENVOY_ADMIN_PORT = 9901;
 /** The envoy user of the official image (Envoy's Docker docs: uid and gid 101). */
 const ENVOY_UID = '101';
 /**
- * Backends per caller, each with its local listener (ports egressPortBase to egressPortBase + 11):
- * their bootstrap must fit the task definition, which a dozen fully described backends do.
+ * Egress ports reserved up front, egressPortBase to egressPortBase + 11: `ServiceMesh.envoy()` keeps
+ * them clear of the sidecars' own ports, every service on the platform keeps its containerPort out
+ * of them, and a sidecar added to a caller's task may not take one. The n-th backend a caller
+ * connects to listens on egressPortBase + n - 1; a 13th and later take the ports after the
+ * reserved ones, checked by connectTo and again at synth against every port of the task (those
+ * ports are free unless the task uses them, so nothing is refused up front that 12 backends or
+ * fewer would not need). The number of backends itself is bounded by the task definition's size.
  */
-export const MAX_BACKENDS = 12;
+export const RESERVED_EGRESS_PORTS = 12;
 /**
  * Ports the mesh's own sidecars listen on besides the egress listeners: Envoy's admin and its
  * metrics collector's health check. Other features declare their own ports to the task, which
  * refuses a clash when a sidecar is added.
  */
 export const RESERVED_PORTS = [ENVOY_ADMIN_PORT, COLLECTOR_HEALTH_PORT];
-/**
- * The most A records a caller's sidecar resolves for a callee: Cloud Map's MULTIVALUE routing
- * answers a DNS query with up to eight healthy records (AWS Cloud Map API reference, DnsConfig,
- * RoutingPolicy: "Route 53 returns the applicable value for up to eight instances").
- */
-const MAX_DNS_ENDPOINTS = 8;
-/** The bootstrap travels in the task definition (at most 64 KiB in all): keep it well below. */
-const MAX_BOOTSTRAP_BYTES = 32 * 1024;
 /**
  * Readiness of the admin interface, probed with bash's /dev/tcp (the image has no curl). HTTP/1.1
  * with a Host header: the admin listener builds its HTTP/1 codec with default settings
@@ -71,6 +75,8 @@ const READY_PROBE = `exec 3<>/dev/tcp/127.0.0.1/${ENVOY_ADMIN_PORT} && printf 'G
  */
 export class EnvoyPlatformMesh implements PlatformMesh {
   public readonly maxTasksResolved = MAX_DNS_ENDPOINTS;
+  /** The library's A and SRV records, which callers' sidecars resolve. */
+  public readonly registrationsPerTask = 1;
 
   constructor(private readonly options: ResolvedEnvoyOptions) {}
 
@@ -80,6 +86,20 @@ export class EnvoyPlatformMesh implements PlatformMesh {
    * slowest call (the ClusterName, Backend series of the access-log filter), grouped by backend.
    * The worst 20 of each.
    */
+  public importService(scope: Construct, contract: ServiceContract, namespaceName: string): MeshService {
+    return new ContractEnvoyCallee(scope, contract, namespaceName, this.options);
+  }
+
+  public contract(): EnvoyMeshContract {
+    const o = this.options;
+    return {
+      kind: 'envoy', imageUri: o.imageUri ?? '', imageRepositoryArn: o.imageRepositoryArn, pullThroughCachePrefix: o.pullThroughCachePrefix,
+      cpu: o.cpu, memoryReservationMiB: o.memoryReservationMiB, retryBudgetPercent: o.budgetPercent, minRetryConcurrency: o.minRetryConcurrency,
+      retryBackoffBaseMs: o.backoffBase.toMilliseconds(), retryBackoffMaxMs: o.backoffMax.toMilliseconds(), connectTimeoutMs: o.connectTimeout.toMilliseconds(),
+      egressPortBase: o.egressPortBase, accessLogs: o.accessLogs, metricsCollectorImage: o.collectorImage,
+    };
+  }
+
   public overviewWidgets(clusterName: string): cloudwatch.IWidget[] {
     const widgets = [overviewGraph('Envoy: final 5XX responses, by backend (worst 20)',
       `SELECT SUM(envoy_cluster_upstream_rq_xx) FROM SCHEMA("${ENVOY_METRIC_NAMESPACE}", ClusterName, Backend, envoy_response_code_class) `
@@ -107,8 +127,8 @@ export class EnvoyPlatformMesh implements PlatformMesh {
           `requestTimeout (${total} ms) is shorter than (maxRetries + 1) x perRetryTimeout = ${p.attempts} x ${perTry} ms: Envoy's route timeout covers every attempt, so the last retries may not run.`);
       }
     }
-    if (c.containerPort >= this.options.egressPortBase && c.containerPort < this.options.egressPortBase + MAX_BACKENDS) {
-      errors.add(`containerPort must not be one of the Envoy egress ports ${this.options.egressPortBase} to ${this.options.egressPortBase + MAX_BACKENDS - 1} (ServiceMesh.envoy({ egressPortBase })), got ${c.containerPort}`);
+    if (c.containerPort >= this.options.egressPortBase && c.containerPort < this.options.egressPortBase + RESERVED_EGRESS_PORTS) {
+      errors.add(`containerPort must not be one of the Envoy egress ports ${this.options.egressPortBase} to ${this.options.egressPortBase + RESERVED_EGRESS_PORTS - 1} (ServiceMesh.envoy({ egressPortBase })), got ${c.containerPort}`);
     }
     errors.throwIfAny();
     return new EnvoyService(scope, c, requestTimeout, this.options);
@@ -116,7 +136,7 @@ export class EnvoyPlatformMesh implements PlatformMesh {
 }
 
 /** One service on the Envoy mesh: how callers reach it, and its own sidecar once it calls others. */
-class EnvoyService implements MeshService {
+class EnvoyService implements EnvoyCallee {
   public readonly endpoint: string;
   public readonly alarms: AlarmSource[];
   public readonly signals: GoldenSignals;
@@ -129,8 +149,10 @@ class EnvoyService implements MeshService {
   /** Where a share of this service's traffic goes instead. */
   public canary?: { readonly service: EnvoyService; readonly percent: number };
   private readonly callee: ServicePart;
-  private readonly egresses: Array<{ readonly callee: EnvoyService; readonly port: number }> = [];
+  private readonly egresses: Array<{ readonly callee: EnvoyCallee; readonly port: number }> = [];
   private sidecar?: ecs.ContainerDefinition;
+  /** The bootstrap as a string token (its JSON, resolved at synth). */
+  private bootstrapJson?: string;
   /** Whether a caller's sidecar resolves this service (it is a callee). */
   private resolvedByCallers = false;
   private warnedPastDnsAnswer = false;
@@ -155,27 +177,29 @@ class EnvoyService implements MeshService {
     this.callee = calleePart(c.clusterName, c.discoveryName, options.accessLogs);
     this.alarms = this.callee.alarms ?? [];
     this.signals = this.callee.signals!;
-    const p = c.retryPolicy;
-    this.retriesEnforced = p.maxRetries === 0
-      ? 'none (RetryPolicy.none())'
-      : `as described: up to ${p.maxRetries} ${p.maxRetries === 1 ? 'retry' : 'retries'} on ${retryOn(p)}, ${protoDuration(p.perRetryTimeout!)} each, to another task, `
-        + `jittered back-off ${protoDuration(options.backoffBase)} to ${protoDuration(options.backoffMax)}, within the ${protoDuration(requestTimeout)} request timeout, `
-        + `capped by a retry budget of ${options.budgetPercent} % of the requests in flight (at least ${options.minRetryConcurrency})`;
+    this.retriesEnforced = envoyRetriesEnforced(c.retryPolicy, requestTimeout, options);
   }
 
   public dashboardRows(): cloudwatch.IWidget[][] {
     return this.callee.dashboardRows!();
   }
 
+  public get path(): string {
+    return this.c.servicePath;
+  }
+
+  public resolved(): void {
+    this.resolvedByCallers = true;
+    for (const resolved of [this, this.canary?.service]) resolved?.warnIfPastDnsAnswer();
+  }
+
   public connect(target: MeshService): ServiceConnection {
-    const callee = target as EnvoyService;
-    if (this.egresses.length >= MAX_BACKENDS) {
-      throw new Error(`Invalid props for Microservice '${this.c.servicePath}':\n  - connectTo must name at most ${MAX_BACKENDS} backends on ServiceMesh.envoy(), got a ${MAX_BACKENDS + 1}th: '${callee.c.servicePath}'`);
-    }
-    this.addSidecarOnce();
-    callee.resolvedByCallers = true;
-    for (const resolved of [callee, callee.canary?.service]) resolved?.warnIfPastDnsAnswer();
+    const callee = target as EnvoyCallee;
     const port = this.options.egressPortBase + this.egresses.length;
+    const portError = this.egressPortError(port, callee.path);
+    if (portError) throw new Error(`Invalid props for Microservice '${this.c.servicePath}':\n  - ${portError}`);
+    this.addSidecarOnce();
+    callee.resolved();
     this.egresses.push({ callee, port });
     return {
       url: `http://127.0.0.1:${port}`,
@@ -188,6 +212,41 @@ class EnvoyService implements MeshService {
   public routeCanary(target: MeshService, percent: number): void {
     this.canary = { service: target as EnvoyService, percent };
     if (this.resolvedByCallers) this.canary.service.warnIfPastDnsAnswer();
+  }
+
+  /**
+   * Why the egress `port` of a backend past the reserved ones cannot be had: past 65535, or a port
+   * another container of the task listens on (containers of a task share its network). The
+   * reserved ports are checked up front.
+   */
+  private egressPortError(port: number, calleePath: string): string | undefined {
+    const n = port - this.options.egressPortBase + 1;
+    if (n <= RESERVED_EGRESS_PORTS) return undefined;
+    const which = `its ${ordinal(n)} backend ('${calleePath}') the local port egressPortBase + ${n - 1} = ${port}`;
+    const fix = `connect fewer backends or move egressPortBase (ServiceMesh.envoy({ egressPortBase: ${this.options.egressPortBase} }))`;
+    if (port > 65535) return `connectTo must give ${which}, which is past 65535: ${fix}`;
+    if (port === this.c.containerPort) return `connectTo must give ${which}, which is the app's containerPort: ${fix}, or containerPort`;
+    const task = this.c.task;
+    const mapped = task.taskDefinition.node.children.filter((c): c is ecs.ContainerDefinition => c instanceof ecs.ContainerDefinition)
+      .filter((c) => c.portMappings.some((m) => m.containerPort === port)).map((c) => c.containerName);
+    if (mapped.length > 0 || task.listenPorts().includes(port)) {
+      return `connectTo must give ${which}, which the ${mapped.length > 0 ? mapped.join(' and ') : 'another'} container of the task listens on (containers of a task share its network): ${fix}`;
+    }
+    return undefined;
+  }
+
+  /**
+   * The task definition, with the bootstrap in it, must fit ECS's limit: it bounds the backends of
+   * one caller (about 2 to 3 KB each, with the access-log format and the retry policy).
+   */
+  private sizeErrors(): string[] {
+    const size = taskDefinitionSize(this.c.task.taskDefinition);
+    if (size.bytes <= MAX_TASK_DEFINITION_BYTES) return [];
+    const bootstrap = size.bytesOf(this.bootstrapJson!);
+    const n = this.egresses.length;
+    return [`connectTo of Microservice '${this.c.servicePath}' must keep its task definition within ECS's limit of ${MAX_TASK_DEFINITION_BYTES} bytes (64 KiB; `
+      + `the Envoy bootstrap travels in it), got about ${size.bytes} bytes with ${n} backends, of which the bootstrap takes ${bootstrap} bytes (about ${Math.round(bootstrap / n)} per backend): `
+      + 'connect fewer backends from this service, or split it'];
   }
 
   /** Once, on a service that callers' sidecars resolve: they see at most eight of its tasks. */
@@ -226,7 +285,9 @@ class EnvoyService implements MeshService {
     if (this.sidecar) return;
     const o = this.options;
     const task = this.c.task;
-    const bootstrap = Lazy.string({ produce: () => Stack.of(this.scope).toJsonString(this.bootstrap()) });
+    // Not cached: the size check reads it at validation, and canaries routed later still count.
+    const bootstrap = Lazy.uncachedString({ produce: () => Stack.of(this.scope).toJsonString(this.bootstrap()) });
+    this.bootstrapJson = bootstrap;
     this.sidecar = task.addSidecar({
       id: 'Envoy',
       containerName: 'envoy',
@@ -251,16 +312,15 @@ class EnvoyService implements MeshService {
       // and its calls in flight finish through Envoy before Envoy is told to stop.
       stopTimeout: Duration.seconds(10),
       appStartsAfter: ecs.ContainerDependencyCondition.HEALTHY,
-      listenPorts: [ENVOY_ADMIN_PORT, ...Array.from({ length: MAX_BACKENDS }, (_, i) => o.egressPortBase + i)],
+      listenPorts: [ENVOY_ADMIN_PORT, ...Array.from({ length: RESERVED_EGRESS_PORTS }, (_, i) => o.egressPortBase + i)],
       portsProp: `its egress listeners from ServiceMesh.envoy({ egressPortBase: ${o.egressPortBase} })`,
     });
     this.scope.node.addValidation({
-      validate: () => {
-        const bytes = Buffer.byteLength(JSON.stringify(this.bootstrap()));
-        return bytes > MAX_BOOTSTRAP_BYTES
-          ? [`connectTo of Microservice '${this.c.servicePath}' must keep the Envoy bootstrap under ${MAX_BOOTSTRAP_BYTES} bytes (it travels in the task definition), got ${bytes} bytes for ${this.egresses.length} backends`]
-          : [];
-      },
+      validate: () => [
+        // Sidecars added after a backend past the reserved ports, or ports added to a container later.
+        ...this.egresses.map((e) => this.egressPortError(e.port, e.callee.path)).filter((e): e is string => e !== undefined),
+        ...this.sizeErrors(),
+      ],
     });
     if (o.pullThroughCachePrefix) this.grantPullThroughCache(o.pullThroughCachePrefix);
 
@@ -329,4 +389,10 @@ class EnvoyService implements MeshService {
       reason: 'ecr:GetAuthorizationToken supports no resource-level permission (Service Authorization Reference, Amazon ECR); every other action names the cached Envoy repository only.',
     });
   }
+}
+
+/** 13th, 21st, 22nd, 23rd. */
+function ordinal(n: number): string {
+  const teen = n % 100 >= 11 && n % 100 <= 13;
+  return `${n}${teen ? 'th' : ['th', 'st', 'nd', 'rd'][n % 10] ?? 'th'}`;
 }

@@ -145,10 +145,12 @@ export interface EnvoyMeshOptions {
    */
   readonly connectTimeout?: Duration;
   /**
-   * The first port of the local listeners: the n-th backend a service calls (at most 12) is reached
-   * at `http://127.0.0.1:<egressPortBase + n - 1>`, 1024 to 65524, clear of the mesh's own ports
-   * (9901, 13134); a service whose task has another sidecar on one of them (the tracing
-   * collector's 4317, 4318, 13133) fails synthesis when its Envoy sidecar is added.
+   * The first port of the local listeners: the n-th backend a service calls is reached at
+   * `http://127.0.0.1:<egressPortBase + n - 1>`, 1024 to 65524. The first 12 are reserved, clear of
+   * the mesh's own ports (9901, 13134) and of every service's containerPort; a 13th and later
+   * backend take the next ports, checked by connectTo and at synth. A service whose task has another
+   * sidecar on one of them (the tracing collector's 4317, 4318, 13133) fails synthesis when its
+   * Envoy sidecar is added.
    *
    * @default 15001
    */

@@ -7,6 +7,7 @@ import { meshContext } from './mesh-context';
 import { OVERVIEW_TOP, overviewGraph } from '../private/overview';
 import { apiTimeoutMillis, defaultRequestTimeoutMillis } from './resilience';
 import type { AlarmSource, GoldenSignals } from '../private/binding';
+import type { ServiceConnectMeshContract, ServiceContract } from '../private/contract';
 import type { MeshDescription, MeshService, PlatformMesh, ServiceConnection, ServiceWithNetwork } from '../private/feature';
 import { serviceRoleWithManagedPolicy } from '../private/grants';
 import { APP_PORT_MAPPING_NAME, SERVICE_CONNECT_SUFFIX } from '../private/names';
@@ -19,7 +20,19 @@ import { millis, PropErrors } from '../private/validation';
  * logs to its log group. ECS fixes the proxy's retries and outlier detection itself.
  */
 export class ServiceConnectPlatformMesh implements PlatformMesh {
+  /** Service Connect's own registration, and the library's A and SRV records (service-network.ts). */
+  public readonly registrationsPerTask = 2;
+
   constructor(private readonly options: ServiceConnectOptions) {}
+
+  public importService(_scope: Construct, contract: ServiceContract, namespaceName: string): MeshService {
+    return new ServiceConnectService(contract.endpoint, Duration.millis(contract.timeouts.requestMs), contract.serviceName,
+      `${contract.platformName}/${contract.serviceName}`, contract.port, `${contract.serviceName}.${namespaceName}`);
+  }
+
+  public contract(): ServiceConnectMeshContract {
+    return { kind: 'serviceConnect', tlsCertificateAuthorityArn: this.options.tlsCertificateAuthorityArn, accessLogs: this.options.accessLogs ?? true };
+  }
 
   /**
    * The traffic into every service of the cluster, as its callers' proxies in the cluster report

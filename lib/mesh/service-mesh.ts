@@ -1,8 +1,10 @@
 import { Aws, Duration, Token } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
-import { EnvoyPlatformMesh, MAX_BACKENDS, RESERVED_PORTS, ResolvedEnvoyOptions } from './envoy-mesh';
-import { ImageMirror } from '../private/image-mirror';
+import { EnvoyPlatformMesh, RESERVED_EGRESS_PORTS, RESERVED_PORTS, ResolvedEnvoyOptions } from './envoy-mesh';
+import type { EnvoyMeshContract, MeshContract, ServiceConnectMeshContract } from '../private/contract';
+import { ImageMirror, MirroredImage } from '../private/image-mirror';
 import { AppMeshOptions, EnvoyMeshOptions, ServiceConnectOptions } from './mesh-options';
 import { ServiceConnectPlatformMesh } from './service-connect';
 import type { PlatformMesh, PlatformMeshContext } from '../private/feature';
@@ -70,7 +72,52 @@ export abstract class ServiceMesh {
    *
    * @internal
    */
+  /**
+   * The data plane of a platform of another app, as its contract describes it: services that
+   * join the platform by name configure their side alike. Nothing is created in the platform.
+   *
+   * @internal
+   */
+  public static _fromContract(scope: Construct, contract: MeshContract): ServiceMesh {
+    return new ImportedMesh(ServiceMesh.platformMeshOf(scope, contract));
+  }
+
+  private static platformMeshOf(scope: Construct, contract: MeshContract): PlatformMesh {
+    const { kind } = contract;
+    if (kind === 'serviceConnect') {
+      const sc = contract as ServiceConnectMeshContract;
+      return new ServiceConnectPlatformMesh({ tlsCertificateAuthorityArn: sc.tlsCertificateAuthorityArn, accessLogs: sc.accessLogs });
+    }
+    const e = contract as EnvoyMeshContract;
+    if (e.imageUri === '') {
+      const errors = new PropErrors(`platform contract of ${scope.node.path}`);
+      errors.add('mesh must name an Envoy image services of other apps can pull: the platform runs ServiceMesh.envoy({ image }) with an image object, which its contract cannot carry; '
+        + 'use the default (the platform\'s ECR copy) or pullThroughCachePrefix on the platform, got an image with no name');
+      errors.throwIfAny();
+    }
+    const image = e.imageRepositoryArn
+      ? new MirroredImage(ecr.Repository.fromRepositoryArn(scope, 'EnvoyRepository', e.imageRepositoryArn), e.imageUri)
+      : ecs.ContainerImage.fromRegistry(e.imageUri);
+    return new EnvoyPlatformMesh({
+      image, imageUri: e.imageUri, imageRepositoryArn: e.imageRepositoryArn, pullThroughCachePrefix: e.pullThroughCachePrefix,
+      cpu: e.cpu, memoryReservationMiB: e.memoryReservationMiB, budgetPercent: e.retryBudgetPercent, minRetryConcurrency: e.minRetryConcurrency,
+      backoffBase: Duration.millis(e.retryBackoffBaseMs), backoffMax: Duration.millis(e.retryBackoffMaxMs), connectTimeout: Duration.millis(e.connectTimeoutMs),
+      egressPortBase: e.egressPortBase, accessLogs: e.accessLogs, collectorImage: e.metricsCollectorImage,
+    });
+  }
+
   public abstract _bindPlatform(platformScope: Construct, platform: PlatformMeshContext): PlatformMesh;
+}
+
+/** The data plane of a platform of another app: bound already, from its contract. */
+class ImportedMesh extends ServiceMesh {
+  constructor(private readonly bound: PlatformMesh) {
+    super();
+  }
+
+  public _bindPlatform(): PlatformMesh {
+    return this.bound;
+  }
 }
 
 class ServiceConnectMesh extends ServiceMesh {
@@ -90,6 +137,7 @@ class EnvoyMesh extends ServiceMesh {
   private readonly resolved: Omit<ResolvedEnvoyOptions, 'image'>;
   private readonly image?: ecs.ContainerImage;
   private readonly version: string;
+  private readonly pullThroughImageUri: string;
   private readonly dockerHubCredential?: EnvoyMeshOptions['dockerHubCredential'];
 
   constructor(o: EnvoyMeshOptions) {
@@ -111,11 +159,11 @@ class EnvoyMesh extends ServiceMesh {
     durationMs(errors, 'retryBackoffBase', o.retryBackoffBase, 1, 10_000);
     durationMs(errors, 'retryBackoffMax', o.retryBackoffMax, 1, 60_000);
     durationMs(errors, 'connectTimeout', o.connectTimeout, 1, 60_000);
-    errors.integer('egressPortBase', o.egressPortBase, 1024, 65535 - MAX_BACKENDS + 1);
+    errors.integer('egressPortBase', o.egressPortBase, 1024, 65535 - RESERVED_EGRESS_PORTS + 1);
     const egressBase = o.egressPortBase;
     if (egressBase !== undefined && Number.isInteger(egressBase)) {
-      const clash = RESERVED_PORTS.filter((p) => p >= egressBase && p < egressBase + MAX_BACKENDS);
-      if (clash.length > 0) errors.add(`egressPortBase must keep the ${MAX_BACKENDS} egress ports ${egressBase} to ${egressBase + MAX_BACKENDS - 1} clear of the sidecars' own ports (${RESERVED_PORTS.join(', ')}), got ${egressBase}, which takes ${clash.join(', ')}`);
+      const clash = RESERVED_PORTS.filter((p) => p >= egressBase && p < egressBase + RESERVED_EGRESS_PORTS);
+      if (clash.length > 0) errors.add(`egressPortBase must keep the ${RESERVED_EGRESS_PORTS} egress ports ${egressBase} to ${egressBase + RESERVED_EGRESS_PORTS - 1} clear of the sidecars' own ports (${RESERVED_PORTS.join(', ')}), got ${egressBase}, which takes ${clash.join(', ')}`);
     }
     errors.text('metricsCollectorImage', o.metricsCollectorImage);
     const base = o.retryBackoffBase ?? Duration.millis(25);
@@ -126,9 +174,8 @@ class EnvoyMesh extends ServiceMesh {
     }
     errors.throwIfAny();
     this.version = o.version ?? DEFAULT_ENVOY_VERSION;
-    this.image = o.image ?? (o.pullThroughCachePrefix
-      ? ecs.ContainerImage.fromRegistry(`${Aws.ACCOUNT_ID}.dkr.ecr.${Aws.REGION}.${Aws.URL_SUFFIX}/${o.pullThroughCachePrefix}/envoyproxy/envoy:${this.version}`)
-      : undefined);
+    this.pullThroughImageUri = `${Aws.ACCOUNT_ID}.dkr.ecr.${Aws.REGION}.${Aws.URL_SUFFIX}/${o.pullThroughCachePrefix}/envoyproxy/envoy:${this.version}`;
+    this.image = o.image ?? (o.pullThroughCachePrefix ? ecs.ContainerImage.fromRegistry(this.pullThroughImageUri) : undefined);
     this.dockerHubCredential = o.dockerHubCredential;
     this.resolved = {
       pullThroughCachePrefix: o.pullThroughCachePrefix,
@@ -150,7 +197,10 @@ class EnvoyMesh extends ServiceMesh {
     // repository of its own at deploy, once: every task then pulls it from ECR, never Docker Hub.
     const image = this.image ?? new ImageMirror(platformScope, 'ImageMirror', { logs: platform.logs, credentialSecret: this.dockerHubCredential })
       .mirror('Envoy', `docker.io/envoyproxy/envoy:${this.version}`);
-    return new EnvoyPlatformMesh({ ...this.resolved, image });
+    // How services of other apps name it: the copy by digest, or the pull-through cache's tag.
+    const mirrored = image instanceof MirroredImage ? image : undefined;
+    const imageUri = mirrored?.imageUri ?? (this.resolved.pullThroughCachePrefix ? this.pullThroughImageUri : undefined);
+    return new EnvoyPlatformMesh({ ...this.resolved, image, imageUri, imageRepositoryArn: mirrored?.repository.repositoryArn });
   }
 }
 

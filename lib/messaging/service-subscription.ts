@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,7 +10,7 @@ import { messagingKeyOf, viaService } from './messaging-key';
 import type { SubscribeOptions } from './messaging-options';
 import { ResolvedSubscription, resolveSubscription } from './messaging-validation';
 import type { PropErrors } from '../private/validation';
-import type { ServiceTopic } from './service-topic';
+import type { IServiceTopic } from './service-topic';
 import type { ServicePart, ServiceTask } from '../private/binding';
 import { envStem, kebab, pascal, safeName } from '../private/names';
 
@@ -39,7 +39,7 @@ const DEAD_LETTER_RETENTION = Duration.days(14);
  */
 export class ServiceSubscription extends Construct {
   /** @internal */
-  public static _create(scope: Construct, id: string, topic: ServiceTopic, options: SubscribeOptions, settings: ResolvedSubscription,
+  public static _create(scope: Construct, id: string, topic: IServiceTopic, options: SubscribeOptions, settings: ResolvedSubscription,
     subscriber: TopicSubscriber): ServiceSubscription {
     return new ServiceSubscription(scope, id, topic, options, settings, subscriber);
   }
@@ -54,7 +54,7 @@ export class ServiceSubscription extends Construct {
   }
 
   /** The topic subscribed to. */
-  public readonly topic: ServiceTopic;
+  public readonly topic: IServiceTopic;
   /** The queue the service consumes. */
   public readonly queue: sqs.Queue;
   /** Where messages go after `maxReceiveCount` receives, kept 14 days from when they were first sent. */
@@ -78,14 +78,14 @@ export class ServiceSubscription extends Construct {
   public readonly scalesOnBacklog: boolean;
 
   /** The variable a subscription to `topic` hands its subscriber the queue URL in. */
-  public static environmentVariableOf(topic: ServiceTopic): string {
+  public static environmentVariableOf(topic: IServiceTopic): string {
     return `${envStem(kebab(topic.topicId))}_QUEUE_URL`;
   }
   /** @internal */
   public readonly _part: ServicePart;
   private readonly oldestMessageThreshold?: number;
 
-  private constructor(scope: Construct, id: string, topic: ServiceTopic, options: SubscribeOptions, settings: ResolvedSubscription, subscriber: TopicSubscriber) {
+  private constructor(scope: Construct, id: string, topic: IServiceTopic, options: SubscribeOptions, settings: ResolvedSubscription, subscriber: TopicSubscriber) {
     super(scope, id);
     const s = settings;
     this.topic = topic;
@@ -134,7 +134,10 @@ export class ServiceSubscription extends Construct {
 
     // In another stack, the topic's ARN from its fixed name: nothing is added to the publisher's stack.
     const sameStack = Stack.of(topic) === Stack.of(this);
-    const topicArn = sameStack ? topic.topic.topicArn : topic._arnFrom(this);
+    // Named from its fixed name and this stack's own pseudo parameters: no reference, so no output
+    // or export in the publisher's stack.
+    const builtArn = Stack.of(this).formatArn({ service: 'sns', resource: topic.topicName, account: Aws.ACCOUNT_ID, region: Aws.REGION });
+    const topicArn = sameStack ? topic.topic.topicArn : builtArn;
     const sns_ = new iam.ServicePrincipal('sns.amazonaws.com');
     const fromTopic = { ArnEquals: { 'aws:SourceArn': topicArn } };
     this.queue.addToResourcePolicy(new iam.PolicyStatement({ principals: [sns_], actions: ['sqs:SendMessage'], resources: [this.queue.queueArn], conditions: fromTopic }));
@@ -142,7 +145,7 @@ export class ServiceSubscription extends Construct {
     // AWS services"). The topic is named by its built ARN: in the publisher's own stack a Ref would
     // make a cycle (the topic is encrypted with this same key).
     key.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [sns_], actions: ['kms:GenerateDataKey*', 'kms:Decrypt'], resources: ['*'], conditions: { ArnEquals: { 'aws:SourceArn': topic._arnFrom(this) } },
+      principals: [sns_], actions: ['kms:GenerateDataKey*', 'kms:Decrypt'], resources: ['*'], conditions: { ArnEquals: { 'aws:SourceArn': builtArn } },
     }));
     this.subscription = new sns.Subscription(this, 'Subscription', {
       topic: sameStack ? topic.topic : sns.Topic.fromTopicArn(this, 'Topic', topicArn),

@@ -1,4 +1,4 @@
-import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -24,6 +24,26 @@ const TOPIC_ID = /^[A-Z][A-Za-z0-9]{0,39}$/;
 const MAX_TOPIC_NAME = 256;
 
 /**
+ * A topic another service may subscribe to (`Microservice.subscribe`): one a service of this app
+ * publishes (`ServiceTopic`), or one a service of another app publishes, from its contract
+ * (`Microservice.fromServiceName(...).topic(id)`).
+ */
+export interface IServiceTopic extends IConstruct {
+  /** The SNS topic. */
+  readonly topic: sns.ITopic;
+  /** Its name, literal. */
+  readonly topicName: string;
+  /** Whether it is a FIFO topic. */
+  readonly fifo: boolean;
+  /** The id it was added with (`OrderPlaced`). */
+  readonly topicId: string;
+  /** Construct path of the publishing service (its reference, for a service of another app). */
+  readonly publisherPath: string;
+  /** Discovery name of the publishing service. */
+  readonly publisherName: string;
+}
+
+/**
  * A topic a service publishes: an SNS topic in the service's stack, encrypted with the stack's
  * messaging key, TLS only, X-Ray active tracing when the service traces. The task role may
  * publish, and the container gets its ARN as `<TOPIC>_TOPIC_ARN` (`ORDER_PLACED_TOPIC_ARN`).
@@ -31,7 +51,7 @@ const MAX_TOPIC_NAME = 256;
  * Its name is fixed (`<stack>_<service>_<id>`), so that a subscriber in another stack names its
  * ARN without a reference to this stack: a new subscriber never changes the publisher's template.
  */
-export class ServiceTopic extends Construct {
+export class ServiceTopic extends Construct implements IServiceTopic {
   /** @internal */
   public static _create(scope: Construct, id: string, options: ServiceTopicOptions, publisher: TopicPublisher): ServiceTopic {
     return new ServiceTopic(scope, id, options, publisher);
@@ -92,16 +112,6 @@ export class ServiceTopic extends Construct {
     this.environmentVariable = `${envStem(kebab(id))}_TOPIC_ARN`;
     publisher.task.addEnvironment(this.environmentVariable, this.topic.topicArn);
     this._part = this.part();
-  }
-
-  /**
-   * The topic's ARN, as a stack in the same account and region names it from the topic's fixed
-   * name and its own pseudo parameters: no reference, so no output or export in the publisher's.
-   *
-   * @internal
-   */
-  public _arnFrom(scope: Construct): string {
-    return Stack.of(scope).formatArn({ service: 'sns', resource: this.topicName, account: Aws.ACCOUNT_ID, region: Aws.REGION });
   }
 
   /** Messages published (AWS/SNS NumberOfMessagesPublished), sum over 5 minutes. */

@@ -70,6 +70,8 @@ export interface ServiceMonitoringWiring {
   readonly options: MicroserviceAlarmOptions;
   /** The service's parts in request order: front door, integration, tasks, cache, mesh. */
   readonly parts: ServicePart[];
+  /** The service's own failed-deployment rule was created (counted against EventBridge's quota). */
+  readonly onRuleCreated?: () => void;
 }
 
 /** Every alarm name of an app, by environment: CloudWatch alarm names are unique per account and region. */
@@ -256,6 +258,7 @@ export class ServiceMonitoring extends Construct {
   private notifyFailedDeployments(topic: sns.ITopic): ServicePart {
     const { service, servicePath } = this.wiring;
     const { deadLetters } = failedDeploymentRule(this, { description: `Failed deployments of ${servicePath}`, resources: [service.serviceArn], topic });
+    this.wiring.onRuleCreated?.();
     return {
       alarms: [{
         key: 'deployments.alertsUndelivered',

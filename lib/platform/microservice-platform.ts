@@ -2,7 +2,6 @@ import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -20,162 +19,15 @@ import { registerPlatformServices } from '../private/platform-services';
 import { PropErrors } from '../private/validation';
 import { createLogGroup, type LogSettings } from '../private/log-groups';
 import { createApiGatewayAccount } from './api-gateway-account';
-import type { PlatformLogOptions } from './platform-log-options';
+import { ImportedPlatform } from './imported-platform';
+import type { IMicroservicePlatform, MicroservicePlatformProps } from './platform-props';
+import { defaultPlatformName, publishPlatformContract } from './platform-contract';
 import { createPlatformVpc } from './platform-vpc';
+import { checkPlatformName } from '../private/contract-names';
+import { QuotaCounter } from '../private/quotas';
 import { createSnsTracingPolicy } from './sns-tracing-policy';
 import { produceWeakReferences } from '../private/weak-references';
 
-/**
- * A platform services run on, as its users see it: read-only. What services need besides (the VPC
- * link, the authorizer's user pool, the overview dashboard) they reach through the platform
- * itself, never through this interface.
- */
-export interface IMicroservicePlatform extends IConstruct {
-  /** The VPC the services run in. */
-  readonly vpc: ec2.IVpc;
-  /** The ECS cluster the services run in. */
-  readonly cluster: ecs.ICluster;
-  /** The private DNS namespace services register in. */
-  readonly namespace: servicediscovery.IPrivateDnsNamespace;
-  /** The subnets service tasks are placed in. */
-  readonly serviceSubnets: ec2.SubnetSelection;
-  /** How every service's API authenticates callers. */
-  readonly auth: ApiAuthorizer;
-  /** The data plane between services. */
-  readonly mesh: ServiceMesh;
-  /** Critical alarms: each service's health alarm and failed deployments publish here. */
-  readonly alarmTopic: sns.ITopic;
-  /** Warnings publish here. */
-  readonly warningTopic: sns.ITopic;
-}
-
-/** A custom domain for the services' APIs: one host, one base path per service. */
-export interface ApiDomainOptions {
-  /** The domain name, `api.example.com`. */
-  readonly domainName: string;
-  /** A regional ACM certificate for it, in the platform's region. */
-  readonly certificate: acm.ICertificate;
-  /**
-   * A hosted zone in which to create the alias record of the domain.
-   *
-   * @default - no record: point the name at `apiDomainName.regionalDomainName` yourself
-   */
-  readonly hostedZone?: route53.IHostedZone;
-}
-
-/** Properties of a {@link MicroservicePlatform}. */
-export interface MicroservicePlatformProps {
-  /**
-   * An existing VPC. It must have private subnets with egress (or set `serviceSubnets`).
-   * Mutually exclusive with `cluster` (a cluster brings its VPC) and `natGateways`.
-   *
-   * @default - a new VPC: 2 AZs, a public and a private-with-egress subnet per AZ, flow logs on
-   */
-  readonly vpc?: ec2.IVpc;
-
-  /**
-   * NAT gateways of the new VPC: 1 to 2. One per AZ keeps egress up when an AZ fails; 1 halves
-   * the NAT cost for non-production platforms.
-   *
-   * @default 2
-   */
-  readonly natGateways?: number;
-
-  /**
-   * Retention of the new VPC's flow logs (all traffic, to CloudWatch Logs).
-   *
-   * @default - `logs.retention`, else logs.RetentionDays.THREE_MONTHS
-   */
-  readonly flowLogRetention?: logs.RetentionDays;
-
-  /**
-   * An existing ECS cluster. Its VPC is used. The Fargate and Fargate Spot capacity providers
-   * must be associated with it: services place tasks through a capacity provider strategy, so
-   * that turning Fargate Spot on or off later is an in-place update. An `ecs.Cluster` created in
-   * the same app is given them; an imported cluster must already have them.
-   *
-   * @default - a new cluster with Container Insights and the Fargate capacity providers
-   */
-  readonly cluster?: ecs.ICluster;
-
-  /**
-   * Container Insights level of the new cluster.
-   *
-   * @default ecs.ContainerInsights.ENABLED
-   */
-  readonly containerInsights?: ecs.ContainerInsights;
-
-  /**
-   * An existing Cloud Map private DNS namespace in the platform's VPC. Mutually exclusive with `namespaceName`.
-   *
-   * @default - a new private DNS namespace named `namespaceName`
-   */
-  readonly namespace?: servicediscovery.IPrivateDnsNamespace;
-
-  /**
-   * Name of the new private DNS namespace in which services register (`orders.services.internal`).
-   *
-   * @default 'services.internal'
-   */
-  readonly namespaceName?: string;
-
-  /**
-   * The subnets service tasks are placed in.
-   *
-   * @default - { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }
-   */
-  readonly serviceSubnets?: ec2.SubnetSelection;
-
-  /**
-   * How every service's API authenticates callers. A Cognito user pool is created only when a
-   * service first needs one (a route that is not public).
-   *
-   * @default ApiAuthorizer.cognito()
-   */
-  readonly auth?: ApiAuthorizer;
-
-  /**
-   * Email addresses subscribed to the alarm topic (critical: each service's health alarm, failed
-   * deployments) and the warning topic. Add paging integrations to `alarmTopic` yourself.
-   *
-   * @default - no subscriptions
-   */
-  readonly alarmEmails?: string[];
-
-  /**
-   * The data plane between services: retries, timeouts, service-to-service discovery.
-   *
-   * @default ServiceMesh.serviceConnect()
-   */
-  readonly mesh?: ServiceMesh;
-
-  /**
-   * A custom domain for the services' APIs; each service is mapped under its base path and its
-   * `execute-api` endpoint is turned off.
-   *
-   * @default - no custom domain: each service's API has its own `execute-api` URL
-   */
-  readonly apiDomain?: ApiDomainOptions;
-
-  /**
-   * Whether the platform sets API Gateway's account-wide CloudWatch Logs role (one per account
-   * and region) when a service has a REST API: REST stages cannot log without it. Turn it off
-   * when the account's owner already manages that setting, and on every platform but one of an
-   * account and region. The setting and its role are kept when the platform is deleted.
-   *
-   * @default true
-   */
-  readonly manageApiGatewayAccount?: boolean;
-
-  /**
-   * Retention and encryption of every log group the library creates, on the platform and in
-   * each of its services' stacks: flow logs, application logs, API access logs, the JWT
-   * authorizer's log, the Envoy metrics log. A log group's own retention prop still wins.
-   *
-   * @default - each log group's default retention; each encrypted with its stack's KMS key
-   */
-  readonly logs?: PlatformLogOptions;
-}
 
 /** Defaults of {@link MicroservicePlatformProps}. */
 const DEFAULTS = {
@@ -209,10 +61,23 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
     return new MicroservicePlatform(stack, DEFAULT_PLATFORM_ID);
   }
 
+  /**
+   * A platform of another CDK app, by the name it publishes its contract under (`platformName`):
+   * the CDK CLI looks the contract up in the stack's account and region (the stack needs an
+   * explicit `env`) and caches it in `cdk.context.json`, as `Vpc.fromLookup` does. Nothing is
+   * created in the platform's stack. In CI without AWS credentials, give the app the context
+   * `MicroserviceTesting.lookupContext()` derives from the platform app's synthesized assembly.
+   */
+  public static fromPlatformName(scope: Construct, id: string, platformName: string): IMicroservicePlatform {
+    return new ImportedPlatform(scope, id, platformName);
+  }
+
   public readonly vpc: ec2.IVpc;
   public readonly cluster: ecs.ICluster;
   public readonly namespace: servicediscovery.IPrivateDnsNamespace;
   public readonly serviceSubnets: ec2.SubnetSelection;
+  /** The name the platform publishes its contract under: services of other apps join it by this name. */
+  public readonly platformName: string;
   /** The flow log of the VPC this platform created; undefined for a user's VPC or cluster. */
   public readonly flowLog?: ec2.FlowLog;
   public readonly auth: ApiAuthorizer;
@@ -249,6 +114,8 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
     errors.integer('natGateways', props.natGateways, 1, 2);
     errors.retention('flowLogRetention', props.flowLogRetention);
     errors.retention('logs.retention', props.logs?.retention);
+    this.platformName = props.platformName ?? defaultPlatformName(this);
+    checkPlatformName(errors, 'platformName', this.platformName);
     errors.text('namespaceName', props.namespaceName, DNS_NAME, 'a lower-case DNS name such as "services.internal"');
     (props.alarmEmails ?? []).forEach((e, i) => errors.text(`alarmEmails[${i}]`, e, EMAIL, 'one email address such as "oncall@example.com" (no list, no display name)'));
     if (props.apiDomain) {
@@ -299,7 +166,12 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
     this.auth = props.auth ?? ApiAuthorizer.cognito();
     this.mesh = props.mesh ?? ServiceMesh.serviceConnect();
     this.monitoring = new PlatformMonitoring(this, 'Monitoring', { alarmEmails: props.alarmEmails ?? [], cluster: this.cluster });
-    this.boundAuth = this.auth._bindPlatform(this, { onUserPoolCreated: (pool) => this.monitoring._monitorUserPool(pool) });
+    const quotas = new QuotaCounter(this, this.platformName);
+    this.boundAuth = this.auth._bindPlatform(this, {
+      onUserPoolCreated: (pool) => this.monitoring._monitorUserPool(pool),
+      onResourceServerCreated: () => quotas.count('cognitoResourceServers', 'the platform\'s user pool'),
+    });
+    quotas.count('eventBridgeRules', 'the account\'s default event bus'); // the platform's failed-deployment rule
 
     if (props.apiDomain) {
       this.apiDomainName = new apigwv2.DomainName(this, 'ApiDomain', {
@@ -320,7 +192,10 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
 
     const mesh = this.mesh._bindPlatform(this, { logs: this.logSettings, vpc: this.vpc, subnets: this.serviceSubnets, namespace: this.namespace });
     this.monitoring._addMeshWidgets(mesh.overviewWidgets(this.cluster.clusterName));
+    const containerInsights = props.cluster ? undefined : (props.containerInsights ?? DEFAULTS.containerInsights) !== ecs.ContainerInsights.DISABLED;
     registerPlatformServices(this, {
+      platformName: this.platformName,
+      quotas,
       mesh,
       auth: this.boundAuth,
       apiDomainName: this.apiDomainName,
@@ -328,14 +203,20 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
       createApiGatewayAccountOnce: () => this.createApiGatewayAccountOnce(),
       claimServiceName: (name, servicePath) => this.claimServiceName(name, servicePath),
       logs: this.logSettings,
-      containerInsights: props.cluster ? undefined : (props.containerInsights ?? DEFAULTS.containerInsights) !== ecs.ContainerInsights.DISABLED,
+      containerInsights,
       createSnsTracingPolicyOnce: () => (this._snsTracingPolicy ??= createSnsTracingPolicy(this)),
     });
     // The VPC link is created with the platform, not by the first service with an API: adding,
     // renaming or removing a service never changes the platform's stack. Two account-wide settings
     // stay with the first service that needs them (docs/scale.md): API Gateway's logging role (one
     // per account and region) and the X-Ray policy for traced topics (five per account).
-    this.createVpcLinkOnce();
+    const { vpcLink, securityGroup } = this.createVpcLinkOnce();
+    publishPlatformContract(this, {
+      platformName: this.platformName, vpc: this.vpc, serviceSubnets: this.serviceSubnets, cluster: this.cluster, containerInsights,
+      namespace: this.namespace, alarmTopic: this.alarmTopic, warningTopic: this.warningTopic, topicKeyArn: this.monitoring.key.keyArn,
+      mesh, auth: this.boundAuth, vpcLink, vpcLinkSecurityGroup: securityGroup, apiDomainName: this.apiDomainName?.name, logs: this.logSettings,
+      accountSettings: () => ({ apiGatewayCloudWatchRole: this._apiGatewayAccount !== undefined, snsTracingPolicy: this._snsTracingPolicy !== undefined }),
+    });
   }
 
   public get alarmTopic(): sns.ITopic {

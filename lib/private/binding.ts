@@ -10,6 +10,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct, IConstruct } from 'constructs';
+import type { AuthContract } from './contract';
 import type { LogSettings } from './log-groups';
 import type { PropErrors } from './validation';
 import type { JwtAuthorizerFunction } from '../auth/jwt-authorizer-function';
@@ -195,6 +196,14 @@ export interface RestApiAuthorization {
 }
 
 /** An authorizer as bound to one platform: it keeps that platform's state (a user pool). */
+/** What an authorizer bound to a platform tells it. */
+export interface PlatformAuthHooks {
+  /** The platform's user pool was created (the platform alarms on it). */
+  onUserPoolCreated(pool: cognito.IUserPool): void;
+  /** A service's resource server was created in the platform's pool (counted against its quota). */
+  onResourceServerCreated(): void;
+}
+
 export interface PlatformAuthorizer {
   /** The user pool, once created or when brought; no side effect. */
   readonly userPool?: cognito.IUserPool;
@@ -204,6 +213,8 @@ export interface PlatformAuthorizer {
   validateApi(errors: PropErrors, api: ApiAuthValidation): void;
   authorizeHttpApi(scope: Construct, request: ApiAuthRequest): HttpApiAuthorization;
   authorizeRestApi(scope: Construct, request: RestApiAuthRequest): RestApiAuthorization;
+  /** What services of other apps need to authorize their APIs alike (the platform's contract). */
+  contract(): AuthContract;
 }
 
 /** What an API integration needs of the service. */

@@ -10,6 +10,8 @@ import type { LogSettings } from './log-groups';
 import type { PropErrors } from './validation';
 import type { ConnectionPool, OutlierDetection, ServiceProtocol } from '../mesh/resilience';
 import type { RetryPolicy } from '../mesh/retry-policy';
+import type { MeshContract, ServiceContract } from './contract';
+import type { QuotaCounter } from './quotas';
 
 // One lifecycle for every part of a service. `Microservice` creates its features from the props
 // (lib/service/features.ts) and runs each through the same phases, in registration order:
@@ -172,6 +174,8 @@ export interface PlatformMeshContext {
 export interface PlatformMesh {
   /** The most tasks of a callee a caller's proxy reaches, when the data plane has such a limit. */
   readonly maxTasksResolved?: number;
+  /** The Cloud Map instances each task of a service registers (counted against the namespace's quota). */
+  readonly registrationsPerTask: number;
   bindService(scope: Construct, unit: ServiceWithNetwork, description: MeshDescription): MeshService;
   /**
    * The mesh's widgets on the platform's overview: every service of the cluster at once (Metrics
@@ -179,10 +183,18 @@ export interface PlatformMesh {
    * adding a service never changes the platform's stack.
    */
   overviewWidgets(clusterName: string): cloudwatch.IWidget[];
+  /** What services of other apps need to configure their data plane alike (the platform's contract). */
+  contract(): MeshContract;
+  /** A service of another app on this platform, as its contract describes it: a callee only. */
+  importService(scope: Construct, contract: ServiceContract, namespaceName: string): MeshService;
 }
 
 /** The platform's services to its microservices: never reachable by users. */
 export interface PlatformServices {
+  /** The name the platform publishes its contract under, and its services theirs. */
+  readonly platformName: string;
+  /** What the platform's services of this app use of the quotas they share. */
+  readonly quotas: QuotaCounter;
   readonly mesh: PlatformMesh;
   readonly auth: PlatformAuthorizer;
   readonly apiDomainName?: apigwv2.IDomainName;

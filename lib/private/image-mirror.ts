@@ -180,8 +180,8 @@ export class ImageMirror extends Construct {
  * for a string that starts with `sha256:`, which a token does not, and would render `repo:<digest>`.
  * This does what its `EcrImage.bind` does otherwise: grant the task's execution role the pull.
  */
-class MirroredImage extends ecs.ContainerImage {
-  constructor(private readonly repository: ecr.IRepository, private readonly imageUri: string) {
+export class MirroredImage extends ecs.ContainerImage {
+  constructor(public readonly repository: ecr.IRepository, public readonly imageUri: string) {
     super();
   }
 

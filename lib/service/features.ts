@@ -2,6 +2,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import { FrontDoorFeature } from './front-door';
 import type { MicroserviceProps } from './microservice-props';
+import { ContractFeature } from './service-contract';
 import { taskPart } from './service-task';
 import type { MicroserviceCache } from '../cache/microservice-cache';
 import type { ServiceCache } from '../cache/service-cache';
@@ -22,18 +23,20 @@ export function serviceFeatures(props: MicroserviceProps, path: string) {
   checkStrategies(props, path);
   const frontDoor = new FrontDoorFeature(props);
   const cache = new CacheFeature(props.cache);
-  const mesh = new MeshFeature({
+  const description: MeshDescription = {
     retryPolicy: props.retryPolicy ?? RetryPolicy.none(), requestTimeout: props.requestTimeout, idleTimeout: props.idleTimeout,
     apiTimeout: (props.api ?? props.restApi)?.timeout, outlierDetection: props.outlierDetection, connectionPool: props.connectionPool,
-  });
+  };
+  const mesh = new MeshFeature(description);
+  const contract = new ContractFeature(description, () => mesh.service);
   const tracing = (props.tracing ?? Tracing.none())._feature();
   const faultInjection = (props.faultInjection ?? FaultInjection.disabled())._feature({
     enableExecuteCommand: props.enableExecuteCommand ?? false, alarms: props.alarms?.enabled ?? true,
   });
   const logging = (props.logging ?? ServiceLogging.awsLogs())._feature();
   const scaling = new ScalingFeature();
-  const all: ServiceFeature[] = [frontDoor, new TasksFeature(), cache, mesh, tracing, faultInjection, logging, scaling];
-  return { all, frontDoor, cache, mesh, tracing, faultInjection, logging, scaling };
+  const all: ServiceFeature[] = [frontDoor, new TasksFeature(), cache, mesh, tracing, faultInjection, logging, scaling, contract];
+  return { all, frontDoor, cache, mesh, tracing, faultInjection, logging, scaling, contract };
 }
 
 /** The tasks' alarms and dashboard row (the task itself is the composer's). */
@@ -68,6 +71,7 @@ class MeshFeature implements ServiceFeature {
 
   public useService(unit: ServiceWithNetwork): void {
     this.service = unit.platform.mesh.bindService(new Construct(unit.scope, 'Mesh'), unit, this.description);
+    unit.platform.quotas.count('cloudMapInstances', `the namespace ${unit.namespace.namespaceName}`, unit.settings.maxCapacity * unit.platform.mesh.registrationsPerTask);
   }
 
   public parts(): ServicePart[] {

@@ -8,7 +8,7 @@ import { ServiceLogging } from '../logging/service-logging';
 import { ConnectionPool, OutlierDetection, ServiceProtocol } from '../mesh/resilience';
 import { RetryPolicy } from '../mesh/retry-policy';
 import { MicroserviceAlarmOptions } from '../monitoring/alarm-options';
-import { IMicroservicePlatform } from '../platform/microservice-platform';
+import type { IMicroservicePlatform } from '../platform/platform-props';
 import { Tracing } from '../tracing/tracing';
 
 /** Task-count autoscaling of a {@link Microservice}. */

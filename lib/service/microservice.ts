@@ -20,11 +20,13 @@ import type { ServiceFaultInjection } from '../fault-injection/service-fault-inj
 import type { ServiceUnit } from '../private/feature';
 import type { ServiceTopicOptions, SubscribeOptions } from '../messaging/messaging-options';
 import { ServiceSubscription } from '../messaging/service-subscription';
-import { ServiceTopic } from '../messaging/service-topic';
+import { IServiceTopic, ServiceTopic } from '../messaging/service-topic';
+import { CalleeSide, calleeOf, ImportedMicroservice, IMicroservice, registerCallee, ServiceReferenceOptions } from './service-reference';
 import { ServiceCallGraph } from '../mesh/call-graph';
 import { RetryPolicy } from '../mesh/retry-policy';
 import { ServiceAlarmProps, ServiceMonitoring } from '../monitoring/service-monitoring';
-import { IMicroservicePlatform, MicroservicePlatform } from '../platform/microservice-platform';
+import { MicroservicePlatform } from '../platform/microservice-platform';
+import type { IMicroservicePlatform } from '../platform/platform-props';
 import type { MeshService, PlatformServices } from '../private/feature';
 import { envStem, kebab, pascal } from '../private/names';
 import { platformServicesOf } from '../private/platform-services';
@@ -37,7 +39,16 @@ import { PropErrors } from '../private/validation';
  * autoscaling, safe deployments and a security group that admits no caller until one is wired
  * in; its place in the mesh; and, when asked for, its API, its cache, tracing, alarms and dashboard.
  */
-export class Microservice extends Construct implements ec2.IConnectable, iam.IGrantable {
+export class Microservice extends Construct implements IMicroservice, ec2.IConnectable, iam.IGrantable {
+  /**
+   * A service of another CDK app on the platform, by its name: `connectTo` and `subscribe` (to its
+   * `topic(id)`) take it. The CDK CLI looks its contract up in the stack's account and region (the
+   * stack needs an explicit `env`); in CI, `MicroserviceTesting.lookupContext()` gives the context.
+   */
+  public static fromServiceName(scope: Construct, id: string, options: ServiceReferenceOptions): ImportedMicroservice {
+    return new ImportedMicroservice(scope, id, options);
+  }
+
   /** The platform the service runs on. */
   public readonly platform: IMicroservicePlatform;
   /** The Fargate service. */
@@ -119,6 +130,7 @@ export class Microservice extends Construct implements ec2.IConnectable, iam.IGr
     this.monitoring = ServiceMonitoring._create(this, 'Monitoring', {
       name: s.discoveryName, servicePath: this.node.path, service: this.service,
       alarmTopic: this.platform.alarmTopic, warningTopic: this.platform.warningTopic, options: props.alarms ?? {}, parts,
+      onRuleCreated: () => this.platformServices.quotas.count('eventBridgeRules', 'the account\'s default event bus'),
     });
     const withMonitoring = { ...withNetwork, healthAlarm: this.monitoring.healthAlarm, healthAlarmName: this.monitoring.healthAlarmName, parts };
     features.all.forEach((f) => f.useMonitoring?.(withMonitoring));
@@ -130,6 +142,11 @@ export class Microservice extends Construct implements ec2.IConnectable, iam.IGr
     ({ scaling: this.scaling } = features.scaling);
     this.requestTimeout = this.mesh.requestTimeout;
     this.joinCallGraph();
+    const self = this;
+    registerCallee(this, {
+      platformMesh: this.platformServices.mesh, get mesh() { return self.mesh; }, securityGroup: this.securityGroup, name: this.discoveryName,
+      path: this.node.path, callers: this.callers, get canaries() { return self.canaries.map((c) => calleeOf(c, self.node.path)); },
+    });
   }
 
   /**
@@ -169,10 +186,11 @@ export class Microservice extends Construct implements ec2.IConnectable, iam.IGr
    * receives the callee's URL as `<CALLEE>_URL` (Service Connect: `PAYMENTS_URL=http://payments:8080`;
    * Envoy: the local listener, `http://127.0.0.1:15001`). Nothing else may call the callee.
    */
-  public connectTo(callee: Microservice): void {
-    if (callee === this) throw new Error(`connectTo() of Microservice '${this.node.path}' got the service itself`);
-    if (callee.platformServices.mesh !== this.platformServices.mesh) {
-      throw new Error(`connectTo() of Microservice '${this.node.path}' needs both services on the same platform mesh, got '${callee.node.path}' on another`);
+  public connectTo(service: IMicroservice): void {
+    if (service === this) throw new Error(`connectTo() of Microservice '${this.node.path}' got the service itself`);
+    const callee = calleeOf(service, `connectTo() of Microservice '${this.node.path}'`);
+    if (callee.platformMesh !== this.platformServices.mesh) {
+      throw new Error(`connectTo() of Microservice '${this.node.path}' needs both services on the same platform mesh, got '${callee.path}' on another`);
     }
     if (callee.callers.includes(this)) return;
     // The mesh decides (and may refuse: nothing is recorded before it has); the service applies
@@ -181,10 +199,10 @@ export class Microservice extends Construct implements ec2.IConnectable, iam.IGr
     callee.callers.push(this);
     this.admitInto(callee, connection.ingressPorts);
     for (const canary of callee.canaries) this.admitInto(canary, canary.mesh.ingressPorts);
-    this.task.addEnvironment(`${envStem(callee.discoveryName)}_URL`, connection.url);
+    this.task.addEnvironment(`${envStem(callee.name)}_URL`, connection.url);
     if (connection.part) this.monitoring._addPart(connection.part);
-    for (const f of this.features.all) f.connect?.({ name: callee.discoveryName, path: callee.node.path }, connection);
-    ServiceCallGraph.of(this)._addCall(this.node.path, callee.node.path);
+    for (const f of this.features.all) f.connect?.({ name: callee.name, path: callee.path }, connection);
+    ServiceCallGraph.of(this)._addCall(this.node.path, callee.path);
   }
 
   /**
@@ -201,7 +219,7 @@ export class Microservice extends Construct implements ec2.IConnectable, iam.IGr
     errors.throwIfAny();
     this.mesh.routeCanary(canary.mesh, percent);
     this.canaries.push(canary);
-    for (const caller of this.callers) caller.admitInto(canary, canary.mesh.ingressPorts);
+    for (const caller of this.callers) caller.admitInto(calleeOf(canary, this.node.path), canary.mesh.ingressPorts);
   }
 
   /**
@@ -222,6 +240,7 @@ export class Microservice extends Construct implements ec2.IConnectable, iam.IGr
     });
     this.monitoring._addPart(topic._part);
     this.topics.push(topic);
+    this.features.contract.addTopic(topic);
     return topic;
   }
 
@@ -232,7 +251,7 @@ export class Microservice extends Construct implements ec2.IConnectable, iam.IGr
    * this service's stack is deployed after it. `scaleOnBacklog` scales the service on the
    * queue's backlog per task, to zero with `autoScaling.minCapacity: 0`.
    */
-  public subscribe(topic: ServiceTopic, options: SubscribeOptions = {}): ServiceSubscription {
+  public subscribe(topic: IServiceTopic, options: SubscribeOptions = {}): ServiceSubscription {
     const errors = new PropErrors(`subscribe() of Microservice '${this.node.path}' to ${topic.topicName}`);
     const variable = ServiceSubscription.environmentVariableOf(topic);
     const id = `${pascal(topic.publisherName)}${topic.topicId}`;
@@ -358,17 +377,18 @@ export class Microservice extends Construct implements ec2.IConnectable, iam.IGr
   }
 
   /** Rules in this service's stack that admit its tasks into `target`'s, on the ports its mesh admits callers on. */
-  private admitInto(target: Microservice, ports: readonly number[]): void {
+  private admitInto(target: CalleeSide, ports: readonly number[]): void {
     for (const port of ports) {
-      const id = `Calls${pascal(target.discoveryName)}${ports.length > 1 ? port : ''}`;
+      const id = `Calls${pascal(target.name)}${ports.length > 1 ? port : ''}`;
       if (this.node.tryFindChild(id)) continue;
+      this.platformServices.quotas.count('securityGroupRules', `the security group of ${target.path}`);
       new ec2.CfnSecurityGroupIngress(this, id, {
         groupId: target.securityGroup.securityGroupId,
         sourceSecurityGroupId: this.securityGroup.securityGroupId,
         ipProtocol: 'tcp',
         fromPort: port,
         toPort: port,
-        description: `${this.node.path} calls ${target.node.path}`,
+        description: `${this.node.path} calls ${target.path}`,
       });
     }
   }

@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import type { MicroserviceProps } from './microservice-props';
 import { capacityProviderStrategies, ResolvedSettings } from './service-settings';
 import type { ServiceTaskDefinition } from './service-task';
-import type { IMicroservicePlatform } from '../platform/microservice-platform';
+import type { IMicroservicePlatform } from '../platform/platform-props';
 import type { ServiceTask } from '../private/binding';
 
 /** The service's place on the network: its closed security group, the Fargate service, its Cloud Map registration. */

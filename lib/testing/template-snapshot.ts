@@ -1,6 +1,7 @@
 import { IPolicyValidationPluginBeta1, Stack } from 'aws-cdk-lib';
 import { normalizeTemplate, NormalizeTemplateOptions } from './normalize-template';
 import { strictValidation } from './strict-validation';
+import { lookupContext, LookupContextEnvironment } from './lookup-context';
 
 /**
  * Helpers for snapshot tests of stacks that use this library, for every jsii language: the
@@ -23,6 +24,17 @@ export class MicroserviceTesting {
   /** A policy validation plugin whose findings fail synthesis until acknowledged (see `strictValidation`). */
   public static strictValidation(plugin: IPolicyValidationPluginBeta1): IPolicyValidationPluginBeta1 {
     return strictValidation(plugin);
+  }
+
+  /**
+   * The context a service app needs to join a platform, and to call and subscribe to services, of
+   * other apps with no AWS: the contracts the platform and service apps synthesized in
+   * `assemblyDirs` (their `cdk.out`) publish, as the CDK CLI would have looked them up and cached
+   * them in `cdk.context.json`, with realistic placeholder ids (see `lookupContext`). Give it to the
+   * app under test: `new App({ context: MicroserviceTesting.lookupContext([...], { account, region }) })`.
+   */
+  public static lookupContext(assemblyDirs: string[], env: LookupContextEnvironment): { [key: string]: string } {
+    return lookupContext(assemblyDirs, env);
   }
 
   private constructor() {}

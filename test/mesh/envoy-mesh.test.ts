@@ -1438,40 +1438,75 @@ describe('validation of services on ServiceMesh.envoy()', () => {
     });
   });
 
-  test('fails on a 13th backend: a caller has at most 12 local listeners', () => {
-    const app = testApp();
-    const stack = new Stack(app, 'S');
-    const platform = new MicroservicePlatform(stack, 'Platform', { mesh: ServiceMesh.envoy() });
-    const caller = new Microservice(stack, 'Caller', { platform, image: IMAGE });
-    for (let n = 1; n <= 12; n++) caller.connectTo(new Microservice(stack, `Backend${n}`, { platform, image: IMAGE, retryPolicy: RetryPolicy.http(), outlierDetection: OUTLIER }));
-    expect(caller.node.findChild('Mesh').node.validate()).toEqual([]);
-    expect(() => caller.connectTo(new Microservice(stack, 'Backend13', { platform, image: IMAGE })))
-      .toThrow("Invalid props for Microservice 'S/Caller':\n  - connectTo must name at most 12 backends on ServiceMesh.envoy(), got a 13th: 'S/Backend13'");
-  });
+  describe('many backends: the task definition\'s size is the limit, not a count', () => {
+    /** A caller in stack S on an Envoy platform; backends go in stack B. */
+    const caller = (mesh: EnvoyMeshOptions = {}, callerProps: object = {}) => {
+      const app = testApp();
+      const platform = new MicroservicePlatform(new Stack(app, 'Platform'), 'Platform', { mesh: ServiceMesh.envoy(mesh) });
+      const stack = new Stack(app, 'S');
+      const backends = new Stack(app, 'B');
+      const svc = new Microservice(stack, 'Caller', { platform, image: IMAGE, ...callerProps });
+      const backend = (n: number, props: object = {}) => new Microservice(backends, `Backend${n}`, { platform, image: IMAGE, ...props });
+      return { app, stack, svc, backend, mesh: svc.node.findChild('Mesh') };
+    };
+    const described = { retryPolicy: RetryPolicy.http(), outlierDetection: OUTLIER, connectionPool: { maxConnections: 10, maxPendingRequests: 10, maxRequests: 10 } };
 
-  test('fails synthesis once the bootstrap outgrows 32 KiB (twelve fully described backends, each with a canary), naming the size', () => {
-    const app = testApp();
-    const stack = new Stack(app, 'S');
-    const platform = new MicroservicePlatform(stack, 'Platform', { mesh: ServiceMesh.envoy() });
-    const caller = new Microservice(stack, 'Caller', { platform, image: IMAGE });
-    const mesh = caller.node.findChild('Mesh');
-    const size = () => Buffer.byteLength(JSON.stringify(bootstrapOf(caller)));
-    const described = { platform, image: IMAGE, retryPolicy: RetryPolicy.http(), outlierDetection: OUTLIER, connectionPool: { maxConnections: 10, maxPendingRequests: 10, maxRequests: 10 } };
-    let canaries = 0;
-    for (let n = 1; n <= 12; n++) {
-      const backend = new Microservice(stack, `Backend${n}`, described);
-      caller.connectTo(backend);
-      if (size() <= 32 * 1024) {
-        expect(mesh.node.validate()).toEqual([]);
-        backend.routeCanary(new Microservice(stack, `Canary${n}`, described), 10);
-        canaries += 1;
-      }
-    }
-    expect(size()).toBeGreaterThan(32 * 1024);
-    expect(canaries).toBeGreaterThan(0);
-    expect(mesh.node.validate()).toEqual([
-      `connectTo of Microservice 'S/Caller' must keep the Envoy bootstrap under 32768 bytes (it travels in the task definition), got ${size()} bytes for 12 backends`,
-    ]);
+    test('synthesizes 13 and more backends (16), each with its listener and URL on the next egress port', () => {
+      const c = caller();
+      for (let n = 1; n <= 16; n++) c.svc.connectTo(c.backend(n, { retryPolicy: RetryPolicy.http() }));
+      const t = Template.fromStack(c.stack);
+      expect(listeners(templateBootstrap(t)).map((l) => [l.name, l.address.socket_address.port_value]))
+        .toEqual(Array.from({ length: 16 }, (_, i) => [`backend${i + 1}`, 15001 + i]));
+      expect(clusters(templateBootstrap(t))).toHaveLength(16);
+      expect(envOf(t)).toMatchObject({ BACKEND13_URL: 'http://127.0.0.1:15013', BACKEND16_URL: 'http://127.0.0.1:15016' });
+    });
+
+    test('fails synthesis at the backend that takes the task definition past 64 KiB, naming connectTo, the limit, the size and the backends', () => {
+      // Fully described backends with the default access logs: about 2.9 KB of bootstrap each.
+      const c = caller();
+      let n = 0;
+      while (c.mesh.node.validate().length === 0) c.svc.connectTo(c.backend(++n, described));
+      expect(n).toBeGreaterThan(12); // 20 when written: 19 fit
+      const message = new RegExp("^connectTo of Microservice 'S/Caller' must keep its task definition within ECS's limit of 65536 bytes \\(64 KiB; the Envoy bootstrap "
+        + `travels in it\\), got about (\\d+) bytes with ${n} backends, of which the bootstrap takes (\\d+) bytes \\(about (\\d+) per backend\\): connect fewer backends from this service, or split it$`);
+      const errors = c.mesh.node.validate();
+      expect(errors).toEqual([expect.stringMatching(message)]);
+      const [size, bootstrap, perBackend] = message.exec(errors[0])!.slice(1).map(Number);
+      expect(size).toBeGreaterThan(65536);
+      expect(size).toBeLessThan(65536 + perBackend);
+      // The bootstrap as it travels: a JSON string in the task definition's JSON, tokens at their longest.
+      expect(bootstrap).toBeGreaterThan(Buffer.byteLength(JSON.stringify(JSON.stringify(bootstrapOf(c.svc)))));
+      expect(perBackend).toBe(Math.round(bootstrap / n));
+      expect(() => c.app.synth()).toThrow(/connectTo of Microservice 'S\/Caller' must keep its task definition within ECS's limit of 65536 bytes/);
+      // One backend fewer synthesizes: the error is at the boundary.
+      const fewer = caller();
+      for (let m = 1; m < n; m++) fewer.svc.connectTo(fewer.backend(m, described));
+      expect(() => fewer.app.synth()).not.toThrow();
+    });
+
+    test("fails when a 13th backend's egress port is the app's containerPort, naming connectTo and the port", () => {
+      const c = caller({}, { containerPort: 15013 });
+      for (let n = 1; n <= 12; n++) c.svc.connectTo(c.backend(n));
+      expect(() => c.svc.connectTo(c.backend(13))).toThrow("Invalid props for Microservice 'S/Caller':\n  - connectTo must give its 13th backend ('B/Backend13') "
+        + "the local port egressPortBase + 12 = 15013, which is the app's containerPort: connect fewer backends or move egressPortBase (ServiceMesh.envoy({ egressPortBase: 15001 })), or containerPort");
+    });
+
+    test('fails when egressPortBase leaves no port for a 13th backend: 65524 + 12 is past 65535', () => {
+      const c = caller({ egressPortBase: 65524 });
+      for (let n = 1; n <= 12; n++) c.svc.connectTo(c.backend(n));
+      expect(() => c.svc.connectTo(c.backend(13))).toThrow(
+        "connectTo must give its 13th backend ('B/Backend13') the local port egressPortBase + 12 = 65536, which is past 65535: connect fewer backends or move egressPortBase (ServiceMesh.envoy({ egressPortBase: 65524 }))");
+    });
+
+    test("fails synthesis when a sidecar added afterwards listens on a 13th backend's egress port", () => {
+      const c = caller();
+      for (let n = 1; n <= 13; n++) c.svc.connectTo(c.backend(n));
+      c.svc.addSidecar('Proxy', { image: IMAGE, cpu: 64, memoryReservationMiB: 64, portMappings: [{ containerPort: 15013 }] });
+      expect(c.mesh.node.validate()).toEqual([
+        "connectTo must give its 13th backend ('B/Backend13') the local port egressPortBase + 12 = 15013, which the Proxy container of the task listens on (containers of a task share its network): "
+        + 'connect fewer backends or move egressPortBase (ServiceMesh.envoy({ egressPortBase: 15001 }))',
+      ]);
+    });
   });
 });
 
