@@ -68,11 +68,6 @@ export abstract class ServiceMesh {
   }
 
   /**
-   * Binds the mesh to one platform; the result keeps that platform's state, never the strategy.
-   *
-   * @internal
-   */
-  /**
    * The data plane of a platform of another app, as its contract describes it: services that
    * join the platform by name configure their side alike. Nothing is created in the platform.
    *
@@ -106,6 +101,11 @@ export abstract class ServiceMesh {
     });
   }
 
+  /**
+   * Binds the mesh to one platform; the result keeps that platform's state, never the strategy.
+   *
+   * @internal
+   */
   public abstract _bindPlatform(platformScope: Construct, platform: PlatformMeshContext): PlatformMesh;
 }
 

@@ -137,7 +137,7 @@ export class ServiceSubscription extends Construct {
     // Named from its fixed name and this stack's own pseudo parameters: no reference, so no output
     // or export in the publisher's stack.
     const builtArn = Stack.of(this).formatArn({ service: 'sns', resource: topic.topicName, account: Aws.ACCOUNT_ID, region: Aws.REGION });
-    const topicArn = sameStack ? topic.topic.topicArn : builtArn;
+    const topicArn = sameStack ? topic.topicArn : builtArn;
     const sns_ = new iam.ServicePrincipal('sns.amazonaws.com');
     const fromTopic = { ArnEquals: { 'aws:SourceArn': topicArn } };
     this.queue.addToResourcePolicy(new iam.PolicyStatement({ principals: [sns_], actions: ['sqs:SendMessage'], resources: [this.queue.queueArn], conditions: fromTopic }));
@@ -148,7 +148,7 @@ export class ServiceSubscription extends Construct {
       principals: [sns_], actions: ['kms:GenerateDataKey*', 'kms:Decrypt'], resources: ['*'], conditions: { ArnEquals: { 'aws:SourceArn': builtArn } },
     }));
     this.subscription = new sns.Subscription(this, 'Subscription', {
-      topic: sameStack ? topic.topic : sns.Topic.fromTopicArn(this, 'Topic', topicArn),
+      topic: sns.Topic.fromTopicArn(this, 'Topic', topicArn),
       protocol: sns.SubscriptionProtocol.SQS,
       endpoint: this.queue.queueArn,
       rawMessageDelivery: s.rawMessageDelivery,

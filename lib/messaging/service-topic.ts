@@ -29,8 +29,8 @@ const MAX_TOPIC_NAME = 256;
  * (`Microservice.fromServiceName(...).topic(id)`).
  */
 export interface IServiceTopic extends IConstruct {
-  /** The SNS topic. */
-  readonly topic: sns.ITopic;
+  /** The SNS topic's ARN. */
+  readonly topicArn: string;
   /** Its name, literal. */
   readonly topicName: string;
   /** Whether it is a FIFO topic. */
@@ -59,6 +59,8 @@ export class ServiceTopic extends Construct implements IServiceTopic {
 
   /** The SNS topic. */
   public readonly topic: sns.Topic;
+  /** The SNS topic's ARN. */
+  public readonly topicArn: string;
   /** Its name, literal. */
   public readonly topicName: string;
   /** Whether it is a FIFO topic. */
@@ -102,6 +104,7 @@ export class ServiceTopic extends Construct implements IServiceTopic {
       // (AWS::SNS::Topic TracingConfig), which need the platform's X-Ray resource policy.
       tracingConfig: publisher.tracing ? sns.TracingConfig.ACTIVE : undefined,
     });
+    this.topicArn = this.topic.topicArn;
     if (publisher.tracing) publisher.snsTracingPolicy();
     // Publish, and the two key actions SNS uses for a publisher (SNS guide, "Encryption at rest"),
     // named: topic.grantPublish() would grant kms:GenerateDataKey* (a wildcard action). The key

@@ -38,8 +38,10 @@ export class PlatformMonitoring extends Construct {
    * names no service, so adding one never changes the platform's stack.
    */
   public readonly overviewDashboard: cloudwatch.Dashboard;
-  /** The rule that sends every failed deployment of the cluster's services to the alarm topic, and the alarm on its undelivered alerts. */
-  public readonly failedDeployments: { readonly rule: events.Rule; readonly undelivered: cloudwatch.Alarm };
+  /** The rule that sends every failed deployment of the cluster's services to the alarm topic. */
+  public readonly failedDeploymentRule: events.Rule;
+  /** A warning: alerts of the rule that EventBridge could not deliver wait in its dead-letter queue. */
+  public readonly deploymentAlertsUndelivered: cloudwatch.Alarm;
   /** The user pool's alarms, once the platform's user pool exists. */
   public readonly userPoolAlarms: cloudwatch.Alarm[] = [];
 
@@ -84,8 +86,8 @@ export class PlatformMonitoring extends Construct {
       dashboardName: safeName(`${Stack.of(this).stackName}-overview`, 255),
       defaultInterval: Duration.hours(3),
     });
-    this.failedDeployments = this.notifyFailedDeployments(props.cluster);
-    this.overviewDashboard.addWidgets(...overviewWidgets(scope.node.path, props.cluster.clusterName, this.failedDeployments.rule));
+    ({ rule: this.failedDeploymentRule, undelivered: this.deploymentAlertsUndelivered } = this.notifyFailedDeployments(props.cluster));
+    this.overviewDashboard.addWidgets(...overviewWidgets(scope.node.path, props.cluster.clusterName, this.failedDeploymentRule));
   }
 
   /**

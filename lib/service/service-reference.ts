@@ -1,6 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import { ServiceCallGraph } from '../mesh/call-graph';
 import type { IServiceTopic } from '../messaging/service-topic';
@@ -21,8 +20,6 @@ export interface IMicroservice extends IConstruct {
   readonly discoveryName: string;
   /** The port its tasks listen on. */
   readonly containerPort: number;
-  /** The security group of its tasks: each caller's stack admits the caller to it. */
-  readonly securityGroup: ec2.ISecurityGroup;
 }
 
 /** Which service of which platform `Microservice.fromServiceName` refers to. */
@@ -76,7 +73,7 @@ export class ImportedMicroservice extends Construct implements IMicroservice {
   public readonly containerPort: number;
   public readonly securityGroup: ec2.ISecurityGroup;
   /** The contract as looked up (a placeholder before the CLI's lookup). */
-  public readonly contract: ServiceContract;
+  private readonly contract: ServiceContract;
   private readonly topics = new Map<string, IServiceTopic>();
 
   constructor(scope: Construct, id: string, options: ServiceReferenceOptions) {
@@ -120,7 +117,7 @@ export class ImportedMicroservice extends Construct implements IMicroservice {
 
 /** A topic of a service of another app, as its contract names it. */
 class ImportedTopic extends Construct implements IServiceTopic {
-  public readonly topic: sns.ITopic;
+  public readonly topicArn: string;
   public readonly topicName: string;
   public readonly fifo: boolean;
   public readonly topicId: string;
@@ -129,7 +126,7 @@ class ImportedTopic extends Construct implements IServiceTopic {
 
   constructor(scope: Construct, id: string, t: TopicContract & Pick<IServiceTopic, 'topicId' | 'publisherPath' | 'publisherName'>) {
     super(scope, id);
-    this.topic = sns.Topic.fromTopicArn(this, 'Topic', t.topicArn);
+    this.topicArn = t.topicArn;
     ({ topicName: this.topicName, fifo: this.fifo, topicId: this.topicId, publisherPath: this.publisherPath, publisherName: this.publisherName } = t);
   }
 }

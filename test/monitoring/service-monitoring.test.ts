@@ -47,7 +47,7 @@ describe('a failed deployment of any service of the cluster pages through the pl
   });
 
   test('an alert in the dead-letter queue raises the platform\'s deployment-alerts-undelivered alarm on the warning topic', () => {
-    const a = p.toJSON().Resources[logicalId(platform.monitoring.failedDeployments.undelivered)].Properties;
+    const a = p.toJSON().Resources[logicalId(platform.monitoring.deploymentAlertsUndelivered)].Properties;
     expect(a).toMatchObject({ AlarmName: 'Platform-deployment-alerts-undelivered', MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS', Statistic: 'Maximum', Threshold: 0, EvaluationPeriods: 1 });
     expect(a.AlarmActions).toEqual([{ Ref: logicalId(platform.warningTopic) }]);
   });
