@@ -32,6 +32,8 @@ synth() { # <file> <build function>
     echo "floor $floor: $1 FAILED"; tail -20 "$work/log"; status=1
   fi
 }
-for app in examples/*/app.ts; do synth "$app" build; done
+# Each example is an app.ts, or a folder of apps (examples/multi-repo: one per repository; those
+# that join by name synthesize as a first `cdk synth` does, before the CLI's lookups).
+for app in examples/*/app.ts examples/multi-repo/*.ts; do synth "$app" build; done
 synth bin/main.ts buildMainApp
 exit $status

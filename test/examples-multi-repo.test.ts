@@ -71,3 +71,23 @@ describe('orders, in its own repository', () => {
     expect(orders.stack.dependencies).toEqual([]);
   });
 });
+
+describe.each([['payments', buildPayments, 1], ['orders', buildOrders, 2]] as const)('the %s app\'s first synthesis, before the CLI looked anything up', (_name, build, lookups) => {
+  // What `cdk synth` runs first in a fresh clone: no cdk.context.json. The contracts are
+  // placeholders, nothing is judged on them, and the assembly lists what the CLI must look up.
+  const app = build(new App({ context: CDK_CONTEXT }));
+
+  test('completes with CloudFormation\'s validator on (as `cdk synth` runs it), and lists each contract as missing context for the CLI to look up', () => {
+    const validation = process.env.CDK_VALIDATION;
+    process.env.CDK_VALIDATION = 'true';
+    let assembly;
+    try {
+      assembly = app.synth();
+    } finally {
+      process.env.CDK_VALIDATION = validation;
+    }
+    const missing = (assembly.manifest.missing ?? []).map((m) => m.key).sort();
+    expect(missing).toHaveLength(lookups);
+    for (const key of missing) expect(key).toMatch(/^ssm:account=123456789012:parameterName=\/cdk-microservice\/shop\/(platform|services\/payments):region=eu-west-1$/);
+  });
+});

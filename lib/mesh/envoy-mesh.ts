@@ -93,7 +93,7 @@ export class EnvoyPlatformMesh implements PlatformMesh {
   public contract(): EnvoyMeshContract {
     const o = this.options;
     return {
-      kind: 'envoy', imageUri: o.imageUri ?? '', imageRepositoryArn: o.imageRepositoryArn, pullThroughCachePrefix: o.pullThroughCachePrefix,
+      kind: 'envoy', imageUri: o.imageUri, imageRepositoryArn: o.imageRepositoryArn, pullThroughCachePrefix: o.pullThroughCachePrefix,
       cpu: o.cpu, memoryReservationMiB: o.memoryReservationMiB, retryBudgetPercent: o.budgetPercent, minRetryConcurrency: o.minRetryConcurrency,
       retryBackoffBaseMs: o.backoffBase.toMilliseconds(), retryBackoffMaxMs: o.backoffMax.toMilliseconds(), connectTimeoutMs: o.connectTimeout.toMilliseconds(),
       egressPortBase: o.egressPortBase, accessLogs: o.accessLogs, metricsCollectorImage: o.collectorImage,

@@ -26,7 +26,8 @@ export class ServiceConnectPlatformMesh implements PlatformMesh {
   constructor(private readonly options: ServiceConnectOptions) {}
 
   public importService(_scope: Construct, contract: ServiceContract, namespaceName: string): MeshService {
-    return new ServiceConnectService(contract.endpoint, Duration.millis(contract.timeouts.requestMs), contract.serviceName,
+    // The endpoint is built, not read: a contract never points a caller anywhere but the callee's alias.
+    return new ServiceConnectService(`http://${contract.serviceName}:${contract.port}`, Duration.millis(contract.timeouts.requestMs), contract.serviceName,
       `${contract.platformName}/${contract.serviceName}`, contract.port, `${contract.serviceName}.${namespaceName}`);
   }
 

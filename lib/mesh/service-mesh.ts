@@ -84,15 +84,16 @@ export abstract class ServiceMesh {
       return new ServiceConnectPlatformMesh({ tlsCertificateAuthorityArn: sc.tlsCertificateAuthorityArn, accessLogs: sc.accessLogs });
     }
     const e = contract as EnvoyMeshContract;
-    if (e.imageUri === '') {
+    if (e.imageUri === undefined) {
       const errors = new PropErrors(`platform contract of ${scope.node.path}`);
       errors.add('mesh must name an Envoy image services of other apps can pull: the platform runs ServiceMesh.envoy({ image }) with an image object, which its contract cannot carry; '
         + 'use the default (the platform\'s ECR copy) or pullThroughCachePrefix on the platform, got an image with no name');
       errors.throwIfAny();
     }
+    const imageUri = e.imageUri!;
     const image = e.imageRepositoryArn
-      ? new MirroredImage(ecr.Repository.fromRepositoryArn(scope, 'EnvoyRepository', e.imageRepositoryArn), e.imageUri)
-      : ecs.ContainerImage.fromRegistry(e.imageUri);
+      ? new MirroredImage(ecr.Repository.fromRepositoryArn(scope, 'EnvoyRepository', e.imageRepositoryArn), imageUri)
+      : ecs.ContainerImage.fromRegistry(imageUri);
     return new EnvoyPlatformMesh({
       image, imageUri: e.imageUri, imageRepositoryArn: e.imageRepositoryArn, pullThroughCachePrefix: e.pullThroughCachePrefix,
       cpu: e.cpu, memoryReservationMiB: e.memoryReservationMiB, budgetPercent: e.retryBudgetPercent, minRetryConcurrency: e.minRetryConcurrency,

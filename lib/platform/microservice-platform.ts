@@ -21,7 +21,7 @@ import { createLogGroup, type LogSettings } from '../private/log-groups';
 import { createApiGatewayAccount } from './api-gateway-account';
 import { ImportedPlatform } from './imported-platform';
 import type { IMicroservicePlatform, MicroservicePlatformProps } from './platform-props';
-import { defaultPlatformName, publishPlatformContract } from './platform-contract';
+import { claimPlatformName, defaultPlatformName, publishPlatformContract } from './platform-contract';
 import { createPlatformVpc } from './platform-vpc';
 import { checkPlatformName } from '../private/contract-names';
 import { QuotaCounter } from '../private/quotas';
@@ -116,6 +116,7 @@ export class MicroservicePlatform extends Construct implements IMicroservicePlat
     errors.retention('logs.retention', props.logs?.retention);
     this.platformName = props.platformName ?? defaultPlatformName(this);
     checkPlatformName(errors, 'platformName', this.platformName);
+    claimPlatformName(errors, this, this.platformName);
     errors.text('namespaceName', props.namespaceName, DNS_NAME, 'a lower-case DNS name such as "services.internal"');
     (props.alarmEmails ?? []).forEach((e, i) => errors.text(`alarmEmails[${i}]`, e, EMAIL, 'one email address such as "oncall@example.com" (no list, no display name)'));
     if (props.apiDomain) {

@@ -1,4 +1,4 @@
-import { Lazy, Stack } from 'aws-cdk-lib';
+import { Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -11,6 +11,7 @@ import { platformParameterName } from '../private/contract-names';
 import { publishContract } from '../private/contract-parameter';
 import type { PlatformMesh } from '../private/feature';
 import type { LogSettings } from '../private/log-groups';
+import type { PropErrors } from '../private/validation';
 
 /** What a platform publishes of itself. */
 export interface PlatformContractSource {
@@ -66,6 +67,29 @@ export function publishPlatformContract(scope: Construct, source: PlatformContra
     accountSettings: Lazy.any({ produce: () => source.accountSettings() }) as unknown as PlatformContract['accountSettings'],
   };
   return publishContract(scope, 'Contract', platformParameterName(source.platformName), contract);
+}
+
+/** Platform names by app, then by account and region: each is one SSM parameter there. */
+const NAMES = new WeakMap<IConstruct, Map<string, string>>();
+
+/**
+ * Records `platformName` for `platform`'s account and region in its app; a second platform of the
+ * app with that name there is an error (its contract's parameter would be created twice).
+ * Environment-agnostic stacks count as one environment.
+ */
+export function claimPlatformName(errors: PropErrors, platform: IConstruct, platformName: string): void {
+  const stack = Stack.of(platform);
+  const env = `${Token.isUnresolved(stack.account) ? '*' : stack.account}/${Token.isUnresolved(stack.region) ? '*' : stack.region}`;
+  const names = NAMES.get(platform.node.root) ?? new Map<string, string>();
+  NAMES.set(platform.node.root, names);
+  const key = `${env}/${platformName}`;
+  const owner = names.get(key);
+  if (owner !== undefined && owner !== platform.node.path) {
+    errors.add(`platformName must be unique per account and region (the platform publishes its contract as the SSM parameter ${platformParameterName(platformName)}), `
+      + `got ${JSON.stringify(platformName)}, which MicroservicePlatform '${owner}' already has: give one of them a platformName`);
+    return;
+  }
+  names.set(key, platform.node.path);
 }
 
 /** The stack name a platform is published under by default. */

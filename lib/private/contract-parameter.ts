@@ -1,4 +1,4 @@
-import { Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import {
@@ -26,12 +26,10 @@ export function contractParameterValue(scope: Construct, contract: ContractKinds
 }
 
 /**
- * The SSM parameter `name` holding `contract`, in the stack of `scope`. Its tier follows the size
- * of the value: standard up to 4096 bytes, advanced up to 8192 (which costs; Systems Manager user
- * guide, "Managing parameter tiers": 4 KB and 8 KB). A value with tokens is sized at deploy: at
- * least its literal part, so standard or advanced when that decides, else Intelligent-Tiering (SSM
- * picks standard when the value fits, advanced when not). A value that cannot fit 8192 bytes fails
- * synthesis, naming the parameter and its size.
+ * The SSM parameter `name` holding `contract`, in the stack of `scope`, on Intelligent-Tiering: SSM
+ * keeps it standard (free) up to 4096 bytes and makes it advanced (which costs) up to 8192 (Systems
+ * Manager user guide, "Managing parameter tiers": 4 KB and 8 KB). A value that cannot fit 8192
+ * bytes (its literal part, when it has tokens) fails synthesis, naming the parameter and its size.
  */
 export function publishContract(scope: Construct, id: string, name: string, contract: ContractKinds[ContractKind]): ssm.StringParameter {
   const errors = new PropErrors(`contract parameter '${name}'`);
@@ -49,7 +47,7 @@ export function publishContract(scope: Construct, id: string, name: string, cont
     simpleName: false,
   });
   const size = () => valueSize(Stack.of(scope).resolve(value));
-  (parameter.node.defaultChild as ssm.CfnParameter).tier = Lazy.string({ produce: () => tierFor(size()) });
+  (parameter.node.defaultChild as ssm.CfnParameter).tier = tierFor();
   parameter.node.addValidation({
     validate: () => {
       const { bytes, exact } = size();
@@ -107,9 +105,14 @@ function valueSize(resolved: unknown): { readonly bytes: number; readonly exact:
   return { bytes: typeof ref === 'string' ? LEAST[ref] ?? 1 : 1, exact: false };
 }
 
-function tierFor(size: { readonly bytes: number; readonly exact: boolean }): string {
-  if (size.bytes > STANDARD_TIER_MAX_BYTES) return ssm.ParameterTier.ADVANCED;
-  return size.exact ? ssm.ParameterTier.STANDARD : ssm.ParameterTier.INTELLIGENT_TIERING;
+/**
+ * Always Intelligent-Tiering: SSM keeps the parameter standard while its value fits 4 KB and makes it
+ * advanced past that. An explicit tier would be downgraded when a contract shrinks back under 4 KB,
+ * which SSM refuses (an advanced parameter cannot become standard: Systems Manager user guide,
+ * "Changing a standard parameter to an advanced parameter").
+ */
+function tierFor(): string {
+  return ssm.ParameterTier.INTELLIGENT_TIERING;
 }
 
 // ---- The library's descriptions as contract data ------------------------------------------------

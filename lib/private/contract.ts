@@ -67,8 +67,8 @@ export interface ServiceConnectMeshContract {
 /** `ServiceMesh.envoy()`, its options resolved: every caller's sidecar runs with them. */
 export interface EnvoyMeshContract {
   readonly kind: 'envoy';
-  /** The image of every sidecar: the platform's ECR copy by digest, a pull-through cache's, or the user's. */
-  readonly imageUri: string;
+  /** The image of every sidecar: the platform's ECR copy by digest, or a pull-through cache's; absent for an image object of the user's, which no other app can pull. */
+  readonly imageUri?: string;
   /** The repository of `imageUri` execution roles must be allowed to pull from, when it is the platform's copy. */
   readonly imageRepositoryArn?: string;
   /** The pull-through cache prefix execution roles may import the image through, with one. */
@@ -236,7 +236,7 @@ const PLATFORM: Fields = {
   mesh: variant('kind', {
     serviceConnect: { tlsCertificateAuthorityArn: optional(arn()), accessLogs: flag() },
     envoy: {
-      imageUri: text(), imageRepositoryArn: optional(arn()), pullThroughCachePrefix: optional(text()),
+      imageUri: optional(text()), imageRepositoryArn: optional(arn()), pullThroughCachePrefix: optional(text()),
       cpu: integer(32, 4096), memoryReservationMiB: integer(32, 8192), retryBudgetPercent: decimal(1, 100), minRetryConcurrency: integer(1, 1000),
       retryBackoffBaseMs: ms(), retryBackoffMaxMs: ms(), connectTimeoutMs: ms(), egressPortBase: integer(1024, 65535),
       accessLogs: flag(), metricsCollectorImage: text(),
@@ -346,9 +346,10 @@ export function topicOf(contract: ServiceContract, topicId: string, prop: string
 }
 
 /**
- * A contract of valid shape and no consequence, for the first synthesis: shaped as aws-cdk-lib's
- * dummy VPC (`vpc-12345`, subnets `p-12345` and `p-67890` in `dummy1a` and `dummy1b`), the default
- * mesh and authorizer, a callee with no retries, a 1 s timeout and one task.
+ * A contract of valid shape and no consequence, for the first synthesis: well-formed ids (what
+ * aws-cdk-lib and CloudFormation's validator check: `sg-` and 17 hex digits, `vpc-`, `subnet-`,
+ * `rtb-`), two Availability Zones of the region, the default mesh and authorizer, a callee with no
+ * retries, a 1 s timeout and one task. Nothing is judged on it (`isPlaceholderContract`).
  */
 function placeholderContract<K extends ContractKind>(kind: K, where: string, env?: PlaceholderEnvironment): ContractKinds[K] {
   const account = env?.account ?? '123456789012';
@@ -360,8 +361,9 @@ function placeholderContract<K extends ContractKind>(kind: K, where: string, env
   const platformName = names?.[1] ?? `${LOOKUP_DUMMY_PREFIX}platform`;
   const namespaceName = 'dummy.internal';
   const contract: PlatformContract | ServiceContract = kind === 'platform' ? {
-    schemaVersion: CONTRACT_SCHEMA_VERSION, platformName, vpcId: 'vpc-12345', vpcCidrBlock: '10.0.0.0/16',
-    availabilityZones: ['dummy1a', 'dummy1b'], serviceSubnetIds: ['p-12345', 'p-67890'], serviceSubnetRouteTableIds: ['rtb-12345p', 'rtb-57890p'],
+    schemaVersion: CONTRACT_SCHEMA_VERSION, platformName, vpcId: 'vpc-00000000000000000', vpcCidrBlock: '10.0.0.0/16',
+    availabilityZones: [`${region}a`, `${region}b`], serviceSubnetIds: ['subnet-00000000000000000', 'subnet-00000000000000001'],
+    serviceSubnetRouteTableIds: ['rtb-00000000000000000', 'rtb-00000000000000001'],
     clusterName: 'dummy-cluster', clusterArn: a('ecs', 'cluster/dummy-cluster'),
     namespaceName, namespaceId: 'ns-dummy0000000000', namespaceArn: a('servicediscovery', 'namespace/ns-dummy0000000000'),
     alarmTopicArn: a('sns', 'dummy-alarms'), warningTopicArn: a('sns', 'dummy-warnings'), topicKeyArn: a('kms', 'key/00000000-0000-0000-0000-000000000000'),
@@ -370,7 +372,7 @@ function placeholderContract<K extends ContractKind>(kind: K, where: string, env
       kind: 'cognito', userPoolId: `${region}_DUMMY0000`, userPoolArn: a('cognito-idp', `userpool/${region}_DUMMY0000`),
       issuer: `https://cognito-idp.${region}.${urlSuffix}/${region}_DUMMY0000`, platformOwnsPool: true, clientIds: [], accessTokenValidityMs: 3_600_000,
     },
-    vpcLink: { vpcLinkId: 'dummy0', securityGroupId: 'sg-12345' },
+    vpcLink: { vpcLinkId: 'dummy0', securityGroupId: 'sg-00000000000000000' },
     logs: { encryption: true },
     accountSettings: { apiGatewayCloudWatchRole: true, snsTracingPolicy: true },
   } : {
@@ -378,7 +380,7 @@ function placeholderContract<K extends ContractKind>(kind: K, where: string, env
     port: 8080, protocol: 'http', endpoint: `http://${names?.[2] ?? 'dummy'}.${namespaceName}:8080`,
     retryPolicy: { protocol: 'none', maxRetries: 0, httpRetryEvents: [], tcpRetryEvents: [], grpcRetryEvents: [] },
     timeouts: { requestMs: 1000 }, maxCapacity: 1, topics: {},
-    taskRoleArn: a('iam', 'role/dummy-task-role', true), securityGroupId: 'sg-12345',
+    taskRoleArn: a('iam', 'role/dummy-task-role', true), securityGroupId: 'sg-00000000000000001',
   };
   PLACEHOLDERS.set(contract, { account, region, partition });
   return contract as ContractKinds[K];

@@ -21,6 +21,8 @@ export class FrontDoorFeature implements ServiceFeature {
   public useService(unit: ServiceWithNetwork): void {
     ({ api: this.api, httpApi: this.httpApi, restApi: this.restApi } = createFrontDoor(unit, this.props));
     const api = this.httpApi ?? this.restApi;
+    // The rule that admits the API's path (the VPC link's or the load balancer's group) to the tasks.
+    if (api) unit.platform.quotas.count('securityGroupRules', `the security group of ${unit.path}`);
     if (!api || (this.props.api ?? this.props.restApi)?.outputs === false) return;
     checkOutputsOnce(unit.scope);
     // What a caller needs after deploy: the URL, each consumer's app client id and API key id.

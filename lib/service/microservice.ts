@@ -144,7 +144,7 @@ export class Microservice extends Construct implements IMicroservice, ec2.IConne
     this.joinCallGraph();
     const self = this;
     registerCallee(this, {
-      platformMesh: this.platformServices.mesh, get mesh() { return self.mesh; }, securityGroup: this.securityGroup, name: this.discoveryName,
+      platformName: this.platformServices.platformName, known: true, platformMesh: this.platformServices.mesh, get mesh() { return self.mesh; }, securityGroup: this.securityGroup, name: this.discoveryName,
       path: this.node.path, callers: this.callers, get canaries() { return self.canaries.map((c) => calleeOf(c, self.node.path)); },
     });
   }
@@ -189,8 +189,8 @@ export class Microservice extends Construct implements IMicroservice, ec2.IConne
   public connectTo(service: IMicroservice): void {
     if (service === this) throw new Error(`connectTo() of Microservice '${this.node.path}' got the service itself`);
     const callee = calleeOf(service, `connectTo() of Microservice '${this.node.path}'`);
-    if (callee.platformMesh !== this.platformServices.mesh) {
-      throw new Error(`connectTo() of Microservice '${this.node.path}' needs both services on the same platform mesh, got '${callee.path}' on another`);
+    if (callee.platformName !== this.platformServices.platformName) {
+      throw new Error(`connectTo() of Microservice '${this.node.path}' needs both services on the same platform ('${this.platformServices.platformName}'), got '${callee.path}' on '${callee.platformName}'`);
     }
     if (callee.callers.includes(this)) return;
     // The mesh decides (and may refuse: nothing is recorded before it has); the service applies
@@ -202,7 +202,7 @@ export class Microservice extends Construct implements IMicroservice, ec2.IConne
     this.task.addEnvironment(`${envStem(callee.name)}_URL`, connection.url);
     if (connection.part) this.monitoring._addPart(connection.part);
     for (const f of this.features.all) f.connect?.({ name: callee.name, path: callee.path }, connection);
-    ServiceCallGraph.of(this)._addCall(this.node.path, callee.path);
+    if (callee.known) ServiceCallGraph.of(this)._addCall(this.node.path, callee.path);
   }
 
   /**

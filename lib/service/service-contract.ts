@@ -1,4 +1,4 @@
-import { Lazy } from 'aws-cdk-lib';
+import { Annotations, Lazy } from 'aws-cdk-lib';
 import type { ServiceTopic } from '../messaging/service-topic';
 import { CONTRACT_SCHEMA_VERSION, ServiceContract, TopicContract } from '../private/contract';
 import { serviceParameterName } from '../private/contract-names';
@@ -20,6 +20,17 @@ export class ContractFeature implements ServiceFeature {
   public useService(unit: ServiceWithNetwork): void {
     const mesh = this.mesh();
     const d = this.description;
+    // A contract holds literals: what other apps' callers configure at their synthesis.
+    const tokens = Object.entries({
+      'requestTimeout': mesh.requestTimeout, 'idleTimeout': d.idleTimeout, 'retryPolicy.perRetryTimeout': d.retryPolicy.perRetryTimeout,
+      'outlierDetection.interval': d.outlierDetection?.interval, 'outlierDetection.baseEjectionDuration': d.outlierDetection?.baseEjectionDuration,
+    }).filter(([, v]) => v?.isUnresolved()).map(([prop]) => prop);
+    if (tokens.length > 0) {
+      Annotations.of(unit.scope).addWarningV2('cdk-microservice:contractNotPublished',
+        `${tokens.join(', ')} ${tokens.length > 1 ? 'are' : 'is a'} token${tokens.length > 1 ? 's' : ''} resolved at deploy: the service publishes no contract, `
+        + 'so services of other apps cannot call it or subscribe to its topics by name (Microservice.fromServiceName); services of this app can');
+      return;
+    }
     const { retryPolicy, perTryMs } = retryPolicyContract(d.retryPolicy);
     const contract: ServiceContract = {
       schemaVersion: CONTRACT_SCHEMA_VERSION,

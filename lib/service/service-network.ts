@@ -69,7 +69,7 @@ export function createServiceNetwork(scope: Construct, s: ResolvedSettings, plat
   // The strategy names the cluster's Fargate capacity providers: create the service only after
   // the cluster's capacity provider association exists (a cross-stack cluster is already
   // deployed; an imported one adds nothing).
-  service.node.addDependency(platform.cluster);
+  if (platform.cluster instanceof ecs.Cluster) service.node.addDependency(platform.cluster);
   const connections = new ec2.Connections({ securityGroups: [securityGroup], defaultPort: ec2.Port.tcp(s.containerPort) });
   return { securityGroup, service, cloudMapService, connections };
 }

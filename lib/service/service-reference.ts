@@ -1,10 +1,10 @@
-import { Duration } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct, IConstruct } from 'constructs';
 import { ServiceCallGraph } from '../mesh/call-graph';
 import type { IServiceTopic } from '../messaging/service-topic';
 import type { IMicroservicePlatform } from '../platform/platform-props';
-import { ServiceContract, TopicContract, topicOf } from '../private/contract';
+import { isPlaceholderContract, ServiceContract, TopicContract, topicOf } from '../private/contract';
 import { checkServiceName, serviceParameterName } from '../private/contract-names';
 import { lookupContract } from '../private/contract-parameter';
 import type { MeshService, PlatformMesh } from '../private/feature';
@@ -32,6 +32,8 @@ export interface ServiceReferenceOptions {
 
 /** What a caller needs of a callee, whichever app it belongs to. */
 export interface CalleeSide {
+  /** The platform it runs on, by name: services of one platform share one name. */
+  readonly platformName: string;
   readonly platformMesh: PlatformMesh;
   readonly mesh: MeshService;
   readonly securityGroup: ec2.ISecurityGroup;
@@ -41,6 +43,8 @@ export interface CalleeSide {
   readonly callers: IConstruct[];
   /** Its canaries, whose tasks admit its callers too. */
   readonly canaries: CalleeSide[];
+  /** False for a service of another app before the CLI looked its contract up: the call graph leaves it out. */
+  readonly known: boolean;
 }
 
 const CALLEES = new WeakMap<IConstruct, CalleeSide>();
@@ -69,8 +73,11 @@ export function calleeOf(service: IMicroservice, user: string): CalleeSide {
  * subscription live in the subscriber's stack. Nothing is added to the callee's stack.
  */
 export class ImportedMicroservice extends Construct implements IMicroservice {
+  /** Its discovery name, the `serviceName` it was named by. */
   public readonly discoveryName: string;
+  /** The port its tasks listen on, from its contract. */
   public readonly containerPort: number;
+  /** The security group of its tasks, from its contract: a caller's stack adds the rule that admits the caller. */
   public readonly securityGroup: ec2.ISecurityGroup;
   /** The contract as looked up (a placeholder before the CLI's lookup). */
   private readonly contract: ServiceContract;
@@ -87,9 +94,14 @@ export class ImportedMicroservice extends Construct implements IMicroservice {
     this.containerPort = c.port;
     this.securityGroup = ec2.SecurityGroup.fromSecurityGroupId(this, 'SecurityGroup', c.securityGroupId, { mutable: false });
     const mesh = platform.mesh.importService(this, c, options.platform.namespace.namespaceName);
+    // Before the CLI's lookup the contract is a placeholder: nothing is judged on it (the call graph
+    // leaves the service out), so that the first synthesis completes and the CLI can look it up.
+    const known = !isPlaceholderContract(c);
     registerCallee(this, {
-      platformMesh: platform.mesh, mesh, securityGroup: this.securityGroup, name: this.discoveryName, path: this.node.path, callers: [], canaries: [],
+      platformName: platform.platformName, platformMesh: platform.mesh, mesh, securityGroup: this.securityGroup, name: this.discoveryName,
+      path: this.node.path, callers: [], canaries: [], known,
     });
+    if (!known) return;
     // The call-graph check covers it from its contract: its attempts and timeouts (its own
     // callees are checked in its app).
     const retries = c.retryPolicy;
@@ -108,7 +120,18 @@ export class ImportedMicroservice extends Construct implements IMicroservice {
   public topic(topicId: string): IServiceTopic {
     const existing = this.topics.get(topicId);
     if (existing) return existing;
-    const t = topicOf(this.contract, topicId, `topic('${topicId}') of Microservice.fromServiceName() '${this.node.path}'`);
+    const prop = `topic('${topicId}') of Microservice.fromServiceName() '${this.node.path}'`;
+    const t = topicOf(this.contract, topicId, prop);
+    // A subscriber's queue admits the topic by an ARN of its own account and region: a contract
+    // naming another, or a topic under another name, would subscribe and never deliver.
+    const arn = Arn.split(t.topicArn, ArnFormat.NO_RESOURCE_NAME);
+    const stack = Stack.of(this);
+    const errors = new PropErrors(prop);
+    if (arn.resource !== t.topicName) errors.add(`the contract's topicArn must end with its topicName ${JSON.stringify(t.topicName)}, got ${t.topicArn}`);
+    for (const attr of ['account', 'region'] as const) {
+      if (!Token.isUnresolved(stack[attr]) && arn[attr] !== stack[attr]) errors.add(`the topic must be in this stack's ${attr} (${stack[attr]}: the queue admits it by an ARN of its own), got ${t.topicArn}`);
+    }
+    errors.throwIfAny();
     const topic = new ImportedTopic(this, `Topic${topicId}`, { ...t, topicId, publisherPath: this.node.path, publisherName: this.discoveryName });
     this.topics.set(topicId, topic);
     return topic;

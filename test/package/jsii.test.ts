@@ -106,7 +106,11 @@ test('the tarball installs on the aws-cdk-lib floor and every example synthesize
   const floor = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).peerDependencies['aws-cdk-lib'].replace(/^[\^~]/, '');
   expect(out).toContain(`aws-cdk-lib ${floor},`);
   const examples = fs.readdirSync(path.join(ROOT, 'examples'));
-  for (const e of examples) expect(out).toContain(`floor ${floor}: examples/${e}/app.ts synthesizes`);
+  for (const e of examples) {
+    const dir = path.join(ROOT, 'examples', e);
+    const apps = fs.existsSync(path.join(dir, 'app.ts')) ? ['app.ts'] : fs.readdirSync(dir).filter((f) => f.endsWith('.ts'));
+    for (const app of apps) expect(out).toContain(`floor ${floor}: examples/${e}/${app} synthesizes`);
+  }
   expect(out).toContain(`floor ${floor}: bin/main.ts synthesizes`);
   expect(out).not.toContain('FAILED');
 }, 600_000);

@@ -116,29 +116,29 @@ describe('publishContract', () => {
     expect(parts[1]).toEqual({ Ref: 'Vpc' });
   });
 
-  test('a literal contract is its JSON, on the standard tier up to 4096 bytes', () => {
+  test('a literal contract is its JSON, on Intelligent-Tiering (standard while it fits 4096 bytes)', () => {
     const stack = new Stack(tmpApp(), 'Orders');
     const contract = serviceContract(1);
     expect(stack.resolve(contractParameterValue(stack, contract))).toBe(JSON.stringify(contract));
     publishContract(stack, 'Contract', ORDERS, contract);
-    Template.fromStack(stack).hasResourceProperties('AWS::SSM::Parameter', { Tier: 'Standard', Value: JSON.stringify(contract) });
+    Template.fromStack(stack).hasResourceProperties('AWS::SSM::Parameter', { Tier: 'Intelligent-Tiering', Value: JSON.stringify(contract) });
   });
 
-  test('a literal contract over 4096 bytes is on the advanced tier, up to 8192', () => {
+  test('a literal contract over 4096 bytes stays on Intelligent-Tiering (SSM makes it advanced; an explicit tier could never shrink back), up to 8192', () => {
     const stack = new Stack(tmpApp(), 'Orders');
     const contract = serviceContract(20);
     const bytes = Buffer.byteLength(JSON.stringify(contract));
     expect(bytes).toBeGreaterThan(4096);
     expect(bytes).toBeLessThanOrEqual(8192);
     publishContract(stack, 'Contract', ORDERS, contract);
-    Template.fromStack(stack).hasResourceProperties('AWS::SSM::Parameter', { Tier: 'Advanced' });
+    Template.fromStack(stack).hasResourceProperties('AWS::SSM::Parameter', { Tier: 'Intelligent-Tiering' });
   });
 
-  test('a contract with tokens whose literal part passes 4096 bytes is on the advanced tier', () => {
+  test('a contract with tokens whose literal part passes 4096 bytes is on Intelligent-Tiering too', () => {
     const stack = new Stack(tmpApp(), 'Orders');
     const sg = new ec2.CfnSecurityGroup(stack, 'Sg', { groupDescription: 'tasks' });
     publishContract(stack, 'Contract', ORDERS, serviceContract(20, { securityGroupId: sg.attrGroupId }));
-    Template.fromStack(stack).hasResourceProperties('AWS::SSM::Parameter', { Tier: 'Advanced' });
+    Template.fromStack(stack).hasResourceProperties('AWS::SSM::Parameter', { Tier: 'Intelligent-Tiering' });
   });
 
   test('fails synthesis for a contract past 8192 bytes, naming the parameter, its size and the limits', () => {
@@ -214,7 +214,7 @@ describe('parseContract', () => {
   test("gives a placeholder of valid shape for valueFromLookup's dummy value", () => {
     const platform = parseContract('platform', `dummy-value-for-${PLATFORM}`, PLATFORM, ENV);
     expect(isPlaceholderContract(platform)).toBe(true);
-    expect(platform).toMatchObject({ platformName: 'shop', vpcId: 'vpc-12345', serviceSubnetIds: ['p-12345', 'p-67890'], clusterArn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/dummy-cluster' });
+    expect(platform).toMatchObject({ platformName: 'shop', vpcId: 'vpc-00000000000000000', serviceSubnetIds: ['subnet-00000000000000000', 'subnet-00000000000000001'], availabilityZones: ['eu-west-1a', 'eu-west-1b'], clusterArn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/dummy-cluster' });
     // A placeholder is itself a valid contract.
     expect(parseContract('platform', JSON.stringify(platform), PLATFORM)).toEqual(platform);
     const service = parseContract('service', `dummy-value-for-${ORDERS}`, ORDERS, ENV);

@@ -59,9 +59,10 @@ describe('what services count', () => {
     platform, image: IMAGE, alarms: { actions: AlarmActions.snsTopics({ critical, warning: critical }) },
   });
 
-  test('a resource server per service with scopes, a rule per caller on the callee\'s group, two Cloud Map instances per task on Service Connect', () => {
+  test('a resource server per service with scopes, a rule per caller (and the API\'s) on a service\'s group, two Cloud Map instances per task on Service Connect', () => {
     expect(quotas.countOf('cognitoResourceServers', 'the platform\'s user pool')).toBe(3);
     expect(quotas.countOf('securityGroupRules', `the security group of ${hub.node.path}`)).toBe(3);
+    expect(quotas.countOf('securityGroupRules', `the security group of ${callers[0].node.path}`)).toBe(1); // its API's path
     // hub 4 tasks, three callers 10 each (the default), Own 10: 44 tasks, 2 registrations each.
     expect(quotas.countOf('cloudMapInstances', 'the namespace services.internal')).toBe(2 * (4 + 3 * 10 + 10));
   });

@@ -45,7 +45,7 @@ test('one ServiceMesh on two platforms keeps them apart: services of each may no
   const [a, b] = ['A', 'B'].map((n) => new MicroservicePlatform(new Stack(app, n), 'P', { mesh }));
   const x = new Microservice(new Stack(app, 'X'), 'X', { platform: a, image: IMAGE });
   const y = new Microservice(new Stack(app, 'Y'), 'Y', { platform: b, image: IMAGE });
-  expect(() => x.connectTo(y)).toThrow("connectTo() of Microservice 'X/X' needs both services on the same platform mesh, got 'Y/Y' on another");
+  expect(() => x.connectTo(y)).toThrow("connectTo() of Microservice 'X/X' needs both services on the same platform ('A'), got 'Y/Y' on 'B'");
 });
 
 test('fails on a platform that is not a MicroservicePlatform, naming it', () => {
