@@ -17,6 +17,7 @@ import { performance } from 'perf_hooks';
 import { Duration } from 'aws-cdk-lib';
 import { RootConstruct } from 'constructs';
 import type { CallGraphNode, ServiceCallGraph } from '../lib/mesh/call-graph';
+import { random } from './random';
 
 const SIZES = (process.env.BENCH_SIZES ?? '100,300').split(',').map(Number);
 const HOPS = Number(process.env.BENCH_HOPS ?? 25);
@@ -33,17 +34,6 @@ interface Figures {
   readonly finished: boolean; readonly why?: string;
 }
 
-/** A deterministic pseudo-random generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The layered graph, registered on a fresh graph. */
 function build(services: number, hops: number, fanout: number): { graph: ServiceCallGraph; calls: number } {

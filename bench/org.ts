@@ -32,6 +32,7 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Microservice, MicroservicePlatform, ServiceCache } from 'cdk-microservice';
 import { CDK_CONTEXT_FOR_BENCH } from './context';
+import { random } from './random';
 
 const TIERS = 5;
 
@@ -66,17 +67,6 @@ interface Figures {
   readonly quotas: Quota[];
 }
 
-/** A deterministic pseudo-random generator (mulberry32), so every run builds the same organisation. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The organisation as plain data: who calls whom, who publishes, who subscribes, who has a cache. */
 function organisation(count: number) {

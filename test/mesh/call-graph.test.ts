@@ -3,6 +3,7 @@ import { RootConstruct } from 'constructs';
 import { MAX_AMPLIFICATION_CONTEXT, Microservice, MicroservicePlatform, RetryPolicy, ServiceCallGraph, ServiceMesh } from '../../lib';
 import type { CallGraphReport } from '../../lib';
 import { CDK_CONTEXT, IMAGE } from '../util';
+import { random } from '../../bench/random';
 
 interface Hop { readonly timeout: number; readonly retries?: number; readonly perTry?: number; readonly api?: number }
 
@@ -112,17 +113,6 @@ describe('the call-graph check on a three-service chain', () => {
 /** A graph as data: each service's attempts, whether it has an API, and the calls (caller, callee) by index. */
 interface GraphData { readonly attempts: number[]; readonly api: boolean[]; readonly calls: Array<[number, number]> }
 
-/** A deterministic pseudo-random generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The graph of `data` without an app: equal timeouts everywhere, so only amplification and cycles can fail. */
 function graphOf(data: GraphData, max = 10): ServiceCallGraph {
