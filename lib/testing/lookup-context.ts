@@ -123,9 +123,10 @@ class Evaluator {
   public evaluate(v: unknown, at: string): unknown {
     if (Array.isArray(v)) return v.map((x, i) => this.evaluate(x, `${at}[${i}]`)).filter((x) => x !== NO_VALUE);
     if (v === null || typeof v !== 'object') return v;
-    const keys = Object.keys(v);
-    if (keys.length === 1 && (keys[0] === 'Ref' || keys[0] === 'Condition' || keys[0].startsWith('Fn::'))) return this.intrinsic(keys[0], (v as any)[keys[0]], at);
-    return Object.fromEntries(keys.map((k) => [k, this.evaluate((v as any)[k], `${at}.${k}`)]));
+    const o = v as { readonly [key: string]: unknown };
+    const keys = Object.keys(o);
+    if (keys.length === 1 && (keys[0] === 'Ref' || keys[0] === 'Condition' || keys[0].startsWith('Fn::'))) return this.intrinsic(keys[0], o[keys[0]], at);
+    return Object.fromEntries(keys.map((k) => [k, this.evaluate(o[k], `${at}.${k}`)]));
   }
 
   private fail(at: string, message: string): never {
