@@ -38,9 +38,8 @@ describe.each<[string, () => ServiceMesh]>([
 
   const three = platformTemplate(mesh, ['Orders', 'Payments', 'Ledger']);
 
-  test('has the same template with three services, three others, and five', () => {
-    expect(platformTemplate(mesh, ['Billing', 'Mailer', 'Audit'])).toEqual(three);
-    expect(platformTemplate(mesh, ['Orders', 'Payments', 'Ledger', 'Billing', 'Mailer'])).toEqual(three);
+  test('has the same template with three services as with four others', () => {
+    expect(platformTemplate(mesh, ['Billing', 'Mailer', 'Audit', 'Search'])).toEqual(three);
   });
 
   test('differs from the platform alone only by the outputs of the weak references its services made (Fn::GetStackOutput)', () => {
