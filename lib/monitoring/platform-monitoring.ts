@@ -24,7 +24,7 @@ export interface PlatformMonitoringProps {
 
 /**
  * The platform's alarm topics (critical pages, warnings notify), their KMS key, the overview
- * dashboard with one row per service, and the user pool's alarms.
+ * dashboard of every service of the cluster, the rule for failed deployments, and the user pool's alarms.
  */
 export class PlatformMonitoring extends Construct {
   /** Critical: each service's health alarm and failed deployments. Subscribe paging here. */

@@ -123,8 +123,8 @@ export interface MicroservicePlatformProps {
   readonly serviceSubnets?: ec2.SubnetSelection;
 
   /**
-   * How every service's API authenticates callers. A Cognito user pool is created only when a
-   * service first needs one (a route that is not public).
+   * How every service's API authenticates callers. With `ApiAuthorizer.cognito()` and no pool of
+   * yours, the platform creates its user pool with itself.
    *
    * @default ApiAuthorizer.cognito()
    */
