@@ -26,8 +26,6 @@ export interface AlarmSpec {
   readonly when?: string;
   /** The thresholds an override may set, when narrower than 0 to 100 (percent) or 0 and up. */
   readonly range?: readonly [number, number];
-  /** A Metrics Insights query: CloudWatch evaluates the last 3 hours of it only. */
-  readonly metricsInsights?: boolean;
   /** Why the alarm exists and why at this threshold. */
   readonly why: string;
 }

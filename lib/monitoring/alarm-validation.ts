@@ -29,16 +29,14 @@ function thresholdRange(spec: AlarmSpec): readonly [number, number] {
   return spec.range ?? [0, spec.what.includes('%') ? 100 : Number.MAX_SAFE_INTEGER];
 }
 
-/** The most periods CloudWatch evaluates: a Metrics Insights alarm evaluates the latest 3 hours of data only (CloudWatch's alarm limits). */
-function maxPeriods(spec: AlarmSpec): number {
-  return spec.metricsInsights ? Math.floor(180 / spec.periodMinutes) : 100;
-}
+/** The most evaluation periods an override may set (no default alarm is a Metrics Insights alarm, which CloudWatch evaluates over 3 hours at most). */
+const MAX_PERIODS = 100;
 
 /** Checks one override against one spec; `where` names a data plane for an entry with variants. */
 function checkOverride(errors: PropErrors, prop: string, o: AlarmOverride, specs: AlarmSpec[], where = ''): void {
   const [min, max] = [Math.min(...specs.map((s) => thresholdRange(s)[0])), Math.max(...specs.map((s) => thresholdRange(s)[1]))];
   errors.range(`${prop}.threshold${where}`, o.threshold, min, max);
-  errors.integer(`${prop}.evaluationPeriods${where}`, o.evaluationPeriods, 1, Math.max(...specs.map(maxPeriods)));
+  errors.integer(`${prop}.evaluationPeriods${where}`, o.evaluationPeriods, 1, MAX_PERIODS);
   // CloudWatch refuses more datapoints than periods, overridden or not.
   errors.integer(`${prop}.datapointsToAlarm${where}`, o.datapointsToAlarm, 1, o.evaluationPeriods ?? Math.max(...specs.map((s) => s.evaluationPeriods)));
   errors.oneOf(`${prop}.treatMissingData`, o.treatMissingData, TREAT_MISSING_DATA);

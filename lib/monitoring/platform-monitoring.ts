@@ -103,7 +103,9 @@ export class PlatformMonitoring extends Construct {
 
   /**
    * One rule for every service of the cluster: a failed deployment pages through the alarm topic.
-   * The rule matches the services' ARNs by prefix, in the long format every service created since
+   * The rule matches the services' ARNs by prefix (a prefix matcher applies to any string of an
+   * event, `resources` included: EventBridge user guide, "Content filtering in Amazon EventBridge
+   * event patterns"), in the long format every service created since
    * 2021 has (`arn:<partition>:ecs:<region>:<account>:service/<cluster>/<service>`; ECS developer
    * guide, "Migrate an Amazon ECS short service ARN to a long ARN"). An alert EventBridge could not
    * deliver waits in the rule's dead-letter queue and raises a warning.
